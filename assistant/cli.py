@@ -1,0 +1,143 @@
+"""Command line: flags and subcommands in, exit codes out.
+
+Exit codes: 0 success, 1 an expected failure (one line on stderr, no traceback),
+2 a usage error, 3 indexing finished but skipped some files. Domain errors are
+translated here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import AssistantError, UsageError
+
+EXIT_SKIPPED = 3
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options every command takes, before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--index", metavar="DIR", default=default,
+                        help="index folder (default: $ASSISTANT_INDEX, then ./index)")
+    parser.add_argument("--model", metavar="NAME_OR_PATH", default=default,
+                        help="sentence-transformers model (default: the one the index was built with, "
+                        "else all-MiniLM-L6-v2)")
+    parser.add_argument("--chroma-url", metavar="URL", default=default,
+                        help="store vectors in a Chroma server (default: $ASSISTANT_CHROMA_URL, else embedded)")
+
+
+def _date(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return value
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {value!r}")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Answer questions over a folder of articles with verbatim, cited quotes. "
+        "With no question, opens an interactive session.",
+    )
+    parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    _common(parser, suppress=False)
+    ask = parser.add_argument_group("asking")
+    ask.add_argument("-q", "--question", metavar="QUESTION",
+                     help="answer one question and exit; '-' reads one question per line from stdin")
+    ask.add_argument("-k", type=_positive, default=None, metavar="N", help="number of quotes (default 5)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+    ask.add_argument("--source", metavar="TEXT", help="only documents whose id, title or source matches")
+    ask.add_argument("--since", type=_date, metavar="DATE", help="only documents dated on or after DATE")
+    ask.add_argument("--until", type=_date, metavar="DATE", help="only documents dated on or before DATE")
+    ask.add_argument("--explain", action="store_true", help="show the ranks and scores behind each quote")
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    index = commands.add_parser("index", help="add files and folders to the index (incremental)",
+                                description="Index files and folders. Unchanged files are skipped; "
+                                "with no PATH, refresh every folder indexed before.")
+    index.add_argument("paths", nargs="*", metavar="PATH")
+    index.add_argument("--rebuild", action="store_true", help="discard the index and build it again")
+    index.add_argument("--max-size", type=_positive, metavar="MB", help="skip files larger than this (default 50)")
+    _common(index, suppress=True)
+
+    sources = commands.add_parser("sources", help="list the indexed documents")
+    sources.add_argument("--json", action="store_true", help="print a JSON array")
+    _common(sources, suppress=True)
+
+    remove = commands.add_parser("remove", help="remove documents from the index by id")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    _common(remove, suppress=True)
+    return parser
+
+
+def _library(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .library import Library
+
+    return Library(args.index, model=args.model, chroma_url=args.chroma_url)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from . import render
+
+    lib = _library(args)
+    max_bytes = args.max_size * 1024 * 1024 if args.max_size else None
+    with render.index_progress() as progress:
+        call = lib.rebuild if args.rebuild else lib.add
+        report = call(args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note)
+    render.index_report(report)
+    return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from . import render
+
+    docs = _library(args).documents()
+    if args.json:
+        print(json.dumps([render.source_json(d) for d in docs], ensure_ascii=False, indent=2))
+    else:
+        render.sources_table(docs)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    removed = _library(args).remove(args.ids)
+    for doc_id in args.ids:
+        print(f"removed {doc_id}" if doc_id in removed else f"not indexed: {doc_id}")
+    return 0 if len(removed) == len(args.ids) else 1
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from . import ask
+
+    return ask.run(_library(args), args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"index": cmd_index, "sources": cmd_sources, "remove": cmd_remove}
+    try:
+        return handlers.get(args.command, cmd_ask)(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"assistant: error: {exc}", file=sys.stderr)
+        return 2
+    except AssistantError as exc:
+        print(f"assistant: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("assistant: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

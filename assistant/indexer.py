@@ -1,0 +1,210 @@
+"""Indexing: walk paths, decide what changed, and write new chunks to both stores.
+
+Incremental by file signature (size and mtime) first and content hash second, so a
+no-op run reads no file and embeds nothing. Documents are written in batches of about
+``BATCH_CHUNKS`` chunks through the catalog's pending/ready protocol (see
+``catalog.py``): batching keeps the embedder's batches full and Chroma's round trips
+few, and a crash loses at most the batch in flight, which the next run cleans up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import chunk as chunking
+from . import ingest
+from .catalog import Catalog, chunk_id
+from .errors import UnreadableFile
+from .types import Chunk, Document, IndexReport, SkippedFile
+
+if TYPE_CHECKING:
+    from .embed import Embedder
+    from .store import VectorStore
+
+BATCH_CHUNKS = 256
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int
+    files_total: int
+    chunks_done: int
+    current: str = ""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def signature(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+@dataclass
+class _Plan:
+    """What a run will do, decided before anything is embedded."""
+
+    write: list[tuple[Document, str, str]] = dataclasses.field(default_factory=list)  # doc, root, sig
+    touch: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # doc id, new signature
+    remove: list[str] = dataclasses.field(default_factory=list)
+
+
+class Indexer:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Callable[[], VectorStore],
+        embedder: Callable[[], Embedder],
+        *,
+        max_bytes: int,
+        progress: ProgressFn | None = None,
+    ):
+        self.catalog = catalog
+        self._store, self._embedder = store, embedder
+        self.max_bytes = max_bytes
+        self.progress = progress or (lambda p: None)
+
+    # -- repair -------------------------------------------------------------
+    def repair(self) -> list[str]:
+        """Finish what a killed run left: drop pending documents from both stores."""
+        pending = self.catalog.pending()
+        if pending:
+            self._store().delete_docs(pending)
+            with self.catalog.transaction():
+                for doc_id in pending:
+                    self.catalog.drop(doc_id)
+        return pending
+
+    # -- planning -----------------------------------------------------------
+    def run(self, paths: Iterable[Path]) -> IndexReport:
+        self.repair()
+        report = IndexReport()
+        files, roots = self._walk(paths, report)
+        known = self.catalog.by_path()
+        plan = _Plan()
+        for n, (file, root) in enumerate(files, start=1):
+            self._plan_file(file, root, known.get(str(file), {}), plan, report)
+            self.progress(Progress(n, len(files), 0, str(file)))
+        seen = {str(f) for f, _ in files}
+        for root in roots:
+            for doc_id, path in self.catalog.ids_under_root(root).items():
+                if path not in seen and doc_id not in plan.remove:
+                    plan.remove.append(doc_id)
+        self._apply(plan, report, len(files))
+        return report
+
+    def _walk(self, paths: Iterable[Path], report: IndexReport) -> tuple[list[tuple[Path, Path]], list[str]]:
+        files: list[tuple[Path, Path]] = []
+        roots: list[str] = []
+        for path in paths:
+            if not path.exists():
+                report.skipped.append(SkippedFile(str(path), "no such file or directory"))
+                continue
+            if path.is_dir():
+                roots.append(str(path.resolve()))
+            files.extend((f.absolute(), r) for f, r in ingest.walk([path]))
+        for root in roots:
+            self.catalog.add_root(root)
+        return files, roots
+
+    def _plan_file(
+        self, file: Path, root: Path, known: dict[str, tuple[str, str]], plan: _Plan, report: IndexReport
+    ) -> None:
+        try:
+            sig = signature(file)
+        except OSError as exc:
+            report.skipped.append(SkippedFile(str(file), f"cannot read: {exc.strerror}"))
+            return
+        if known and all(s == sig for s, _ in known.values()):
+            report.unchanged.extend(known)
+            return
+        try:
+            warnings: list[str] = []
+            docs = ingest.read(file, root, max_bytes=self.max_bytes, warnings=warnings)
+        except UnreadableFile as exc:
+            report.skipped.append(SkippedFile(str(file), exc.reason))
+            plan.remove.extend(known)  # a file that became unreadable no longer answers
+            return
+        report.skipped.extend(SkippedFile(str(file), w) for w in warnings)
+        ids = set()
+        for doc in docs:
+            doc = self._unique(doc, root)
+            ids.add(doc.id)
+            previous = known.get(doc.id)
+            if previous and previous[1] == doc.sha256 and previous[0]:
+                plan.touch.append((doc.id, sig))
+                report.unchanged.append(doc.id)
+            else:
+                plan.write.append((doc, str(root.resolve()), sig))
+                (report.updated if previous else report.added).append(doc.id)
+        plan.remove.extend(i for i in known if i not in ids)
+
+    def _unique(self, doc: Document, root: Path) -> Document:
+        """Ids are paths relative to the indexed folder; two folders can both hold
+        ``notes.txt``, so a clash with another file's document is prefixed by the folder name."""
+        info_path = self.catalog.db.execute("SELECT path FROM documents WHERE id = ?", (doc.id,)).fetchone()
+        if info_path is None or info_path[0] == doc.path:
+            return doc
+        return dataclasses.replace(doc, id=f"{root.resolve().name}/{doc.id}")
+
+    # -- writing ------------------------------------------------------------
+    def _apply(self, plan: _Plan, report: IndexReport, files_total: int) -> None:
+        if plan.touch:
+            with self.catalog.transaction() as db:
+                db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in plan.touch])
+        if plan.remove:
+            self._remove(plan.remove)
+            report.removed.extend(plan.remove)
+        done = 0
+        for batch in self._batches(plan.write):
+            done += self._write(batch)
+            report.chunks = done
+            self.progress(Progress(files_total, files_total, done, batch[-1][0][0].path))
+
+    def _remove(self, doc_ids: list[str]) -> None:
+        with self.catalog.transaction():
+            for doc_id in doc_ids:
+                self.catalog.retire(doc_id)
+        self._store().delete_docs(doc_ids)
+        with self.catalog.transaction():
+            for doc_id in doc_ids:
+                self.catalog.drop(doc_id)
+
+    def _batches(self, items: list[tuple[Document, str, str]]):  # type: ignore[no-untyped-def]
+        count = self._embedder().count_tokens
+        batch: list[tuple[tuple[Document, str, str], list[Chunk]]] = []
+        size = 0
+        for item in items:
+            chunks = chunking.chunk_document(item[0], count)
+            batch.append((item, chunks))
+            size += len(chunks)
+            if size >= BATCH_CHUNKS:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    def _write(self, batch: list[tuple[tuple[Document, str, str], list[Chunk]]]) -> int:
+        with self.catalog.transaction():
+            for (doc, root, sig), _ in batch:
+                self.catalog.mark_pending(doc, root, sig)
+        ids, texts, owners = [], [], []
+        for (doc, _, _), chunks in batch:
+            for c in chunks:
+                ids.append(chunk_id(doc.id, c.index))
+                texts.append(chunking.embedding_text(doc.title, c))
+                owners.append(doc.id)
+        store = self._store()
+        store.delete_docs([doc.id for (doc, _, _), _ in batch])  # vectors of a previous version
+        if texts:
+            store.upsert(ids, self._embedder().embed(texts), owners)
+        with self.catalog.transaction():
+            for (doc, _, _), chunks in batch:
+                self.catalog.finish(doc, chunks)
+        return len(texts)
+
+

@@ -1,0 +1,216 @@
+"""Keyword search: SQLite FTS5 (BM25, Porter stemming) kept in the catalog database and
+updated chunk by chunk, never rebuilt whole.
+
+Spelling variants. Names transliterated from Arabic or Russian are spelled many ways
+(Khmeimim, Hmeimim, Khmeymim, Hemeimeem; Tartus, Tartous). Rather than keep an alias
+list, the catalog keeps the corpus vocabulary with, for each word, its document
+frequency and how many documents write it capitalised. A question word is expanded to
+the corpus words that
+
+* are names: capitalised in most documents that use them (so "county" never
+  expands to "country"),
+* share its consonant skeleton within one deletion (first letter kept, vowels and
+  doubled letters dropped: hmeimim -> hmmm, khmeymim -> khmmm, tartous -> trts), found
+  through an index of skeleton deletion keys (the SymSpell trick) instead of a scan, and
+* are close in edit distance once vowels are blurred (every run of vowels counts as one
+  vowel: hemeimeem -> hamamam, khmeimim -> khmamam), at most 40% of the longer shape.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+MIN_VARIANT_LENGTH = 5
+MAX_EDIT_RATIO = 0.4
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    tell say says said according""".split()
+)
+
+_WORD = re.compile(r"\w+")
+_ALPHA = re.compile(r"[^\W\d_]{2,}")
+
+_SCHEMA = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize='{TOKENIZER}');
+CREATE TABLE IF NOT EXISTS terms(term TEXT PRIMARY KEY, df INTEGER NOT NULL, cap INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS term_keys(key TEXT NOT NULL, term TEXT NOT NULL, PRIMARY KEY(key, term));
+"""
+
+
+def create(db: sqlite3.Connection) -> None:
+    db.executescript(_SCHEMA)
+
+
+def fold(word: str) -> str:
+    """Lower case without diacritics, as FTS5's unicode61 tokenizer sees a word."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# -- writes -----------------------------------------------------------------
+def add_chunk(db: sqlite3.Connection, rowid: int, title: str, body: str) -> None:
+    db.execute("INSERT INTO chunks_fts(rowid, title, body) VALUES (?, ?, ?)", (rowid, title, body))
+
+
+def remove_chunks(db: sqlite3.Connection, rowids: list[int]) -> None:
+    db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(r,) for r in rowids])
+
+
+def _doc_terms(text: str) -> dict[str, int]:
+    """Distinct words of a document -> 1 if it mostly writes the word capitalised."""
+    seen: dict[str, list[int]] = {}
+    for m in _ALPHA.finditer(text):
+        word = m.group()
+        counts = seen.setdefault(fold(word), [0, 0])
+        counts[0] += 1
+        counts[1] += word[0].isupper()
+    return {term: int(caps * 2 > n) for term, (n, caps) in seen.items()}
+
+
+def add_terms(db: sqlite3.Connection, text: str) -> None:
+    terms = _doc_terms(text)
+    known = _existing(db, terms)
+    db.executemany(
+        "INSERT INTO terms(term, df, cap) VALUES (?, 1, ?)"
+        " ON CONFLICT(term) DO UPDATE SET df = df + 1, cap = cap + excluded.cap",
+        terms.items(),
+    )
+    fresh = [t for t in terms if t not in known and len(t) >= MIN_VARIANT_LENGTH]
+    db.executemany(
+        "INSERT OR IGNORE INTO term_keys(key, term) VALUES (?, ?)",
+        [(key, t) for t in fresh for key in skeleton_keys(t)],
+    )
+
+
+def remove_terms(db: sqlite3.Connection, text: str) -> None:
+    terms = _doc_terms(text)
+    db.executemany(
+        "UPDATE terms SET df = df - 1, cap = cap - ? WHERE term = ?",
+        [(cap, t) for t, cap in terms.items()],
+    )
+    gone = [r[0] for r in db.execute("SELECT term FROM terms WHERE df <= 0")]
+    db.executemany("DELETE FROM term_keys WHERE term = ?", [(t,) for t in gone])
+    db.execute("DELETE FROM terms WHERE df <= 0")
+
+
+def _existing(db: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
+    words = list(terms)
+    found: set[str] = set()
+    for i in range(0, len(words), 500):
+        part = words[i : i + 500]
+        marks = ",".join("?" * len(part))
+        found.update(r[0] for r in db.execute(f"SELECT term FROM terms WHERE term IN ({marks})", part))
+    return found
+
+
+# -- variants ---------------------------------------------------------------
+def skeleton(word: str) -> str:
+    letters = [c for i, c in enumerate(word) if i == 0 or c != word[i - 1]]
+    return letters[0] + "".join(c for c in letters[1:] if c not in "aeiouy") if letters else ""
+
+
+def skeleton_keys(word: str) -> set[str]:
+    skel = skeleton(word)
+    if len(skel) < 3:
+        return set()
+    return {skel} | {skel[:i] + skel[i + 1 :] for i in range(len(skel))}
+
+
+def shape(word: str) -> str:
+    """The word with doubled letters collapsed and each run of vowels as one ``a``."""
+    out: list[str] = []
+    for c in word:
+        c = "a" if c in "aeiouy" else c
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)
+
+
+def edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _is_name(db: sqlite3.Connection, term: str) -> bool | None:
+    row = db.execute("SELECT df, cap FROM terms WHERE term = ?", (term,)).fetchone()
+    return None if row is None else row[1] * 2 > row[0]
+
+
+def variants(db: sqlite3.Connection, word: str) -> list[str]:
+    """Corpus spellings of the name ``word`` (folded), itself excluded."""
+    term = fold(word)
+    keys = skeleton_keys(term)
+    if len(term) < MIN_VARIANT_LENGTH or not keys or _is_name(db, term) is False:
+        return []
+    marks = ",".join("?" * len(keys))
+    rows = db.execute(
+        f"SELECT DISTINCT k.term FROM term_keys k JOIN terms t ON t.term = k.term"
+        f" WHERE k.key IN ({marks}) AND t.cap * 2 > t.df",
+        list(keys),
+    )
+    close = []
+    for (candidate,) in rows:
+        a, b = shape(candidate), shape(term)
+        if candidate != term and edit_distance(a, b) <= MAX_EDIT_RATIO * max(len(a), len(b)):
+            close.append(candidate)
+    return sorted(close)
+
+
+# -- search -----------------------------------------------------------------
+def query_terms(question: str) -> list[str]:
+    """The question's content words, folded, in order, without repeats."""
+    words = [fold(w) for w in _WORD.findall(question)]
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1 or w.isdigit()))
+
+
+def expand(db: sqlite3.Connection, terms: list[str]) -> dict[str, list[str]]:
+    return {t: variants(db, t) for t in terms}
+
+
+def match_expression(expanded: dict[str, list[str]]) -> str:
+    words = [w for term, alts in expanded.items() for w in [term, *alts]]
+    return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+
+
+def search(
+    db: sqlite3.Connection,
+    question: str,
+    limit: int,
+    *,
+    doc_ids: list[str] | None = None,
+    weights: tuple[float, float] = (1.0, 1.0),
+) -> list[tuple[int, float]]:
+    """(chunk rowid, BM25 score higher-is-better) best first."""
+    expression = match_expression(expand(db, query_terms(question)))
+    if not expression:
+        return []
+    sql = f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"
+    args: list[object] = [expression]
+    if doc_ids is not None:
+        if not doc_ids:
+            return []
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS allowed(doc_id TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM allowed")
+        db.executemany("INSERT OR IGNORE INTO allowed VALUES (?)", [(d,) for d in doc_ids])
+        sql += " JOIN chunks c ON c.rowid = f.rowid JOIN allowed a ON a.doc_id = c.doc_id"
+    sql += " WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?"
+    args.append(limit)
+    return [(int(r[0]), float(r[1])) for r in db.execute(sql, args)]
+
+

@@ -1,0 +1,119 @@
+"""Typed values that flow through the engine.
+
+Data flows one way: ``Path -> Document -> Chunk -> vectors -> index/`` and
+``question -> Passage list -> Answer``. Every offset is a ``[start, end)`` pair of
+character positions into ``Document.text``; for ``.txt`` and ``.md`` files that text
+is the decoded file content itself, so offsets index the file exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article, as read from disk, before chunking."""
+
+    id: str  # path relative to the indexed folder; "file.jsonl#<record id>" for JSONL records
+    text: str
+    path: str  # absolute path of the file it came from
+    format: str  # "txt", "md", "html", "pdf", "jsonl"
+    title: str | None = None
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD or a full timestamp) when known
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    # Offsets in ``text`` where each PDF page begins (page n starts at pages[n-1]); empty otherwise.
+    pages: tuple[int, ...] = ()
+    # Spans of ``text`` left out of chunks: boilerplate footers and repeated paragraphs.
+    excluded: tuple[Span, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document, sized for the embedding model."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str  # == document.text[start:end]
+    sentences: tuple[Span, ...]  # absolute offsets of each sentence inside the chunk
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the index knows about a document (everything but the chunk vectors)."""
+
+    id: str
+    path: str
+    format: str
+    title: str | None
+    date: str | None
+    source: str | None
+    url: str | None
+    author: str | None
+    sha256: str
+    chunks: int
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based PDF page holding ``offset``, or None for formats without pages."""
+        if not self.pages:
+            return None
+        page = 1
+        for n, begin in enumerate(self.pages, start=1):
+            if begin <= offset:
+                page = n
+        return page
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the scores that ranked it."""
+
+    chunk_id: str
+    document: DocumentInfo
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+    score: float  # fused score, higher is better
+    dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
+    keyword_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity
+    keyword_score: float | None = None  # BM25, higher is better
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded in this run
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.skipped)} skipped"
+        )

@@ -1,0 +1,72 @@
+"""Shared fixtures: real Chroma in temp dirs, the real offline MiniLM (its ONNX export
+made once per test session), and no test ever touching ./index or the network."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ["ASSISTANT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("ASSISTANT_CHROMA_URL", None)
+    os.environ.pop("ASSISTANT_MODEL", None)
+
+
+@pytest.fixture(autouse=True)
+def _index_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    index = tmp_path / "index"
+    monkeypatch.setenv("ASSISTANT_INDEX", str(index))
+    return index
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the five seeds, built once; tests must only read it."""
+    from assistant import Library
+
+    index = tmp_path_factory.mktemp("seeds") / "index"
+    with Library(index) as lib:
+        lib.add([SEEDS])
+    return index
+
+
+@pytest.fixture
+def seeds_lib(seeds_index: Path):  # type: ignore[no-untyped-def]
+    from assistant import Library
+
+    lib = Library(seeds_index)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "articles"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: int = 300):  # type: ignore[no-untyped-def]
+    """The CLI as a user runs it: a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )

@@ -1,0 +1,68 @@
+"""Keyword index and spelling variants, on a real SQLite FTS5 catalog."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from assistant import lexical
+
+CORPUS = [
+    "Russia keeps the Khmeimim airbase and the port of Tartus.",
+    "Jets left Hmeimim. The county council met in the country.",
+    "Russia will maintain its naval base at Tartous and an airbase at Khmeymim.",
+    "Forces withdrew from the Hemeimeem air base southeast of Lattakia.",
+    "A county is not a country; counties differ from countries.",
+]
+
+
+def _db() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    lexical.create(db)
+    for n, text in enumerate(CORPUS, 1):
+        lexical.add_chunk(db, n, "", text)
+        lexical.add_terms(db, text)
+    return db
+
+
+def test_skeleton_keeps_first_letter_and_drops_vowels_and_doubles() -> None:
+    assert lexical.skeleton("hmeimim") == "hmmm"
+    assert lexical.skeleton("hemeimeem") == "hmmm"
+    assert lexical.skeleton("khmeymim") == "khmmm"
+    assert lexical.skeleton("tartous") == lexical.skeleton("tartus") == "trts"
+
+
+def test_every_spelling_of_the_base_expands_to_the_others() -> None:
+    db = _db()
+    spellings = {"khmeimim", "hmeimim", "khmeymim", "hemeimeem"}
+    for word in spellings:
+        assert set(lexical.variants(db, word.capitalize())) == spellings - {word}
+    assert lexical.variants(db, "Tartous") == ["tartus"]
+    assert lexical.variants(db, "tartus") == ["tartous"]
+
+
+def test_common_words_are_not_expanded() -> None:
+    db = _db()
+    assert lexical.variants(db, "county") == []
+    assert lexical.variants(db, "country") == []
+
+
+def test_search_finds_other_spellings_and_ranks_by_bm25() -> None:
+    db = _db()
+    hits = lexical.search(db, "Where is Hmeimim?", 10)
+    assert {rowid for rowid, _ in hits} == {1, 2, 3, 4}
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_terms_are_counted_and_forgotten_per_document() -> None:
+    db = _db()
+    lexical.remove_terms(db, CORPUS[3])
+    assert db.execute("SELECT count(*) FROM terms WHERE term = 'hemeimeem'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM term_keys WHERE term = 'hemeimeem'").fetchone()[0] == 0
+    assert db.execute("SELECT df FROM terms WHERE term = 'russia'").fetchone()[0] == 2
+
+
+def test_query_terms_drop_stopwords_and_punctuation() -> None:
+    assert lexical.query_terms("Which bases did Russia keep?") == ["bases", "russia", "keep"]
+    assert lexical.query_terms("the of and") == []
+    assert lexical.search(_db(), '"" OR AND NEAR(', 5) == []
