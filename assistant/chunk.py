@@ -58,9 +58,14 @@ def sentence_spans(text: str, split_lines: bool = True) -> list[Span]:
     spans: list[Span] = []
     for b_start, b_end in _blocks(text, split_lines):
         cursor = b_start
+        block = text[b_start:b_end]
+        if not split_lines:
+            # pysbd ends a sentence at any newline; a hard-wrapped line is not one.
+            # Same length, so offsets still line up.
+            block = block.replace("\n", " ")
         # clean=False keeps pysbd's pieces concatenating back to the input exactly,
         # so offsets are a running sum of lengths.
-        for piece in _segmenter().segment(text[b_start:b_end]):
+        for piece in _segmenter().segment(block):
             start, end = _trim(text, cursor, cursor + len(piece))
             cursor += len(piece)
             if end > start:
@@ -89,7 +94,7 @@ def _split_long(text: str, span: Span, count: CountTokens, limit: int) -> list[S
     words = [(m.start() + span[0], m.end() + span[0]) for m in re.finditer(r"\S+", text[span[0] : span[1]])]
     sizes = count([text[s:e] for s, e in words])
     pieces, begin, used = [], words[0][0], 0
-    for (s, e), size in zip(words, sizes):
+    for (s, _), size in zip(words, sizes):
         if used and used + size > limit:
             pieces.append(_trim(text, begin, s))
             begin, used = s, 0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from . import chunk as chunking
 from . import config
 from .catalog import FILENAME, SCHEMA_VERSION, Catalog
-from .errors import IndexLocked, IndexMismatch, IndexNotFound
+from .errors import AssistantError, IndexLocked, IndexMismatch, IndexNotFound
 from .indexer import Indexer, ProgressFn
 from .retrieve import Filters, Policy, Retriever
 from .types import DocumentInfo, IndexReport, Passage
@@ -187,8 +187,8 @@ class Library:
             if not targets and self.exists():
                 try:
                     targets = list(Catalog(self.index_dir, readonly=True).roots())
-                except Exception:
-                    targets = []
+                except AssistantError:
+                    targets = []  # a damaged catalog: the caller must name the folders
             self.close()
             for name in (FILENAME, f"{FILENAME}-wal", f"{FILENAME}-shm"):
                 (self.index_dir / name).unlink(missing_ok=True)

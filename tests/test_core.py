@@ -176,10 +176,10 @@ def test_each_bad_input_is_skipped_with_its_reason(tmp_path: Path) -> None:
     index = str(tmp_path / "idx")
     result = run_cli("index", str(folder), "--index", index, "--max-size", "1")
     assert result.returncode == 3, result.stderr
-    lines = [l for l in result.stderr.splitlines() if l.startswith("skipped ")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
     assert len(lines) == len(BAD_FILES)
     for name in BAD_FILES:
-        assert any(name in l and l.split(": ", 1)[1] for l in lines), name
+        assert any(name in line and line.split(": ", 1)[1] for line in lines), name
     assert "1 added" in result.stdout
     sources = json.loads(run_cli("sources", "--json", "--index", index).stdout)
     assert [s["document"] for s in sources] == ["good.txt"]
