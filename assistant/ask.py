@@ -1,23 +1,108 @@
 """Asking: the one-shot flag, stdin batches and the REPL share this path.
-(Interim: prints retrieved passages until the answer engine lands.)"""
+
+``ask()`` is the one call from a question to an ``Answer``; ``show()`` the one way an
+answer is printed (rich or JSON Lines). The REPL adds only its prompt, history and
+slash commands on top (``repl.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TextIO
 
+from .errors import IndexNotFound
 from .library import Library
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .answer import Answer
+
+DEFAULT_K = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What shapes an answer and how it is shown; the REPL changes it with /k and /filter."""
+
+    k: int = DEFAULT_K
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    json: bool = False
+    explain: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Settings:
+        return cls(args.k or DEFAULT_K, args.source, args.since, args.until, args.json, args.explain)
+
+    def filtered(self, source: str | None = None, since: str | None = None, until: str | None = None) -> Settings:
+        return replace(self, source=source, since=since, until=until)
+
+    def describe_filter(self) -> str:
+        parts = [f"source={self.source}" if self.source else "", f"since={self.since}" if self.since else "",
+                 f"until={self.until}" if self.until else ""]
+        return " ".join(p for p in parts if p) or "none"
+
+
+def ask(lib: Library, question: str, settings: Settings) -> Answer:
+    return lib.ask(question, k=settings.k, source=settings.source, since=settings.since, until=settings.until)
+
+
+def show(answer: Answer, settings: Settings, out: Console | None = None, *, heading: bool = False) -> None:
+    from . import render
+
+    if settings.json:
+        line = json.dumps(render.answer_json(answer, settings.explain), ensure_ascii=False)
+        if out is None:
+            print(line, flush=True)
+        else:
+            out.out(line, highlight=False)
+    else:
+        render.answer_view(answer, out, explain=settings.explain, heading=heading)
+
+
+def require_index(lib: Library) -> None:
+    """Fail early, with how to fix it, rather than after the first question."""
+    if not lib.catalog.count_chunks():
+        raise IndexNotFound(f"the index at {lib.index_dir} is empty; add articles with `assistant index PATH`")
+
+
+def lines(stream: TextIO) -> Iterator[str]:
+    for line in stream:
+        if line.strip():
+            yield line.strip()
+
+
+def batch(lib: Library, questions: Iterable[str], settings: Settings) -> int:
+    """Answer each question in turn; exit status 0 whether or not anything answers."""
+    from . import render
+
+    out = None if settings.json else render.console()
+    for n, question in enumerate(questions):
+        if n and out is not None:
+            out.print()
+        show(ask(lib, question, settings), settings, out, heading=True)
+    return 0
 
 
 def run(lib: Library, args: argparse.Namespace) -> int:
-    if not args.question:
-        print("interactive mode is not available yet; use -q QUESTION")
-        return 2
-    passages = lib.search(args.question, k=args.k or 5, source=args.source, since=args.since, until=args.until)
-    if args.json:
-        print(json.dumps([{"document": p.document.id, "start": p.start, "end": p.end, "text": p.text,
-                           "score": p.score} for p in passages], ensure_ascii=False))
-    else:
-        for n, p in enumerate(passages, 1):
-            print(f"[{n}] {p.document.title} ({p.document.id}) {p.score:.3f}\n{p.text}\n")
-    return 0
+    settings = Settings.from_args(args)
+    require_index(lib)
+    if args.question == "-":
+        return batch(lib, lines(sys.stdin), settings)
+    if args.question is not None:
+        from . import render
+
+        out = None if settings.json else render.console()
+        show(ask(lib, args.question, settings), settings, out)
+        return 0
+    from . import repl
+
+    if not sys.stdin.isatty():
+        return repl.plain(lib, settings, sys.stdin)
+    return repl.interactive(lib, settings)

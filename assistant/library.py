@@ -26,6 +26,8 @@ from .retrieve import Filters, Policy, Retriever
 from .types import DocumentInfo, IndexReport, Passage
 
 if TYPE_CHECKING:
+    from .answer import Answer, SentenceVectors
+    from .answer import Policy as AnswerPolicy
     from .embed import Embedder
     from .store import VectorStore
 
@@ -218,6 +220,42 @@ class Library:
         if not self.catalog.count_chunks():
             raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
         return self.retriever.search(question, k, Filters(source, since, until))
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        policy: AnswerPolicy | None = None,
+    ) -> Answer:
+        """Up to ``k`` verbatim quotes that answer ``question``, cited; or a plain "nothing
+        answers this" with the closest passages (see ``answer.py`` for how quotes are chosen)."""
+        from . import answer, lexical
+
+        passages = self.search(question, answer.passages_wanted(k), source=source, since=since, until=until)
+        scope = len(self.catalog.doc_ids(source=source, since=since, until=until))
+        every = scope if not any((source, since, until)) else len(self.catalog.doc_ids(source=None, since=None, until=None))
+        db = self.catalog.db
+
+        def df(term: str) -> int:
+            row = db.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
+            return int(row[0]) if row else 0
+
+        terms = answer.weigh_terms(question, lambda w: lexical.variants(db, w), df, every)
+        texts = {p.document.id: self.text(p.document.id) for p in passages}
+        return answer.build(
+            question, passages, terms, self._sentence_vectors, k=k, searched=scope, texts=texts,
+            policy=policy or answer.Policy(),
+        )
+
+    @cached_property
+    def _sentence_vectors(self) -> SentenceVectors:
+        from .answer import SentenceVectors
+
+        return SentenceVectors(lambda texts: self.embedder.embed(texts))
 
     def close(self) -> None:
         for name in ("retriever", "store", "catalog"):

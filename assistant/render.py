@@ -7,14 +7,17 @@ Only this module and the other edges (cli, repl) import rich. Consoles honour
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .answer import Answer, Citation, Quote, Term, highlights
+from .answer import Policy as AnswerPolicy
 from .types import DocumentInfo, IndexReport
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from .indexer import Progress
 
@@ -100,3 +103,213 @@ def sources_table(docs: list[DocumentInfo], out: Console | None = None) -> None:
     for doc in docs:
         table.add_row(doc.id, doc.title or "", doc.date or "", str(doc.chunks))
     out.print(table)
+
+
+# -- answers -------------------------------------------------------------------------
+QUOTE_BAR = "▌ "
+POLICY = AnswerPolicy()
+
+
+def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ref": quote.ref,
+        "text": quote.text,
+        "document": quote.document,
+        "start": quote.start,
+        "end": quote.end,
+        "score": quote.score,
+        "location": quote.location,
+        "also": [{"ref": r, "start": s, "end": e} for r, s, e in quote.also],
+    }
+    if explain:
+        out["explain"] = {
+            "sentence_cosine": quote.dense,
+            "lexical_coverage": quote.lexical,
+            "matched_terms": list(quote.matched),
+            "passage_score": quote.passage_score,
+            "dense_rank": quote.dense_rank,
+            "keyword_rank": quote.keyword_rank,
+        }
+    return out
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    return {"ref": c.ref, "document": c.document, "title": c.title, "date": c.date, "path": c.path,
+            "location": c.location, "format": c.format}
+
+
+def answer_json(answer: Answer, explain: bool = False) -> dict[str, Any]:
+    """The stable JSON contract (README: "JSON output"); extra fields may be added."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "quotes": [quote_json(q, explain) for q in answer.quotes],
+        "sources": [citation_json(c) for c in answer.citations],
+        "closest": [quote_json(q, explain) for q in answer.closest],
+        "message": None if answer.answered else answer.refusal,
+    }
+
+
+def _date_label(answer: Answer, c: Citation) -> str:
+    """The source's date, marked oldest/newest when the answer's sources differ in date."""
+    if not c.date:
+        return "undated"
+    dated = answer.oldest_first()
+    if len({d.date for d in dated}) > 1:
+        if c.date == dated[0].date:
+            return f"{c.date}, oldest"
+        if c.date == dated[-1].date:
+            return f"{c.date}, newest"
+    return c.date
+
+
+def highlighted(text: str, terms: Sequence[Term], style: str = "") -> Text:
+    from rich.text import Text
+
+    out = Text(text, style=style)
+    for start, end in highlights(text, terms):
+        out.stylize("bold yellow", start, end)
+    return out
+
+
+def _block_quote(out: Console, body: Text, style: str = "") -> None:
+    from rich.text import Text
+
+    for line in body.wrap(out, max(20, out.width - len(QUOTE_BAR) - 2)):
+        out.print(Text("  " + QUOTE_BAR, style=style or "cyan") + line, soft_wrap=True)
+
+
+def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> None:
+    from rich.text import Text
+
+    c = answer.citation(q.ref)
+    body = highlighted(q.text, answer.terms, "dim" if dim else "")
+    body.append(f" [{q.ref}]", style="bold")
+    _block_quote(out, body, "dim" if dim else "")
+    where = ", ".join(x for x in (q.location, _date_label(answer, c)) if x)
+    cite = Text(f"    — {c.title or c.document} ({where})", style="dim")
+    if q.also:
+        cite.append("; also in " + ", ".join(f"[{r}]" for r in dict.fromkeys(r for r, _, _ in q.also)))
+    out.print(cite)
+    out.print()
+
+
+def citations_table(answer: Answer, out: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title="Sources", title_justify="left", show_edge=False)
+    for column in ("ref", "title", "document", "date", "location"):
+        table.add_column(column, overflow="fold", justify="right" if column == "ref" else "left")
+    for c in answer.citations:
+        table.add_row(f"[{c.ref}]", c.title or "", c.document, _date_label(answer, c), c.location or "")
+    out.print(table)
+
+
+def _timeline(answer: Answer, out: Console) -> None:
+    dated = answer.oldest_first()
+    if len({c.date for c in dated}) > 1:
+        steps = " → ".join(f"[{c.ref}] {c.date}" for c in dated)
+        out.print(f"Sources by date, oldest first: {steps}", highlight=False, markup=False)
+
+
+def explain_table(answer: Answer, out: Console) -> None:
+    from rich.table import Table
+
+    quotes = answer.quotes or answer.closest
+    table = Table(title="Why these quotes", title_justify="left", show_edge=False)
+    for column in ("quote", "score", "cosine", "lexical", "matched", "passage", "dense rank", "keyword rank"):
+        table.add_column(column, overflow="fold")
+    for n, q in enumerate(quotes, 1):
+        table.add_row(f"{n} [{q.ref}]", f"{q.score:.3f}", f"{q.dense:.3f}", f"{q.lexical:.2f}",
+                      ", ".join(q.matched) or "-", f"{q.passage_score:.3f}",
+                      str(q.dense_rank or "-"), str(q.keyword_rank or "-"))
+    out.print(table)
+    out.print("score = 0.6 × sentence cosine + 0.4 × lexical coverage; the best quote must reach "
+              f"{POLICY.bar:.2f}, the others {POLICY.support:.2f}", style="dim", markup=False)
+
+
+def answer_view(answer: Answer, out: Console | None = None, *, explain: bool = False, heading: bool = False) -> None:
+    """An answer as block quotes with citation numbers, then its sources."""
+    out = out or console()
+    if heading:
+        out.print(answer.question, style="bold", markup=False, highlight=False)
+    if not answer.answered:
+        out.print(answer.refusal, markup=False)
+        if answer.closest:
+            out.print("Closest passages — these do not answer the question:", style="dim")
+            out.print()
+    for q in answer.quotes or answer.closest:
+        _quote_block(out, answer, q, dim=not answer.answered)
+    if answer.citations:
+        citations_table(answer, out)
+        _timeline(answer, out)
+    if explain:
+        out.print()
+        explain_table(answer, out)
+
+
+# -- /open and /export ---------------------------------------------------------------
+def paragraph(text: str, start: int, end: int, limit: int = 1200) -> tuple[int, int]:
+    """The paragraph around ``text[start:end]``: between blank lines, else between line
+    breaks, else a window of ``limit`` characters."""
+    import re
+
+    for breaks in (r"\n\s*\n", r"\n"):
+        before = [m.end() for m in re.finditer(breaks, text[:start])]
+        after = re.search(breaks, text[end:])
+        left = before[-1] if before else 0
+        right = end + after.start() if after else len(text)
+        if right - left <= limit or breaks == r"\n":
+            break
+    if right - left > limit:
+        pad = max(0, (limit - (end - start)) // 2)
+        left, right = max(left, start - pad), min(right, end + pad)
+    return left, right
+
+
+def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -> None:
+    """The passage behind citation ``ref``: its paragraph, the quotes highlighted."""
+    from rich.text import Text
+
+    out = out or console()
+    c = answer.citation(ref)
+    quotes = [q for q in (answer.quotes or answer.closest) if q.ref == ref]
+    left, right = paragraph(text, quotes[0].start, quotes[0].end)
+    while left < right and text[left].isspace():
+        left += 1
+    while right > left and text[right - 1].isspace():
+        right -= 1
+    # Without colour (piped, NO_COLOR) the quotes are marked with »…« instead of reverse video.
+    marks = ("»", "«") if out.color_system is None else ("", "")
+    body = Text("…" if left > 0 and text[left - 1] != "\n" else "")
+    at = left
+    for q in sorted(quotes, key=lambda q: q.start):
+        s, e = max(q.start, at), min(q.end, right)
+        if s < e:
+            body.append(text[at:s])
+            body.append(marks[0] + text[s:e] + marks[1], style="reverse")
+            at = e
+    body.append(text[at:right] + ("…" if right < len(text) and text[right] != "\n" else ""))
+    out.print(f"[{ref}] {c.title or c.document}", style="bold", markup=False, highlight=False)
+    out.print(f"{c.document} · {c.location or ''} · {c.date or 'undated'} · {c.path}", style="dim",
+              markup=False, highlight=False)
+    out.print()
+    _block_quote(out, body)
+
+
+def export_markdown(answers: Sequence[Answer], index: str) -> str:
+    """The session as Markdown: each question, its quotes as block quotes with footnotes."""
+    lines = ["# Research session", "", f"Index: `{index}`", ""]
+    notes: list[str] = []
+    for n, answer in enumerate(answers, 1):
+        lines += [f"## {answer.question}", ""]
+        if not answer.answered:
+            lines += [answer.refusal, ""]
+        for q in answer.quotes:
+            label = f"q{n}-{q.ref}"
+            lines += [f"> {' '.join(q.text.split())} [^{label}]", ""]
+        for c in answer.citations:
+            if any(q.ref == c.ref for q in answer.quotes):
+                where = ", ".join(x for x in (c.location, c.date or "undated") if x)
+                notes.append(f"[^q{n}-{c.ref}]: {c.title or c.document}, `{c.document}`, {where}. {c.path}")
+    return "\n".join(lines + notes) + "\n"

@@ -1,0 +1,414 @@
+"""Extractive answers: question + retrieved passages -> verbatim, cited quotes.
+
+How quotes are chosen. Retrieval ranks chunks; an answer is made of sentences. Every
+sentence of the retrieved passages is a candidate (headings and fragments are not) and
+gets a relevance score
+
+    relevance = DENSE * cosine(question, sentence) + LEXICAL * coverage
+
+where ``coverage`` is the IDF-weighted share of the question's content words that the
+sentence contains, matched by stem and by the corpus spellings of names (Hmeimim finds
+Khmeimim). IDF matters: a word every article uses ("Russia", "Syria" in the seeds) adds
+almost nothing, so a question that only shares such words with the articles does not
+look answered. The passage's fused retrieval score breaks near-ties (``rank`` below).
+
+Near-duplicate sentences (cosine >= DUPLICATE, or the same words) are merged into the
+best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR with
+a penalty for a document already quoted, so the answer spreads across sources. A chosen
+sentence that leans on the one before it ("It ...", "He said ...") is quoted with it, and
+chosen sentences that touch are joined: a quote is always one exact slice
+``document_text[start:end]``.
+
+Abstention: a quote must clear ``Policy.bar`` on relevance. When none does, the answer
+says so and keeps the closest candidates apart, as not answering. The bar was calibrated
+on labelled seed questions (tests/data/answer_questions.json; scripts/calibrate_answers.py).
+
+Pure: no I/O. The caller supplies the passages, the question's weighted terms, the
+document texts (for line numbers) and a sentence embedder.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from . import lexical
+from .types import DocumentInfo, Passage, Span
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    EmbedFn = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Policy:
+    dense: float = 0.6  # weight of the sentence's cosine to the question
+    lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
+    passage: float = 0.05  # tie-breaker: weight of the passage's fused retrieval score
+    bar: float = 0.50  # relevance the best quote must reach (calibrated; see module docstring)
+    support: float = 0.40  # relevance the further quotes of an answered question must reach
+    mmr: float = 0.25  # penalty per unit of similarity to a quote already chosen
+    same_document: float = 0.08  # penalty per quote already taken from the same document
+    duplicate: float = 0.92  # cosine at or above which two sentences say the same thing
+    closest: int = 3  # candidates shown, as not answering, when nothing clears the bar
+
+
+@dataclass(frozen=True)
+class Term:
+    """A content word of the question, with what counts as finding it in a sentence."""
+
+    word: str
+    stems: frozenset[str]  # stems of the word and of its corpus spelling variants
+    weight: float  # IDF over the indexed documents
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: int
+    document: str  # document id: the path relative to the indexed folder
+    title: str | None
+    path: str
+    date: str | None
+    format: str
+    location: str | None  # "line 12", "lines 3, 40", "page 2"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim slice of one document, with the numbers that chose it."""
+
+    ref: int
+    document: str
+    start: int
+    end: int
+    text: str  # == document_text[start:end]
+    score: float  # relevance, comparable with Policy.bar
+    location: str | None
+    dense: float  # cosine of the best sentence to the question
+    lexical: float  # share of the question's weighted words it contains
+    passage_score: float  # fused retrieval score of the passage it came from
+    dense_rank: int | None  # the passage's rank in the dense list
+    keyword_rank: int | None  # the passage's rank in the keyword (BM25) list
+    matched: tuple[str, ...] = ()  # question words found in it
+    also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    quotes: tuple[Quote, ...]  # best first; empty when not answered
+    closest: tuple[Quote, ...]  # when not answered: the nearest candidates, which do not answer
+    citations: tuple[Citation, ...]
+    searched: int  # documents searched (the index, or those the filters let through)
+    terms: tuple[Term, ...] = ()
+
+    def citation(self, ref: int) -> Citation:
+        return next(c for c in self.citations if c.ref == ref)
+
+    def oldest_first(self) -> list[Citation]:
+        """Dated citations by date, oldest first (undated ones are left out)."""
+        return sorted((c for c in self.citations if c.date), key=lambda c: c.date or "")
+
+    @property
+    def refusal(self) -> str:
+        noun = "article" if self.searched == 1 else "articles"
+        return f"No passage in the {self.searched} indexed {noun} answers this."
+
+
+# -- question terms ---------------------------------------------------------------
+_WORD = re.compile(r"\w+(?:-\w+)*")
+# Words that frame a question rather than name what it is about; absent from an article,
+# they would count as missing topic words ("How many troops ...", "What happened at ...").
+FRAMING = frozenset(
+    """many much long often happen happened happens mean means meant take takes took make
+    makes made like kind sort type way ways thing things anything something go goes went
+    know known think get gets got give given show shows showed""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer: a C extension, imported on first use
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    return _stemmer().stemWord(lexical.fold(word))
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, stem) of every word; hyphenated words also count by their parts."""
+    out = []
+    for m in _WORD.finditer(text):
+        out.append((m.start(), m.end(), stem(m.group())))
+        if "-" in m.group():
+            out.extend((m.start(), m.end(), stem(part)) for part in m.group().split("-") if part)
+    return out
+
+
+def weigh_terms(
+    question: str, variants: Callable[[str], list[str]], df: Callable[[str], int], documents: int
+) -> tuple[Term, ...]:
+    """The question's content words with their spellings and IDF weights."""
+    terms = []
+    for word in lexical.query_terms(question):
+        if word in FRAMING:
+            continue
+        spellings = [word, *variants(word)]
+        seen = max((df(s) for s in spellings + [stem(word)]), default=0)
+        # Softened IDF: a word in every article still counts a little, one in none ~3.5x more.
+        weight = math.log(1 + (documents + 1) / (seen + 0.5))
+        terms.append(Term(word, frozenset(stem(s) for s in spellings), weight))
+    return tuple(terms)
+
+
+@lru_cache(maxsize=50_000)
+def stems_of(text: str) -> frozenset[str]:
+    return frozenset(st for _, _, st in words(text))
+
+
+def coverage(stems: frozenset[str], terms: Sequence[Term]) -> tuple[float, tuple[str, ...]]:
+    total = sum(t.weight for t in terms)
+    found = [t for t in terms if t.stems & stems]
+    return (sum(t.weight for t in found) / total if total else 0.0), tuple(t.word for t in found)
+
+
+def highlights(text: str, terms: Iterable[Term]) -> list[Span]:
+    """Spans of ``text`` holding one of the question's words (any spelling, any inflection)."""
+    wanted = set().union(*(t.stems for t in terms))
+    spans = sorted({(s, e) for s, e, st in words(text) if st in wanted})
+    return [sp for i, sp in enumerate(spans) if i == 0 or sp[0] >= spans[i - 1][1]]
+
+
+# -- candidates -------------------------------------------------------------------
+_LEANS_BACK = re.compile(r"(?:it|this|these|that|those|they|he|she|such|however|but)\b", re.I)
+_TERMINAL = re.compile(r"""[.!?]["'”’)\]\d\s]*$""")
+
+
+@dataclass
+class _Candidate:
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    quote_start: int  # where the quote begins: the sentence, or the one before it leans on
+    vector: np.ndarray | None = None
+    dense: float = 0.0
+    lexical: float = 0.0
+    matched: tuple[str, ...] = ()
+    score: float = 0.0
+    rank: float = 0.0
+    also: list[_Candidate] = field(default_factory=list)
+
+
+def _is_sentence(text: str) -> bool:
+    """Headings, bylines, fragments and questions are not quotable answers."""
+    n = len(text.split())
+    if n < 5 or text.lstrip().startswith("#") or text.rstrip().endswith("?"):
+        return False
+    return bool(_TERMINAL.search(text)) or n >= 14
+
+
+def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    """Every quotable sentence once (chunks overlap), with the passage that ranked best."""
+    found: dict[tuple[str, int, int], _Candidate] = {}
+    for p in passages:
+        for i, (s, e) in enumerate(p.sentences):
+            text = p.text[s - p.start : e - p.start]
+            key = (p.document.id, s, e)
+            if key in found or not _is_sentence(text):
+                continue
+            lean = i > 0 and _LEANS_BACK.match(text) is not None
+            found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s)
+    return list(found.values())
+
+
+# -- sentence vectors ---------------------------------------------------------------
+class SentenceVectors:
+    """Embeds the question and candidate sentences in one batch, remembering each
+    passage's sentence vectors so a warm session embeds little more than the question."""
+
+    def __init__(self, embed: EmbedFn, limit: int = 20_000):
+        self.embed, self.limit = embed, limit
+        self._cache: dict[tuple[str, int, int, str], np.ndarray] = {}
+
+    def __call__(self, question: str, found: list[_Candidate]) -> np.ndarray:
+        keys = [(c.passage.document.id, c.start, c.end, c.text) for c in found]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        vectors = self.embed([question] + [k[3] for k in missing])
+        if len(self._cache) + len(missing) > self.limit:
+            self._cache.clear()
+        self._cache.update(zip(missing, vectors[1:]))
+        for c, key in zip(found, keys):
+            c.vector = self._cache[key]
+        return vectors[0]
+
+
+# -- scoring and choosing -------------------------------------------------------------
+def score(found: list[_Candidate], question_vector: np.ndarray, terms: Sequence[Term], policy: Policy) -> None:
+    for c in found:
+        assert c.vector is not None
+        c.dense = float(c.vector @ question_vector)
+        c.lexical, c.matched = coverage(stems_of(c.text), terms)
+        c.score = policy.dense * c.dense + policy.lexical * c.lexical
+        c.rank = c.score + policy.passage * c.passage.score
+
+
+def merge_duplicates(found: list[_Candidate], policy: Policy) -> list[_Candidate]:
+    """Keep the best of each group of sentences that say the same thing."""
+    import numpy as np
+
+    kept: list[_Candidate] = []
+    by_words: dict[tuple[str, ...], _Candidate] = {}
+    for c in sorted(found, key=lambda c: -c.rank):
+        same = tuple(c.text.casefold().split())
+        twin = by_words.get(same)
+        if twin is None and kept:
+            similar = np.stack([k.vector for k in kept]) @ c.vector
+            best = int(similar.argmax())
+            twin = kept[best] if similar[best] >= policy.duplicate else None
+        if twin is None:
+            by_words[same] = c
+            kept.append(c)
+        elif twin.passage.document.id != c.passage.document.id:
+            twin.also.append(c)
+    return kept
+
+
+def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
+    """Greedy MMR: relevance, less similarity to what is chosen, less repeating a document."""
+    chosen: list[_Candidate] = []
+    pool = list(found)
+    while pool and len(chosen) < k:
+        def value(c: _Candidate) -> float:
+            similar = max((float(c.vector @ s.vector) for s in chosen), default=0.0)
+            repeats = sum(s.passage.document.id == c.passage.document.id for s in chosen)
+            return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
+
+        best = max(pool, key=value)
+        chosen.append(best)
+        pool.remove(best)
+    return chosen
+
+
+# -- building the answer -----------------------------------------------------------------
+def location(doc: DocumentInfo, text: str | None, offset: int) -> str | None:
+    if doc.format == "pdf":
+        page = doc.page_at(offset)
+        return None if page is None else f"page {page}"
+    if text is None:
+        return None
+    return f"line {text.count(chr(10), 0, offset) + 1}"
+
+
+def _spans(chosen: list[_Candidate], texts: Mapping[str, str]) -> list[tuple[_Candidate, int, int]]:
+    """Quote spans; chosen sentences of one document with only white space between are joined."""
+    spans: list[tuple[_Candidate, int, int]] = []
+    for c in chosen:
+        start, end = c.quote_start, c.end
+        text_of = _slicer(c, texts)
+        for i, (other, s, e) in enumerate(spans):
+            if other.passage.document.id != c.passage.document.id:
+                continue
+            gap = (e, start) if e <= start else (end, s) if end <= s else (0, 0)
+            if gap[1] - gap[0] <= 3 and not text_of(*gap).strip():
+                spans[i] = (other, min(s, start), max(e, end))
+                break
+        else:
+            spans.append((c, start, end))
+    return spans
+
+
+class _Refs:
+    """Citation numbers, one per document, in order of first use."""
+
+    def __init__(self, texts: Mapping[str, str]):
+        self.texts = texts
+        self.docs: dict[str, DocumentInfo] = {}
+        self.offsets: dict[str, list[int]] = {}
+
+    def ref(self, doc: DocumentInfo, offset: int) -> int:
+        self.docs.setdefault(doc.id, doc)
+        self.offsets.setdefault(doc.id, []).append(offset)
+        return list(self.docs).index(doc.id) + 1
+
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(self._citation(n, doc) for n, doc in enumerate(self.docs.values(), start=1))
+
+    def _citation(self, n: int, doc: DocumentInfo) -> Citation:
+        places = [location(doc, self.texts.get(doc.id), o) for o in sorted(set(self.offsets[doc.id]))]
+        places = list(dict.fromkeys(p for p in places if p))
+        where = None
+        if places:
+            kind = places[0].split()[0]
+            where = places[0] if len(places) == 1 else f"{kind}s " + ", ".join(p.split()[1] for p in places)
+        return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where)
+
+
+def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str]) -> Quote:
+    doc = c.passage.document
+    ref = refs.ref(doc, start)
+    also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
+    return Quote(
+        ref=ref, document=doc.id, start=start, end=end, text=text_of(start, end), score=round(c.score, 4),
+        location=location(doc, refs.texts.get(doc.id), start), dense=round(c.dense, 4),
+        lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
+        keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also,
+    )
+
+
+def _slicer(c: _Candidate, texts: Mapping[str, str]) -> Callable[[int, int], str]:
+    full = texts.get(c.passage.document.id)
+    if full is not None:
+        return lambda s, e: full[s:e]
+    p = c.passage
+    return lambda s, e: p.text[s - p.start : e - p.start]
+
+
+def build(
+    question: str,
+    passages: Sequence[Passage],
+    terms: Sequence[Term],
+    vectors: Callable[[str, list[_Candidate]], np.ndarray],
+    *,
+    k: int = 5,
+    searched: int = 0,
+    texts: Mapping[str, str] | None = None,
+    policy: Policy = Policy(),
+) -> Answer:
+    """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar."""
+    texts = texts or {}
+    found = candidates(passages)
+    if found:
+        score(found, vectors(question, found), terms, policy)
+    found = merge_duplicates(found, policy)
+    answered = any(c.score >= policy.bar for c in found)
+    if answered:
+        chosen = choose([c for c in found if c.score >= min(policy.support, policy.bar)], k, policy)
+    else:
+        chosen = choose(found, policy.closest, policy)
+    chosen.sort(key=lambda c: -c.score)
+    refs = _Refs(texts)
+    quotes = tuple(_quote(refs, c, s, e, _slicer(c, texts)) for c, s, e in _spans(chosen, texts))
+    return Answer(
+        question=question,
+        answered=answered,
+        quotes=quotes if answered else (),
+        closest=() if answered else quotes,
+        citations=refs.citations(),
+        searched=searched,
+        terms=tuple(terms),
+    )
+
+
+def passages_wanted(k: int) -> int:
+    """How many passages to read sentences from for ``k`` quotes."""
+    return max(8, 2 * k)

@@ -1,0 +1,245 @@
+"""The interactive session: prompt-toolkit for the prompt, history and completion; every
+question goes through ``ask.ask`` and ``ask.show``, as one-shot questions do.
+
+When standard input is not a terminal the same session reads lines without a prompt, so
+``echo "question" | assistant`` prints plain answers (slash commands work there too).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import shlex
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import ask, config
+from .errors import AssistantError
+from .library import Library
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from rich.console import Console
+
+    from .answer import Answer
+
+COMMANDS = {
+    "/help": "this list",
+    "/sources": "the indexed articles",
+    "/open": "/open N: the passage behind citation N of the last answer, the quote highlighted",
+    "/k": "/k N: how many quotes an answer may have",
+    "/filter": "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear",
+    "/export": "/export FILE: this session's questions and answers as Markdown with footnotes",
+    "/index": "/index PATH: switch to another index",
+    "/quit": "leave (Ctrl-D too); Ctrl-C clears the line",
+}
+
+
+def history_file(index_dir: Path) -> Path:
+    """One history per index, kept with the other per-user state (``config.cache_dir``)."""
+    key = hashlib.sha1(str(index_dir).encode()).hexdigest()[:16]
+    path = config.cache_dir() / "history" / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Session:
+    """What a session remembers: the library, the settings and the answers so far."""
+
+    def __init__(self, lib: Library, settings: ask.Settings, out: Console):
+        self.lib, self.settings, self.out = lib, settings, out
+        self.answers: list[Answer] = []
+
+    def handle(self, line: str) -> bool:
+        """Answer a question or run a slash command; False when the session should end."""
+        line = line.strip()
+        if not line:
+            return True
+        try:
+            if line.startswith("/"):
+                return self.command(line)
+            answer = ask.ask(self.lib, line, self.settings)
+            self.answers.append(answer)
+            ask.show(answer, self.settings, self.out)
+        except AssistantError as exc:
+            self.say(f"error: {exc}")
+        return True
+
+    def say(self, message: str, style: str = "") -> None:
+        self.out.print(message, style=style, markup=False, highlight=False)
+
+    def command(self, line: str) -> bool:
+        name, _, rest = line.partition(" ")
+        name, rest = name.lower(), rest.strip()
+        if name == "/quit" or name == "/exit":
+            return False
+        handler = getattr(self, "cmd_" + name[1:], None) if name in COMMANDS else None
+        if handler is None:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.4)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            self.say(f"Unknown command {name}.{hint} /help lists the commands.")
+            return True
+        handler(rest)
+        return True
+
+    # -- slash commands ---------------------------------------------------------------
+    def cmd_help(self, rest: str) -> None:
+        self.say("Type a question, or one of:")
+        for name, text in COMMANDS.items():
+            self.say(f"  {name:<9} {text}")
+
+    def cmd_sources(self, rest: str) -> None:
+        from . import render
+
+        render.sources_table(self.lib.documents(), self.out)
+
+    def cmd_open(self, rest: str) -> None:
+        from . import render
+
+        last = self.answers[-1] if self.answers else None
+        refs = {q.ref for q in (last.quotes or last.closest)} if last else set()
+        if not rest.isdigit() or int(rest) not in refs:
+            self.say(f"/open N takes a citation number of the last answer ({_span(refs)})." if refs
+                     else "No answer yet: ask a question first.")
+            return
+        document = last.citation(int(rest)).document  # type: ignore[union-attr]
+        render.open_view(last, int(rest), self.lib.text(document), self.out)  # type: ignore[arg-type]
+
+    def cmd_k(self, rest: str) -> None:
+        if rest:
+            if not rest.isdigit() or int(rest) < 1:
+                self.say("/k takes a positive whole number, e.g. /k 3.")
+                return
+            self.settings = ask.Settings(**{**vars(self.settings), "k": int(rest)})
+        self.say(f"Answers have up to {self.settings.k} quotes.")
+
+    def cmd_filter(self, rest: str) -> None:
+        if not rest:
+            self.say(f"Filter was: {self.settings.describe_filter()}. Cleared.")
+            self.settings = self.settings.filtered()
+            return
+        try:
+            values = _filter_values(rest)
+        except ValueError as exc:
+            self.say(str(exc))
+            return
+        self.settings = self.settings.filtered(**values)
+        self.say(f"Filter: {self.settings.describe_filter()}.")
+
+    def cmd_export(self, rest: str) -> None:
+        from . import render
+
+        if not rest:
+            self.say("/export FILE: give the file to write, e.g. /export notes.md")
+            return
+        path = Path(rest).expanduser()
+        try:
+            path.write_text(render.export_markdown(self.answers, str(self.lib.index_dir)), encoding="utf-8")
+        except OSError as exc:
+            self.say(f"cannot write {path}: {exc.strerror}")
+            return
+        self.say(f"Wrote {len(self.answers)} answers to {path}.")
+
+    def cmd_index(self, rest: str) -> None:
+        if not rest:
+            self.say(f"Index: {self.lib.index_dir}")
+            return
+        lib = Library(rest)
+        ask.require_index(lib)  # raises, and the session keeps the old index
+        self.lib.close()
+        self.lib, self.answers = lib, []
+        self.say(f"Index: {lib.index_dir} ({len(lib.documents())} articles)")
+
+
+def _span(refs: set[int]) -> str:
+    return ", ".join(str(r) for r in sorted(refs))
+
+
+def _filter_values(rest: str) -> dict[str, str | None]:
+    import re
+
+    values: dict[str, str | None] = {"source": None, "since": None, "until": None}
+    for word in shlex.split(rest):
+        key, sep, value = word.partition("=")
+        if not sep:
+            key, value = "source", word
+        if key not in values or not value:
+            raise ValueError(f"/filter takes source=TEXT, since=DATE, until=DATE, not {word!r}.")
+        if key != "source" and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+            raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        values[key] = value
+    return values
+
+
+# -- the two front ends -------------------------------------------------------------------
+def plain(lib: Library, settings: ask.Settings, lines: Iterable[str], out: Console | None = None) -> int:
+    """Questions (and slash commands) line by line, answers without prompt decoration."""
+    from . import render
+
+    session = Session(lib, settings, out or render.console())
+    for n, line in enumerate(ask.lines(lines)):  # type: ignore[arg-type]
+        if n and not settings.json:
+            session.out.print()
+        if not line.startswith("/") and not settings.json:
+            session.say(line, style="bold")
+        if not session.handle(line):
+            break
+    return 0
+
+
+class SlashCompleter:
+    """Completes slash commands at the start of the line, nothing else."""
+
+    def __new__(cls) -> Any:
+        from prompt_toolkit.completion import Completer, Completion
+
+        class _Completer(Completer):
+            def get_completions(self, document: Any, complete_event: Any) -> Iterator[Completion]:
+                text = document.text_before_cursor
+                if text.startswith("/") and " " not in text:
+                    for name, meta in COMMANDS.items():
+                        if name.startswith(text.lower()):
+                            yield Completion(name, start_position=-len(text), display_meta=meta.split(":")[0])
+
+        return _Completer()
+
+
+def prompt_session(lib: Library, **kwargs: Any) -> PromptSession[str]:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.history import FileHistory
+
+    return PromptSession(
+        history=FileHistory(str(history_file(lib.index_dir))),
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=SlashCompleter(),
+        complete_while_typing=True,
+        **kwargs,
+    )
+
+
+def interactive(
+    lib: Library,
+    settings: ask.Settings,
+    prompt: PromptSession[str] | None = None,
+    out: Console | None = None,
+) -> int:
+    """The REPL: Ctrl-C clears the line, Ctrl-D or /quit leaves with status 0."""
+    from . import render
+
+    prompt = prompt or prompt_session(lib)
+    session = Session(lib, settings, out or render.console())
+    count = len(lib.documents())
+    session.say(f"{count} articles in {lib.index_dir}. Ask a question; /help for commands, Ctrl-D to leave.",
+                style="dim")
+    while True:
+        try:
+            line = prompt.prompt("? ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        if not session.handle(line):
+            break
+    return 0

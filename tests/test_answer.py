@@ -1,0 +1,124 @@
+"""The answer engine: verbatim quotes, citations, spread across sources, abstention."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Library
+from assistant.answer import Policy, SentenceVectors, Term, build, highlights, stem
+from assistant.types import DocumentInfo, Passage
+
+QUESTIONS = json.loads((Path(__file__).parent / "data" / "answer_questions.json").read_text())
+BASES = ("tartus", "tartous")
+AIRBASE = ("khmeimim", "khmeymim", "hmeimim", "hemeimeem")
+# Hard negatives the bar is known to miss (see docs/README-answers.md); at most these may pass.
+KNOWN_MISSES = {"Who founded Hayat Tahrir al-Sham?"}
+
+
+def _verbatim(lib: Library, answer) -> None:  # type: ignore[no-untyped-def]
+    for q in answer.quotes + answer.closest:
+        assert lib.text(q.document)[q.start : q.end] == q.text
+        assert q.text == q.text.strip() and q.text
+        assert any(c.ref == q.ref and c.document == q.document for c in answer.citations)
+
+
+def test_which_bases_quotes_both_bases_from_several_articles(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?")
+    assert answer.answered
+    _verbatim(seeds_lib, answer)
+    naming = [q for q in answer.quotes if any(b in q.text.lower() for b in BASES)
+              and any(a in q.text.lower() for a in AIRBASE)]
+    docs = {q.document[:3] for q in naming}
+    assert {"003", "001"} <= docs  # the 2016 report that Russia would keep them; the 2024 talks
+    assert len(docs) >= 2
+    for c in answer.citations:
+        assert c.title and c.path.endswith(c.document) and c.location and c.location.startswith("line")
+    assert [q.score for q in answer.quotes] == sorted((q.score for q in answer.quotes), reverse=True)
+
+
+@pytest.mark.parametrize("question", ["What is the population of Russia?", "Who won the 2018 World Cup?",
+                                      "What did Russia do in Ukraine's Donbas in 2014?"])
+def test_off_topic_questions_abstain_and_show_the_closest(seeds_lib: Library, question: str) -> None:
+    answer = seeds_lib.ask(question)
+    assert not answer.answered and answer.quotes == ()
+    assert answer.refusal == "No passage in the 5 indexed articles answers this."
+    assert 0 < len(answer.closest) <= 3
+    _verbatim(seeds_lib, answer)
+
+
+def test_labelled_questions(seeds_lib: Library) -> None:
+    """The calibration set: answerable ones quote the expected words, the rest abstain."""
+    for question, expected in QUESTIONS["answerable"]:
+        answer = seeds_lib.ask(question)
+        assert answer.answered, question
+        assert any(any(e in q.text.lower() for e in expected) for q in answer.quotes), question
+    wrongly = {q for q in QUESTIONS["unanswerable"] if seeds_lib.ask(q).answered}
+    assert wrongly <= KNOWN_MISSES
+
+
+def test_near_duplicates_are_merged(seeds_lib: Library) -> None:
+    # 002 repeats its interview with small edits ("substantial" / "considerable reduction").
+    answer = seeds_lib.ask("How long is the withdrawal expected to take?", k=8)
+    texts = [set(q.text.lower().split()) for q in answer.quotes]
+    for i, a in enumerate(texts):
+        for b in texts[i + 1 :]:
+            assert len(a & b) / len(a | b) < 0.7
+
+
+def test_filters_narrow_the_articles(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?", source="003")
+    assert answer.searched == 1 and {q.document for q in answer.quotes} == {"003_e5a73f4839f377ea.txt"}
+    nothing = seeds_lib.ask("Who won the 2018 World Cup?", source="003")
+    assert nothing.refusal == "No passage in the 1 indexed article answers this."
+
+
+# -- the engine alone, on a tiny made-up corpus -----------------------------------------
+TEXT_A = "Old news.\nThe fleet stayed at the harbour of Tartus. It kept two frigates of the fleet in Tartus.\n"
+TEXT_B = "Later the fleet left the harbour of Tartus for good, the report said.\n"
+
+
+def _doc(doc_id: str, date: str | None, text: str) -> DocumentInfo:
+    return DocumentInfo(doc_id, f"/x/{doc_id}", "txt", doc_id.upper(), date, None, None, None, "", 1)
+
+
+def _passage(doc: DocumentInfo, text: str, score: float) -> Passage:
+    spans, at = [], 0
+    for part in text.replace("\n", " ").split(". "):
+        start = text.index(part.strip(), at)
+        end = start + len(part.strip()) + (0 if part.strip().endswith(".") else 1)
+        spans.append((start, end))
+        at = end
+    return Passage(f"{doc.id}::0", doc, 0, len(text), text, tuple(spans), score, 1, 1, 0.5, 1.0)
+
+
+def _bag(texts: list[str]) -> np.ndarray:
+    vocab = sorted({stem(w) for t in texts for w in t.split()} | {"fleet", "harbour", "tartus"})
+    rows = np.array([[sum(stem(w) == v for w in t.split()) for v in vocab] for t in texts], dtype=float)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+
+def test_build_joins_touching_sentences_and_orders_dates() -> None:
+    a, b = _doc("a.txt", "2016-03-15", TEXT_A), _doc("b.txt", "2024-12-13", TEXT_B)
+    terms = (Term("fleet", frozenset({"fleet"}), 1.0), Term("tartus", frozenset({"tartus"}), 1.0))
+    answer = build("Where did the fleet stay, Tartus?", [_passage(b, TEXT_B, 1.0), _passage(a, TEXT_A, 0.9)],
+                   terms, SentenceVectors(_bag), texts={"a.txt": TEXT_A, "b.txt": TEXT_B},
+                   policy=Policy(bar=0.3, support=0.3))
+    assert answer.answered
+    texts = {"a.txt": TEXT_A, "b.txt": TEXT_B}
+    for q in answer.quotes:
+        assert texts[q.document][q.start : q.end] == q.text
+    joined = [q for q in answer.quotes if q.document == "a.txt"][0]
+    # "It kept two frigates of the fleet in Tartus." leans on the sentence before it: quoted together.
+    assert joined.text == "The fleet stayed at the harbour of Tartus. It kept two frigates of the fleet in Tartus."
+    assert joined.location == "line 2"
+    assert [c.date for c in answer.oldest_first()] == ["2016-03-15", "2024-12-13"]
+
+
+def test_highlights_find_inflections_and_spellings() -> None:
+    terms = (Term("bases", frozenset({stem("bases"), stem("tartous")}), 1.0),)
+    text = "The base at Tartous and two bases."
+    assert [text[s:e] for s, e in highlights(text, terms)] == ["base", "Tartous", "bases"]

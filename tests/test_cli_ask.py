@@ -1,0 +1,72 @@
+"""Asking through the CLI as a user runs it: a subprocess, exit codes, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import run_cli
+
+QUOTE_KEYS = {"ref": int, "text": str, "document": str, "start": int, "end": int, "score": float}
+SOURCE_KEYS = {"ref": int, "document": str, "title": (str, type(None)), "date": (str, type(None)),
+               "path": str, "location": (str, type(None))}
+
+
+def _check_contract(obj: dict, index_root: Path | None = None) -> None:  # type: ignore[type-arg]
+    assert isinstance(obj["question"], str) and isinstance(obj["answered"], bool)
+    refs = set()
+    for s in obj["sources"]:
+        for key, kind in SOURCE_KEYS.items():
+            assert isinstance(s[key], kind), key
+        refs.add(s["ref"])
+    for q in obj["quotes"] + obj.get("closest", []):
+        for key, kind in QUOTE_KEYS.items():
+            assert isinstance(q[key], kind), key
+        assert q["ref"] in refs
+        path = next(s["path"] for s in obj["sources"] if s["ref"] == q["ref"])
+        assert path.endswith(q["document"])
+        content = Path(path).read_text(encoding="utf-8")  # .txt: the document text is the file
+        assert content[q["start"] : q["end"]] == q["text"]
+    scores = [q["score"] for q in obj["quotes"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_one_shot_json(seeds_index: Path) -> None:
+    result = run_cli("-q", "Which bases did Russia keep?", "--json", "--explain", "-k", "4", "--index", str(seeds_index))
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout)
+    _check_contract(obj)
+    assert obj["answered"] and 2 <= len(obj["quotes"]) <= 4
+    assert len({q["document"] for q in obj["quotes"]}) >= 2
+    assert {"dense_rank", "keyword_rank", "sentence_cosine", "lexical_coverage"} <= obj["quotes"][0]["explain"].keys()
+
+
+def test_stdin_batch_json_lines_and_abstention(seeds_index: Path) -> None:
+    questions = "Who is Michael Kofman?\n\nWho won the 2018 World Cup?\n"
+    result = run_cli("-q", "-", "--json", "--index", str(seeds_index), input=questions)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    for obj in (first, second):
+        _check_contract(obj)
+    assert first["answered"] and "Carnegie" in first["quotes"][0]["text"]
+    assert not second["answered"] and second["quotes"] == [] and second["closest"]
+    assert second["message"] == "No passage in the 5 indexed articles answers this."
+
+
+def test_piped_text_has_no_ansi_and_reads_stdin_without_a_prompt(seeds_index: Path) -> None:
+    result = run_cli("--index", str(seeds_index), input="Which bases did Russia keep?\n/k 1\nWhere did Assad seek asylum?\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b[" not in out and "? " not in out.splitlines()[0]
+    assert "Tartous" in out and "[1]" in out and "Sources" in out and "undated" in out
+    assert "Assad has since sought asylum in Russia." in out
+
+
+def test_missing_index_and_bad_flags(tmp_path: Path) -> None:
+    missing = run_cli("-q", "anything", "--index", str(tmp_path / "nothing"))
+    assert missing.returncode == 1
+    assert len(missing.stderr.strip().splitlines()) == 1 and "assistant index PATH" in missing.stderr
+    bad = run_cli("-q", "x", "-k", "0")
+    assert bad.returncode == 2 and "usage:" in bad.stderr and bad.stdout == ""

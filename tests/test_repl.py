@@ -1,0 +1,77 @@
+"""The REPL through prompt-toolkit's pipe input, with an injected session and console."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+
+from assistant import Library
+from assistant.ask import Settings
+from assistant.repl import SlashCompleter, history_file, interactive, prompt_session
+
+
+@pytest.fixture
+def console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=100, color_system=None, highlight=False), buffer
+
+
+@pytest.fixture
+def pipe() -> Iterator:  # type: ignore[type-arg]
+    with create_pipe_input() as inp:
+        yield inp
+
+
+def _run(lib: Library, pipe, console, keys: str, session: PromptSession | None = None) -> str:  # type: ignore[no-untyped-def,type-arg]
+    out, buffer = console
+    pipe.send_text(keys)
+    session = session or PromptSession(input=pipe, output=DummyOutput())
+    assert interactive(lib, Settings(), session, out) == 0
+    return buffer.getvalue()
+
+
+def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "notes.md"
+    keys = f"Which bases did Russia keep?\r/help\r/open 1\r/export {export}\r/hepl\r\x04"
+    text = _run(seeds_lib, pipe, console, keys)
+    assert "Tartous" in text and "Sources" in text
+    assert "/filter" in text and "/export FILE" in text  # the help
+    assert "»Russia is expected to maintain its naval base at Tartous" in text  # /open 1, highlighted
+    assert "Did you mean /help?" in text
+    md = export.read_text()
+    assert md.startswith("# Research session") and "## Which bases did Russia keep?" in md
+    assert "> Russia is expected to maintain its naval base at Tartous" in md
+    assert "[^q1-1]: Putin Orders Withdrawal of Russian Military From Syria, `003_e5a73f4839f377ea.txt`" in md
+
+
+def test_ctrl_c_clears_the_line_and_quit_exits(seeds_lib: Library, pipe, console) -> None:  # type: ignore[no-untyped-def]
+    text = _run(seeds_lib, pipe, console, "Who won the\x03/k 2\r/filter source=003\r/filter\r/quit\r")
+    assert "Who won" not in text and "No passage" not in text  # Ctrl-C dropped the line unasked
+    assert "up to 2 quotes" in text and "Filter: source=003." in text and "Filter was: source=003. Cleared." in text
+
+
+def test_history_is_kept_per_index_and_suggests(seeds_lib: Library, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with create_pipe_input() as first:
+        _run(seeds_lib, first, console, "Where did Assad seek asylum?\r\x04",
+             prompt_session(seeds_lib, input=first, output=DummyOutput()))
+    assert "Where did Assad seek asylum?" in history_file(seeds_lib.index_dir).read_text()
+    assert history_file(seeds_lib.index_dir) != history_file(tmp_path / "other")
+    again = prompt_session(seeds_lib)  # a later session on the same index remembers it
+    assert "Where did Assad seek asylum?" in list(again.history.load_history_strings())
+    assert isinstance(again.auto_suggest, AutoSuggestFromHistory)
+
+
+def test_slash_commands_complete() -> None:
+    completer = SlashCompleter()
+    found = [c.text for c in completer.get_completions(Document("/ex"), None)]
+    assert found == ["/export"]
+    assert list(completer.get_completions(Document("Which /ex"), None)) == []
