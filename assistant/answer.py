@@ -293,7 +293,8 @@ def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
             repeats = sum(s.passage.document.id == c.passage.document.id for s in chosen)
             return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
 
-        best = max(pool, key=value)
+        # The first quote is the most relevant sentence, so an answer's best quote clears the bar.
+        best = max(pool, key=value) if chosen else max(pool, key=lambda c: c.score)
         chosen.append(best)
         pool.remove(best)
     return chosen
