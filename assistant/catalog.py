@@ -63,9 +63,40 @@ def _info(row: sqlite3.Row) -> DocumentInfo:
     return DocumentInfo(**values)
 
 
+QUICK_CHECK_BYTES = 32 * 1024 * 1024  # a full page check costs ~10 ms per MB; skip it above this
+_REBUILD = "rebuild it with `assistant index --rebuild PATH`"
+
+
+def damage(path: Path) -> str | None:
+    """What is wrong with the catalog file at ``path`` as bytes on disk, or None.
+
+    Cheap and read-only: SQLite itself opens a truncated file happily and fails only when
+    a query reaches a missing page, so the header's page count is compared with the size."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if size == 0:
+        return None  # created but never written: SQLite treats it as an empty database
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return "is not a SQLite database (truncated or overwritten)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96]  # the page count is current (SQLite file format §1.3.7)
+    if header_valid and pages and size < pages * page_size:
+        return f"is truncated ({size} bytes where its header records {pages * page_size})"
+    return None
+
+
 class Catalog:
     def __init__(self, index_dir: Path, *, readonly: bool = False):
         path = index_dir / FILENAME
+        problem = damage(path) if path.exists() else None
+        if problem:
+            raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
         try:
             uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
             self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
@@ -76,12 +107,29 @@ class Catalog:
                 with self.db:
                     self.db.executescript(_SCHEMA)
                     lexical.create(self.db)
-            self.db.execute("SELECT count(*) FROM documents").fetchone()
+            problem = self._inconsistency(path)
         except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(
-                f"the catalog {path} is damaged ({exc}); "
-                "rebuild it with `assistant index --rebuild PATH`"
-            ) from exc
+            raise IndexCorrupt(f"the catalog {path} is damaged ({exc}); {_REBUILD}") from exc
+        if problem:
+            self.db.close()
+            raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
+
+    def _inconsistency(self, path: Path) -> str | None:
+        """Checks cheap enough for every open: SQLite's own page check on small files,
+        then the invariants the pending/ready protocol keeps in every committed state."""
+        if path.exists() and path.stat().st_size <= QUICK_CHECK_BYTES:
+            result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if result != "ok":
+                return f"is damaged ({result})"
+        listed, rows, keyword = self.db.execute(
+            "SELECT (SELECT coalesce(sum(chunks), 0) FROM documents WHERE state = 'ready'),"
+            " (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts)"
+        ).fetchone()
+        if listed != rows:
+            return f"lists {listed} chunks for its documents but holds {rows}"
+        if keyword != rows:
+            return f"holds {rows} chunks but {keyword} in its keyword index"
+        return None
 
     def close(self) -> None:
         self.db.close()
@@ -153,6 +201,10 @@ class Catalog:
 
     def pending(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM documents WHERE state = 'pending'")]
+
+    def version(self) -> int:
+        """Changes whenever another connection (another process) commits to the catalog."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def count_chunks(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])

@@ -166,10 +166,11 @@ class Indexer:
             self.progress(Progress(files_total, files_total, done, batch[-1][0][0].path))
 
     def _remove(self, doc_ids: list[str]) -> None:
+        store = self._store()  # opened first: a store that cannot be reached changes nothing
         with self.catalog.transaction():
             for doc_id in doc_ids:
                 self.catalog.retire(doc_id)
-        self._store().delete_docs(doc_ids)
+        store.delete_docs(doc_ids)
         with self.catalog.transaction():
             for doc_id in doc_ids:
                 self.catalog.drop(doc_id)
@@ -189,6 +190,7 @@ class Indexer:
             yield batch
 
     def _write(self, batch: list[tuple[tuple[Document, str, str], list[Chunk]]]) -> int:
+        store = self._store()  # opened first: a store that cannot be reached changes nothing
         with self.catalog.transaction():
             for (doc, root, sig), _ in batch:
                 self.catalog.mark_pending(doc, root, sig)
@@ -198,7 +200,6 @@ class Indexer:
                 ids.append(chunk_id(doc.id, c.index))
                 texts.append(chunking.embedding_text(doc.title, c))
                 owners.append(doc.id)
-        store = self._store()
         store.delete_docs([doc.id for (doc, _, _), _ in batch])  # vectors of a previous version
         if texts:
             store.upsert(ids, self._embedder().embed(texts), owners)

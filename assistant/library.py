@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from . import chunk as chunking
 from . import config
 from .catalog import FILENAME, SCHEMA_VERSION, Catalog
-from .errors import AssistantError, IndexLocked, IndexMismatch, IndexNotFound
+from .errors import AssistantError, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
 from .indexer import Indexer, ProgressFn
 from .retrieve import Filters, Policy, Retriever
 from .types import DocumentInfo, IndexReport, Passage
@@ -39,6 +39,11 @@ def _chunking_params() -> str:
         {"max_tokens": chunking.MAX_TOKENS, "overlap": chunking.OVERLAP_SENTENCES, "title_tokens": chunking.TITLE_TOKENS},
         sort_keys=True,
     )
+
+
+def _server_mode(meta: dict[str, str]) -> bool:
+    """Whether an index keeps its vectors in a Chroma server (recorded when it was made)."""
+    return bool(meta.get("chroma_url")) or meta.get("collection", "chunks") != "chunks"
 
 
 class Library:
@@ -64,14 +69,42 @@ class Library:
     @cached_property
     def catalog(self) -> Catalog:
         if not self.exists():
+            if (self.index_dir / "chroma").is_dir():
+                raise IndexCorrupt(
+                    f"the catalog {self.index_dir / FILENAME} is missing but vectors are still there; "
+                    "rebuild the index with `assistant index --rebuild PATH`"
+                )
             raise IndexNotFound(f"no index at {self.index_dir}; build one with `assistant index PATH`")
+        self._catalog_file = self._file_id()
         catalog = Catalog(self.index_dir)
-        self._check(catalog.meta())
+        try:
+            self._check(catalog.meta(), catalog)
+        except AssistantError:
+            catalog.close()
+            raise
         return catalog
 
-    def _check(self, meta: dict[str, str]) -> None:
+    def _file_id(self) -> tuple[int, int] | None:
+        try:
+            st = (self.index_dir / FILENAME).stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _check(self, meta: dict[str, str], catalog: Catalog) -> None:
         if not meta:
+            if catalog.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+                raise IndexCorrupt(
+                    f"the catalog in {self.index_dir} has documents but no record of how they were "
+                    "indexed; rebuild it with `assistant index --rebuild PATH`"
+                )
             return
+        if self._chroma_url and not _server_mode(meta):
+            raise IndexMismatch(
+                f"the index at {self.index_dir} keeps its vectors in its own folder, not in a Chroma "
+                f"server; rebuild it with `assistant index --rebuild PATH --chroma-url {self._chroma_url}` "
+                "or use another --index"
+            )
         built = meta.get("model")
         if self._model and built and self._model != built:
             raise IndexMismatch(
@@ -99,12 +132,76 @@ class Library:
         # The ONNX export is made once per model and shared by every index (see config.cache_dir).
         return open_embedder(None if model == DEFAULT_MODEL else model, cache_dir=config.cache_dir() / "onnx")
 
+    @property
+    def chroma_url(self) -> str | None:
+        """The Chroma server holding this index's vectors (None: embedded, in the index folder):
+        ``--chroma-url``, then ``$ASSISTANT_CHROMA_URL``, then the URL the index was built with."""
+        if self._chroma_url or not self.exists():
+            return self._chroma_url
+        return self.catalog.meta().get("chroma_url") or None
+
     @cached_property
     def store(self) -> VectorStore:
-        from .store import VectorStore
+        from .store import DIRNAME, VectorStore
 
-        collection = self.catalog.meta().get("collection", "chunks")
-        return VectorStore(self.index_dir, collection=collection, url=self._chroma_url)
+        meta, url = self.catalog.meta(), self.chroma_url
+        if not url and _server_mode(meta):
+            raise IndexMismatch(
+                f"the index at {self.index_dir} keeps its vectors in a Chroma server; "
+                "give its URL with --chroma-url or $ASSISTANT_CHROMA_URL"
+            )
+        chunks = self.catalog.count_chunks()
+        if not url and chunks and not (self.index_dir / DIRNAME).is_dir():
+            raise IndexCorrupt(
+                f"the vector store {self.index_dir / DIRNAME} is missing but the catalog lists {chunks} "
+                "chunks; rebuild the index with `assistant index --rebuild PATH`"
+            )
+        store = VectorStore(self.index_dir, collection=meta.get("collection", "chunks"), url=url)
+        try:
+            self._verify(store)
+        except AssistantError:
+            store.close()
+            raise
+        return store
+
+    def _verify(self, store: VectorStore) -> None:
+        """Every committed state of the pending/ready protocol with nothing pending has one
+        vector per catalog chunk. The counts are compared only when no other process
+        committed meanwhile (the catalog's data version did not move)."""
+        before = self.catalog.version()
+        pending, chunks = self.catalog.pending(), self.catalog.count_chunks()
+        held = store.count()
+        self._store_version = self.catalog.version()
+        if pending or before != self._store_version or held == chunks:
+            return
+        where = f"the Chroma server at {store.url}" if store.url else "the vector store"
+        raise IndexCorrupt(
+            f"the catalog in {self.index_dir} lists {chunks} chunks but {where} holds {held}; "
+            "rebuild the index with `assistant index --rebuild PATH`"
+        )
+
+    def refresh(self) -> None:
+        """Catch up with writes made by other processes; called before every search.
+
+        SQLite readers see other processes' commits at once, but an embedded Chroma client
+        keeps serving the vectors it loaded when it opened. So when the catalog changed
+        under us the vector store is reopened, and when the catalog file itself was
+        replaced (another process rebuilt the index) everything is."""
+        if "catalog" not in self.__dict__:
+            return
+        if self._file_id() != self._catalog_file:
+            self.close()
+        elif "store" in self.__dict__ and self.catalog.version() != self._store_version:
+            if not self.chroma_url:  # a server serves every client the same vectors
+                self._close_store()
+            else:
+                self._store_version = self.catalog.version()
+
+    def _close_store(self) -> None:
+        self.__dict__.pop("retriever", None)
+        store = self.__dict__.pop("store", None)
+        if store is not None:
+            store.close()
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -128,17 +225,26 @@ class Library:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _create(self) -> None:
-        """Make the catalog and record how this index is built."""
+        """Make the catalog and record how this index is built. A new catalog starts with no
+        vectors: any left in the folder (a rebuild killed half way) are thrown away."""
+        if self._chroma_url and not self.exists():
+            from .store import probe
+
+            probe(self._chroma_url)  # a server that is down leaves no half-made index behind
         catalog = Catalog(self.index_dir)
         if not catalog.meta():
             import uuid
 
+            url = self._chroma_url
+            if not url:
+                shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
             catalog.set_meta(
                 {
                     "schema": str(SCHEMA_VERSION),
                     "model": self.model_id,
                     "chunking": _chunking_params(),
-                    "collection": "chunks" if not self._chroma_url else f"assistant-{uuid.uuid4().hex[:12]}",
+                    "collection": "chunks" if not url else f"assistant-{uuid.uuid4().hex[:12]}",
+                    **({"chroma_url": url} if url else {}),
                 }
             )
         catalog.close()
@@ -186,19 +292,29 @@ class Library:
         """Throw the index away and build it again from ``paths`` (or the folders it had)."""
         targets = list(paths)
         with self._write_lock(kwargs.get("on_wait")):
-            if not targets and self.exists():
-                try:
-                    targets = list(Catalog(self.index_dir, readonly=True).roots())
+            old: dict[str, str] = {}
+            if self.exists():
+                try:  # a damaged catalog cannot say which folders it had: the caller must name them
+                    catalog = Catalog(self.index_dir, readonly=True)
+                    targets, old = targets or list(catalog.roots()), catalog.meta()
+                    catalog.close()
                 except AssistantError:
-                    targets = []  # a damaged catalog: the caller must name the folders
+                    pass
             self.close()
+            # Vectors first: a catalog without vectors is detected as damaged, vectors without
+            # a catalog are thrown away when the next catalog is made (see _create).
+            shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
             for name in (FILENAME, f"{FILENAME}-wal", f"{FILENAME}-shm"):
                 (self.index_dir / name).unlink(missing_ok=True)
-            shutil.rmtree(self.index_dir / "chroma", ignore_errors=True)
+            if _server_mode(old) and (self._chroma_url or old.get("chroma_url")):
+                from .store import drop_collection
+
+                drop_collection(self._chroma_url or old["chroma_url"], old["collection"])
         return self.add(targets, **kwargs)
 
     # -- reading ------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
+        self.refresh()
         return self.catalog.documents()
 
     def text(self, doc_id: str) -> str:
@@ -217,6 +333,7 @@ class Library:
         until: str | None = None,
     ) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
+        self.refresh()
         if not self.catalog.count_chunks():
             raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
         return self.retriever.search(question, k, Filters(source, since, until))
@@ -258,10 +375,10 @@ class Library:
         return SentenceVectors(lambda texts: self.embedder.embed(texts))
 
     def close(self) -> None:
-        for name in ("retriever", "store", "catalog"):
-            part = self.__dict__.pop(name, None)
-            if name == "catalog" and part is not None:
-                part.close()
+        self._close_store()
+        catalog = self.__dict__.pop("catalog", None)
+        if catalog is not None:
+            catalog.close()
 
     def __enter__(self) -> Library:
         return self

@@ -7,6 +7,7 @@ know: texts, offsets and metadata live in the catalog.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +48,21 @@ def _http_client(url: str) -> Any:
     return client
 
 
+def probe(url: str) -> None:
+    """Raise ``StoreUnavailable`` (or ``UsageError``) unless a Chroma server answers at ``url``."""
+    _http_client(url).close()
+
+
+def drop_collection(url: str, name: str) -> None:
+    """Best effort: delete a collection on a server (after a rebuild made a new one)."""
+    try:
+        client = _http_client(url)
+        client.delete_collection(name)
+        client.close()
+    except Exception:  # noqa: BLE001 - a leftover collection wastes space on the server; it breaks nothing
+        pass
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
@@ -70,10 +86,10 @@ class VectorStore:
             )
         )
 
-    def _call(self, fn: Any) -> Any:
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
         """Run a Chroma call, turning its failures into domain errors."""
         try:
-            return fn()
+            return fn(**kwargs)
         except Exception as exc:
             where = f"the Chroma server at {self.url}" if self.url else "the vector store"
             cls = StoreUnavailable if self.url else IndexCorrupt
@@ -83,12 +99,12 @@ class VectorStore:
         for i in range(0, len(ids), _BATCH):
             part = slice(i, i + _BATCH)
             metadatas: list[Any] = [{"doc": d} for d in docs[part]]
-            self._call(lambda: self.collection.upsert(ids=list(ids[part]), embeddings=vectors[part], metadatas=metadatas))
+            self._call(self.collection.upsert, ids=list(ids[part]), embeddings=vectors[part], metadatas=metadatas)
 
     def delete_docs(self, doc_ids: Sequence[str]) -> None:
         for i in range(0, len(doc_ids), 500):
             part = list(doc_ids[i : i + 500])
-            self._call(lambda: self.collection.delete(where={"doc": {"$in": part}}))
+            self._call(self.collection.delete, where={"doc": {"$in": part}})
 
     def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
@@ -103,6 +119,15 @@ class VectorStore:
         )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
+    def close(self) -> None:
+        """Release the client. Chroma shares one in-process system per path and stops it
+        when its last client closes, so a store opened again afterwards reads the files anew
+        (how a reader sees vectors another process wrote; see ``Library.refresh``)."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):  # closing must never fail a caller that is done
+                close()
+
     def count(self) -> int:
         return int(self._call(self.collection.count))
 
@@ -112,4 +137,4 @@ class VectorStore:
     def delete_ids(self, ids: Sequence[str]) -> None:
         for i in range(0, len(ids), _BATCH):
             part = list(ids[i : i + _BATCH])
-            self._call(lambda: self.collection.delete(ids=part))
+            self._call(self.collection.delete, ids=part)
