@@ -3,19 +3,23 @@
     >>> from assistant import Library
     >>> lib = Library("index")
     >>> lib.add(["seeds"])
-    >>> for p in lib.search("Which bases did Russia keep?", k=3):
-    ...     print(p.document.title, p.text[:60])
+    >>> answer = lib.ask("Which bases did Russia keep?")
+    >>> for quote in answer.quotes:
+    ...     print(quote.ref, quote.text)
 
 Importing this package is cheap: torch, onnxruntime and chromadb load on first use.
 """
 
+from .answer import Answer, Citation, Quote
 from .errors import AssistantError, IndexLocked, IndexMismatch, IndexNotFound
 from .library import Library
 from .types import Chunk, Document, DocumentInfo, IndexReport, Passage
 
 __all__ = [
+    "Answer",
     "AssistantError",
     "Chunk",
+    "Citation",
     "Document",
     "DocumentInfo",
     "IndexLocked",
@@ -24,5 +28,6 @@ __all__ = [
     "IndexReport",
     "Library",
     "Passage",
+    "Quote",
 ]
 __version__ = "0.1.0"
