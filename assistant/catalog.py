@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def _info(row: sqlite3.Row) -> DocumentInfo:
     return DocumentInfo(**values)
 
 
-QUICK_CHECK_BYTES = 32 * 1024 * 1024  # a full page check costs ~10 ms per MB; skip it above this
+QUICK_CHECK_BYTES = 32 * 1024 * 1024  # SQLite's page check costs ~2 ms per MB; skip it above this
 _REBUILD = "rebuild it with `assistant index --rebuild PATH`"
 
 
@@ -91,10 +92,21 @@ def damage(path: Path) -> str | None:
     return None
 
 
+def _lasting_damage(path: Path) -> str | None:
+    """``damage()``, asked again while another process may be mid-checkpoint: a checkpoint
+    writes the header's new page count before the pages it counts, for a moment."""
+    for _ in range(3):
+        problem = damage(path)
+        if problem is None or not Path(f"{path}-wal").exists():
+            return problem
+        time.sleep(0.1)
+    return problem
+
+
 class Catalog:
     def __init__(self, index_dir: Path, *, readonly: bool = False):
         path = index_dir / FILENAME
-        problem = damage(path) if path.exists() else None
+        problem = _lasting_damage(path) if path.exists() else None
         if problem:
             raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
         try:

@@ -141,3 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the index folder cannot be made, read or locked: say which, briefly
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"assistant: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1

@@ -320,3 +320,9 @@ def test_the_repl_keeps_answering_while_another_process_indexes_and_sees_new_doc
     finally:
         repl.stdin.close()
         repl.wait(timeout=60)
+
+
+def test_an_index_folder_that_cannot_be_made_is_one_line() -> None:
+    result = run_cli("index", str(SEEDS), "--index", "/proc/no-such-index")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "/proc/no-such-index" in result.stderr and "Traceback" not in result.stderr
