@@ -175,3 +175,22 @@ def test_an_embedded_index_is_not_silently_used_with_a_server(server: str, seeds
     copy = tmp_path / "embedded"
     shutil.copytree(seeds_index, copy)
     one_line_error(run_cli("-q", QUESTIONS[0], "--index", str(copy), "--chroma-url", server), "rebuild")
+
+
+def test_a_client_killed_mid_write_is_repaired_by_the_next_run(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_reliability import BATCH, index_cmd, kill_when, make_corpus
+
+    corpus = make_corpus(tmp_path / "corpus", 120, longest=2)
+    index = tmp_path / "idx"
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", server)  # the subprocesses inherit it
+    seen = kill_when(corpus, index, lambda t, ready, pending: ready > 0 and pending > 0)
+    assert seen and seen[1] > 0, seen
+    final = subprocess.run(index_cmd(corpus, index, BATCH), capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    with Library(index) as lib:
+        assert len(lib.documents()) == 120 and not lib.catalog.pending()
+        ids = lib.store.ids()
+        assert len(ids) == lib.store.count() == lib.catalog.count_chunks()
+        assert set(ids) == {r[0] for r in lib.catalog.db.execute("SELECT id FROM chunks")}
