@@ -53,21 +53,73 @@ def _trim(text: str, start: int, end: int) -> Span:
     return start, end
 
 
+# A boundary no sentence splitter would argue with: a word of three or more letters,
+# lower case but for the first and not a known abbreviation (or a number, a closing bracket, a percent sign), then . ! or ?, an optional
+# closing quote or bracket, white space, and an upper-case letter. pysbd costs ~50 ms
+# per abstract, more than embedding it; splitting at these first and running pysbd only
+# on the pieces that still hold a possible boundary (". " after anything else) keeps
+# its judgement on abbreviations, initials and decimals at a fraction of the cost.
+_PLAIN_END = re.compile(r"(?:\b[A-Za-z][a-z]{2,}|\b\d{2,}|[)%\]])[.!?][\"'\u201d\u2019)\]]?(\s+)(?=[\"\u201c(\[]?[A-Z])")
+_ABBREVIATIONS = frozenset(
+    "approx incl resp viz etc fig figs ref refs vol nos dept univ corp inc ltd est cit seq spp "
+    "subsp var jan feb mar apr jun jul aug sep sept oct nov dec gen col mrs prof capt sen rep "
+    "gov sgt maj adm cmdr lieut messrs ave blvd rev hon".split()
+)
+_MAYBE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?:\s+\S|[^\W\d_])")
+
+
+def _inside_quote(block: str, at: int) -> bool:
+    """pysbd keeps a quoted passage whole; leave boundaries inside quotes to it."""
+    return block.count("\u201c", 0, at) > block.count("\u201d", 0, at) or block.count('"', 0, at) % 2 == 1
+
+
+def _plain_pieces(block: str) -> list[tuple[int, int]]:
+    pieces, begin = [], 0
+    for m in _PLAIN_END.finditer(block):
+        word = block[m.start() : m.start(1)].rstrip(".!?\"'\u201d\u2019)]").lower()
+        if word in _ABBREVIATIONS or _inside_quote(block, m.start()):
+            continue
+        pieces.append((begin, m.start(1)))
+        begin = m.end(1)
+    pieces.append((begin, len(block)))
+    return pieces
+
+
+def _segment(block: str) -> list[tuple[int, int]]:
+    """Sentences of one block as offsets into it (untrimmed)."""
+    out: list[tuple[int, int]] = []
+    for begin, end in _plain_pieces(block):
+        piece = block[begin:end]
+        if not _MAYBE_END.search(piece):
+            out.append((begin, end))
+            continue
+        # pysbd with clean=False almost always returns pieces that concatenate back to
+        # its input; find each one rather than trust that, so an odd input cannot shift
+        # every later offset (or run past the end of the text).
+        cursor = begin
+        for sentence in _segmenter().segment(piece):
+            core = sentence.strip()
+            if not core:
+                continue
+            found = block.find(core, cursor, end)
+            if found < 0:
+                continue
+            out.append((found, found + len(core)))
+            cursor = found + len(core)
+    return out
+
+
 def sentence_spans(text: str, split_lines: bool = True) -> list[Span]:
     """Every sentence of ``text`` as trimmed ``[start, end)`` offsets, in order."""
     spans: list[Span] = []
     for b_start, b_end in _blocks(text, split_lines):
-        cursor = b_start
         block = text[b_start:b_end]
         if not split_lines:
             # pysbd ends a sentence at any newline; a hard-wrapped line is not one.
             # Same length, so offsets still line up.
             block = block.replace("\n", " ")
-        # clean=False keeps pysbd's pieces concatenating back to the input exactly,
-        # so offsets are a running sum of lengths.
-        for piece in _segmenter().segment(block):
-            start, end = _trim(text, cursor, cursor + len(piece))
-            cursor += len(piece)
+        for start, end in _segment(block):
+            start, end = _trim(text, b_start + start, b_start + end)
             if end > start:
                 spans.append((start, end))
     return spans
