@@ -1,0 +1,135 @@
+"""`make bench`: every figure of benchmarks/RESULTS.md, measured again.
+
+    python benchmarks/run_all.py [--data DIR] [--quick] [--skip-scale]
+
+Runs benchmarks/scifact.py on the train and test splits (one temporary index shared by
+both), then benchmarks/speed.py, and rewrites the generated part of RESULTS.md (between
+its ``generated`` markers) with the numbers, the command, the machine and the date.
+Raw numbers also land in benchmarks/out/results.json and the test run file in
+benchmarks/out/scifact-test.run. ``--skip-scale`` leaves out the >= 100,000-chunk index
+(the slow part: it embeds every chunk); ``--quick`` also shortens the speed runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import scifact  # noqa: E402
+import speed  # noqa: E402
+
+OUT = HERE / "out"
+RESULTS = HERE / "RESULTS.md"
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} cores ({cpu}), {memory} memory, Python {platform.python_version()}, "
+            f"load average at start {load[0]:.1f} (other processes share this machine)")
+
+
+def quality_table(results: dict) -> list[str]:
+    lines = ["| run | train nDCG@10 | test nDCG@10 | test R@100 | test nDCG@10 (ranx) | ms/query |",
+             "|---|---|---|---|---|---|"]
+    for name, ndcg, recall in scifact.PUBLISHED:
+        lines.append(f"| published: {name} | | {ndcg:.4f} | {recall if recall else '–'} | | |")
+    train, test = results["scifact"]["train"]["rows"], results["scifact"]["test"]["rows"]
+    for name in test:
+        a, b = train.get(name, {}), test[name]
+        lines.append(f"| **assistant: {name}** | {a.get('ndcg@10', float('nan')):.4f} | **{b['ndcg@10']:.4f}** | "
+                     f"{b['recall@100']:.4f} | {b['ranx_ndcg@10']:.4f} | {b['ms_per_query']:.0f} |")
+    return lines
+
+
+def speed_table(s: dict) -> list[str]:
+    lines = ["| measure | result | baseline (same run) | ratio | goal |", "|---|---|---|---|---|"]
+    if "cold" in s:
+        c = s["cold"]
+        lines.append(f"| cold one-shot `assistant -q` (median of {c['runs']}) | {c['assistant_s']:.2f} s | "
+                     f"`import chromadb` {c['import_chromadb_s']:.2f} s | {c['ratio']:.2f} | ≤ 2.0 |")
+    if "warm" in s:
+        w = s["warm"]
+        lines.append(f"| warm search, seeds ({w['chunks']} chunks, {w['n']} questions) | p50 {w['p50_ms']:.1f} ms, "
+                     f"p95 {w['p95_ms']:.1f} ms | | | p50 ≤ 50 ms |")
+    if "throughput" in s:
+        t = s["throughput"]
+        lines.append(f"| indexing throughput ({t['documents']} SciFact abstracts, {t['chunks']} chunks) | "
+                     f"{t['index_chunks_per_s']:.1f} chunks/s | raw encode {t['encode_chunks_per_s']:.1f} chunks/s | "
+                     f"{t['ratio']:.2f} | ≥ 0.80 |")
+    if "noop" in s:
+        n = s["noop"]
+        lines.append(f"| no-op re-index, 1,000 documents (median of {n['runs']}) | {n['median_s']:.2f} s | "
+                     f"`python -c pass` {n['python_startup_s']:.2f} s | | ≤ 2 s |")
+    if "scale" in s:
+        x = s["scale"]
+        lines.append(f"| scale: {x['chunks']:,} chunks ({x['copies']} perturbed copies of SciFact) | "
+                     f"query p50 {x['query_p50_ms']:.0f} ms, p95 {x['query_p95_ms']:.0f} ms; {x['disk_mb']:.0f} MB on disk; "
+                     f"peak RSS {x['peak_rss_mb']:.0f} MB indexing, {x['answer_peak_rss_mb']:.0f} MB answering | | | "
+                     f"p50 ≤ 150 ms |")
+    return lines
+
+
+def write_results(results: dict, command: str) -> None:
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    block = [START, "", f"Command: `{command}`  ", f"Machine: {machine()}  ", f"Date: {when}", ""]
+    if "scifact" in results:
+        block += ["### SciFact (BEIR), nDCG@10 and Recall@100", "", *quality_table(results), ""]
+    if "speed" in results:
+        block += ["### Speed", "", *speed_table(results["speed"]), ""]
+    block.append(END)
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    RESULTS.write_text(head + "\n".join(block) + tail, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "benchmarks" / "beir-scifact")
+    parser.add_argument("--quick", action="store_true", help="fewer speed runs")
+    parser.add_argument("--skip-scale", action="store_true", help="leave out the >= 100,000-chunk index")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    results: dict = {}
+    previous = OUT / "results.json"
+    if previous.exists():
+        results = json.loads(previous.read_text())
+    if not args.skip_quality:
+        scratch = Path(tempfile.mkdtemp(prefix="scifact-"))
+        try:
+            results["scifact"] = {}
+            for split in ("train", "test"):
+                run_file = OUT / f"scifact-{split}.run"
+                results["scifact"][split] = scifact.main(["--data", str(args.data), "--split", split,
+                                                          "--run-file", str(run_file), "--index", str(scratch / "index")])
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if not args.skip_speed:
+        extra = ["--runs", "3", "--rounds", "2"] if args.quick else []
+        if args.skip_scale:
+            extra.append("--skip-scale")
+        results["speed"] = speed.main(["--data", str(args.data), *extra])
+    previous.write_text(json.dumps(results, indent=2))
+    write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The benchmark's own pieces: the reference nDCG agrees with ranx, and
+benchmarks/scifact.py runs end to end on a tiny slice of SciFact (skipped without the data)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import metrics  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "benchmarks" / "beir-scifact"
+
+
+def test_reference_ndcg_matches_a_hand_computed_case() -> None:
+    qrels = {"q": {"a": 1, "b": 1}}
+    run = {"q": {"x": 3.0, "a": 2.0, "y": 1.0, "b": 0.5}}
+    # relevant at ranks 2 and 4; ideal puts both first
+    expected = (1 / 1.584962500721156 + 1 / 2.321928094887362) / (1 + 1 / 1.584962500721156)
+    assert metrics.mean(metrics.ndcg_at(qrels, run)) == pytest.approx(expected)
+    assert metrics.mean(metrics.recall_at(qrels, run, 3)) == 0.5
+
+
+def test_reference_ndcg_and_recall_match_ranx_on_random_runs() -> None:
+    pytest.importorskip("ranx")
+    rng = random.Random(3)
+    docs = [f"d{i}" for i in range(60)]
+    qrels = {f"q{i}": {d: 1 for d in rng.sample(docs, rng.randint(1, 5))} for i in range(40)}
+    run = {q: {d: round(rng.random(), 3) for d in rng.sample(docs, 50)} for q in qrels}
+    ranx = metrics.ranx_scores(qrels, run)
+    assert metrics.mean(metrics.ndcg_at(qrels, run)) == pytest.approx(ranx["ndcg@10"], abs=1e-9)
+    assert metrics.mean(metrics.recall_at(qrels, run)) == pytest.approx(ranx["recall@100"], abs=1e-9)
+
+
+def test_trec_run_file_round_trips(tmp_path: Path) -> None:
+    run = {"1": {"a": 0.5, "b": 0.25}, "10": {"c": 1.0}}
+    path = tmp_path / "x.run"
+    metrics.write_trec_run(str(path), run, "tag")
+    lines = path.read_text().splitlines()
+    assert lines[0] == "1 Q0 a 1 0.500000 tag" and len(lines) == 3
+    assert metrics.read_trec_run(str(path)) == run
+
+
+@pytest.mark.skipif(not (DATA / "corpus.jsonl.gz").exists(), reason="SciFact data not present")
+def test_scifact_benchmark_runs_on_a_tiny_slice(tmp_path: Path) -> None:
+    import scifact
+
+    run_file = tmp_path / "tiny.run"
+    result = scifact.main(["--data", str(DATA), "--split", "test", "--docs", "20", "--queries", "4",
+                           "--run-file", str(run_file), "--index", str(tmp_path / "index")])
+    rows = result["rows"]
+    assert set(rows) == {"keyword only", "dense only", "hybrid (default)"}
+    for row in rows.values():
+        assert row["ndcg@10"] == pytest.approx(row["ranx_ndcg@10"], abs=1e-9)
+        assert 0 < row["ndcg@10"] <= 1
+    lines = run_file.read_text().splitlines()
+    qid, q0, doc, rank, score, tag = lines[0].split()
+    assert q0 == "Q0" and rank == "1" and tag == "assistant" and "#" not in doc
