@@ -205,16 +205,7 @@ class Library:
 
     @cached_property
     def retriever(self) -> Retriever:
-        # The model loads in a thread while Chroma imports: each takes about a second of a
-        # one-shot question, and onnxruntime builds its session without holding the GIL.
-        import threading
-
-        catalog = self.catalog  # opened before the thread, which reads it too
-        loading = threading.Thread(target=lambda: self.embedder, daemon=True)
-        loading.start()
-        store = self.store
-        loading.join()
-        return Retriever(catalog, store, self.embedder, self.policy)
+        return Retriever(self.catalog, self.store, self.embedder, self.policy)
 
     # -- writing ------------------------------------------------------------
     @contextmanager
