@@ -24,6 +24,8 @@ branches to the example input; the probe check above is the guard against that.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -115,11 +117,17 @@ class OnnxEmbedder:
         self._lower: bool = meta["do_lower_case"]
         self._pad_id: int = meta["pad_id"]
         self._pad_token: str = meta["pad_token"]
-        # One tokenizer truncates as sentence-transformers does, the other counts everything.
+        # This tokenizer truncates as sentence-transformers does; _counter counts everything.
         self._tokenizer = _load_tokenizer(folder / "tokenizer.json", self.max_tokens)
-        self._counter = _load_tokenizer(folder / "tokenizer.json", None)
+        self._folder = folder
         self._session = _open_session(folder / "model.onnx")
         self._inputs = [i.name for i in self._session.get_inputs()]
+
+    @functools.cached_property
+    def _counter(self) -> Any:
+        # On first use: only indexing counts tokens, and loading a tokenizer costs a
+        # one-shot question ~0.1 s.
+        return _load_tokenizer(self._folder / "tokenizer.json", None)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Model tokens per text, special tokens excluded, nothing truncated."""
@@ -176,9 +184,33 @@ def _open_session(path: Path) -> Any:
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: warnings would litter the CLI's stderr
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    # Optimising the graph is a third of opening a session, paid by every one-shot
+    # question: the first session saves its optimised graph beside the export (per
+    # onnxruntime version, whose fused ops it may hold) and later ones load that as is.
+    optimized = path.with_name(f"{path.stem}.optimized-ort{ort.__version__}.onnx")
+    if optimized.is_file():
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(optimized), options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001  (damaged or foreign: optimise again below)
+            options = _reset_level(ort, options)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    tmp = optimized.with_name(f".{optimized.name}.{os.getpid()}")
+    options.optimized_model_filepath = str(tmp)
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    # A read-only cache still works, just without the saving; os.replace is atomic, so a
+    # concurrent reader sees all of the file or none of it.
+    with contextlib.suppress(OSError):
+        os.replace(tmp, optimized)
+    return session
+
+
+def _reset_level(ort: Any, old: Any) -> Any:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = old.intra_op_num_threads
+    options.log_severity_level = old.log_severity_level
+    return options
 
 
 def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
