@@ -411,5 +411,7 @@ def build(
 
 
 def passages_wanted(k: int) -> int:
-    """How many passages to read sentences from for ``k`` quotes."""
-    return max(8, 2 * k)
+    """How many passages to read sentences from for ``k`` quotes. Chunk ranking is coarse
+    (a chunk's best sentence can sit at rank 9 or 10 when its neighbours are off topic), so
+    ``k`` limits the quotes, never the pool they are chosen from."""
+    return max(16, 2 * k)
