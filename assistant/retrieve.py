@@ -38,7 +38,7 @@ class Filters:
 class Policy:
     candidates: int = 50  # per retriever, before fusion
     retrievers: tuple[str, ...] = ("dense", "keyword")  # the benchmark's ablations drop one
-    dense_weight: float = 0.5
+    dense_weight: float = 0.7  # tuned on SciFact train: 0.5 -> 0.738, 0.7 -> 0.744
     title_weight: float = 1.0  # BM25 weight of the title column against the body's 1.0
 
 

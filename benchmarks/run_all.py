@@ -85,7 +85,7 @@ def speed_table(s: dict) -> list[str]:
 
 
 def write_results(results: dict, command: str) -> None:
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = [START, "", f"Command: `{command}`  ", f"Machine: {machine()}  ", f"Date: {when}", ""]
     if "scifact" in results:
         block += ["### SciFact (BEIR), nDCG@10 and Recall@100", "", *quality_table(results), ""]
@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer speed runs")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the >= 100,000-chunk index")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--scifact-index", type=Path, help="build the SciFact index here and keep it; "
+                        "reused when it already holds the corpus (else a temporary one)")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -113,12 +115,13 @@ def main() -> None:
         results = json.loads(previous.read_text())
     if not args.skip_quality:
         scratch = Path(tempfile.mkdtemp(prefix="scifact-"))
+        index = args.scifact_index or scratch / "index"
         try:
             results["scifact"] = {}
             for split in ("train", "test"):
                 run_file = OUT / f"scifact-{split}.run"
                 results["scifact"][split] = scifact.main(["--data", str(args.data), "--split", split,
-                                                          "--run-file", str(run_file), "--index", str(scratch / "index")])
+                                                          "--run-file", str(run_file), "--index", str(index)])
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if not args.skip_speed:
