@@ -233,23 +233,24 @@ def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
 
 # -- sentence vectors ---------------------------------------------------------------
 class SentenceVectors:
-    """Embeds the question and candidate sentences in one batch, remembering each
-    passage's sentence vectors so a warm session embeds little more than the question."""
+    """Embeds candidate sentences, remembering each passage's sentence vectors so a warm
+    session embeds nothing but the question (which the retriever has embedded already:
+    ``embed_query`` is expected to be memoised)."""
 
-    def __init__(self, embed: EmbedFn, limit: int = 20_000):
-        self.embed, self.limit = embed, limit
+    def __init__(self, embed: EmbedFn, embed_query: Callable[[str], np.ndarray], limit: int = 20_000):
+        self.embed, self.embed_query, self.limit = embed, embed_query, limit
         self._cache: dict[tuple[str, int, int, str], np.ndarray] = {}
 
     def __call__(self, question: str, found: list[_Candidate]) -> np.ndarray:
         keys = [(c.passage.document.id, c.start, c.end, c.text) for c in found]
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
-        vectors = self.embed([question] + [k[3] for k in missing])
-        if len(self._cache) + len(missing) > self.limit:
-            self._cache.clear()
-        self._cache.update(zip(missing, vectors[1:]))
+        if missing:
+            if len(self._cache) + len(missing) > self.limit:
+                self._cache.clear()
+            self._cache.update(zip(missing, self.embed([k[3] for k in missing])))
         for c, key in zip(found, keys):
             c.vector = self._cache[key]
-        return vectors[0]
+        return self.embed_query(question)
 
 
 # -- scoring and choosing -------------------------------------------------------------

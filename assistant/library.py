@@ -8,6 +8,7 @@ and a no-op re-index never imports Chroma.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -130,7 +131,11 @@ class Library:
 
         model = self.model_id
         # The ONNX export is made once per model and shared by every index (see config.cache_dir).
-        return open_embedder(None if model == DEFAULT_MODEL else model, cache_dir=config.cache_dir() / "onnx")
+        embedder = open_embedder(None if model == DEFAULT_MODEL else model, cache_dir=config.cache_dir() / "onnx")
+        # The retriever and the answer's sentence scorer both need the question's vector:
+        # memoised, a question is embedded once.
+        embedder.embed_query = functools.lru_cache(maxsize=64)(embedder.embed_query)  # type: ignore[method-assign]
+        return embedder
 
     @property
     def chroma_url(self) -> str | None:
@@ -372,7 +377,7 @@ class Library:
     def _sentence_vectors(self) -> SentenceVectors:
         from .answer import SentenceVectors
 
-        return SentenceVectors(lambda texts: self.embedder.embed(texts))
+        return SentenceVectors(lambda texts: self.embedder.embed(texts), self.embedder.embed_query)
 
     def close(self) -> None:
         self._close_store()

@@ -96,7 +96,9 @@ def _passage(doc: DocumentInfo, text: str, score: float) -> Passage:
 
 
 def _bag(texts: list[str]) -> np.ndarray:
-    vocab = sorted({stem(w) for t in texts for w in t.split()} | {"fleet", "harbour", "tartus"})
+    """A bag-of-stems fake embedder over a fixed vocabulary, so separate calls agree."""
+    corpus = f"{TEXT_A} {TEXT_B} Where did the fleet stay, Tartus? fleet harbour tartus"
+    vocab = sorted({stem(w) for w in corpus.split()})
     rows = np.array([[sum(stem(w) == v for w in t.split()) for v in vocab] for t in texts], dtype=float)
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
@@ -105,7 +107,7 @@ def test_build_joins_touching_sentences_and_orders_dates() -> None:
     a, b = _doc("a.txt", "2016-03-15", TEXT_A), _doc("b.txt", "2024-12-13", TEXT_B)
     terms = (Term("fleet", frozenset({"fleet"}), 1.0), Term("tartus", frozenset({"tartus"}), 1.0))
     answer = build("Where did the fleet stay, Tartus?", [_passage(b, TEXT_B, 1.0), _passage(a, TEXT_A, 0.9)],
-                   terms, SentenceVectors(_bag), texts={"a.txt": TEXT_A, "b.txt": TEXT_B},
+                   terms, SentenceVectors(_bag, lambda q: _bag([q])[0]), texts={"a.txt": TEXT_A, "b.txt": TEXT_B},
                    policy=Policy(bar=0.3, support=0.3))
     assert answer.answered
     texts = {"a.txt": TEXT_A, "b.txt": TEXT_B}
