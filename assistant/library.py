@@ -7,11 +7,13 @@ and a no-op re-index never imports Chroma.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -127,15 +129,38 @@ class Library:
 
     @cached_property
     def embedder(self) -> Embedder:
+        return self._open_embedder(self.model_id)
+
+    @staticmethod
+    def _open_embedder(model: str) -> Embedder:
         from .embed import DEFAULT_MODEL, open_embedder
 
-        model = self.model_id
         # The ONNX export is made once per model and shared by every index (see config.cache_dir).
         embedder = open_embedder(None if model == DEFAULT_MODEL else model, cache_dir=config.cache_dir() / "onnx")
         # The retriever and the answer's sentence scorer both need the question's vector:
         # memoised, a question is embedded once.
         embedder.embed_query = functools.lru_cache(maxsize=64)(embedder.embed_query)  # type: ignore[method-assign]
         return embedder
+
+    def _open_embedder_in_background(self) -> threading.Thread:
+        """Open the model while chromadb imports. onnxruntime builds its session without
+        holding the GIL, so on a cold one-shot question the two overlap on two cores. numpy,
+        onnxruntime and tokenizers are imported here first, on this thread: numpy imported
+        from two threads at once can fail half-initialised. A failure in the thread is left
+        for ``self.embedder`` to raise again on the caller's thread."""
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        model = self.model_id
+
+        def run() -> None:
+            with contextlib.suppress(Exception):  # re-raised by self.embedder on the caller's thread
+                self.__dict__.setdefault("embedder", self._open_embedder(model))
+
+        thread = threading.Thread(target=run, name="open-embedder", daemon=True)
+        thread.start()
+        return thread
 
     @property
     def chroma_url(self) -> str | None:
@@ -210,7 +235,13 @@ class Library:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.catalog, self.store, self.embedder, self.policy)
+        opening = None if "embedder" in self.__dict__ else self._open_embedder_in_background()
+        try:
+            store = self.store
+        finally:
+            if opening is not None:
+                opening.join()
+        return Retriever(self.catalog, store, self.embedder, self.policy)
 
     # -- writing ------------------------------------------------------------
     @contextmanager
