@@ -112,7 +112,7 @@ class Session:
                 self.say("/k takes a positive whole number, e.g. /k 3.")
                 return
             self.settings = ask.Settings(**{**vars(self.settings), "k": int(rest)})
-        self.say(f"Answers have up to {self.settings.k} quotes.")
+        self.say(f"Answers have up to {self.settings.k} quote{'' if self.settings.k == 1 else 's'}.")
 
     def cmd_filter(self, rest: str) -> None:
         if not rest:
