@@ -10,7 +10,10 @@ few, and a crash loses at most the batch in flight, which the next run cleans up
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from .store import VectorStore
 
 BATCH_CHUNKS = 256
+# No file may hold indexing up: pathological HTML (tens of thousands of unclosed tags) reads
+# in time that grows with its size, and the size limit alone allows 50 MB of it.
+READ_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,33 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+class _ReadTimeout(BaseException):
+    """Raised by the alarm. A BaseException, like KeyboardInterrupt, so that readers'
+    catch-all handlers (which turn any failure into a reason) let it through."""
+
+
+@contextmanager
+def _time_limit(path: Path, seconds: int) -> Iterator[None]:
+    """Turn a read that runs past ``seconds`` into a skipped file. SIGALRM works only on
+    the main thread; elsewhere (a REPL's /index on a worker) the read is unbounded."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise _ReadTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    except _ReadTimeout:
+        raise UnreadableFile(str(path), f"took longer than {seconds} s to read") from None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def signature(path: Path) -> str:
@@ -124,7 +157,8 @@ class Indexer:
             return
         try:
             warnings: list[str] = []
-            docs = ingest.read(file, root, max_bytes=self.max_bytes, warnings=warnings)
+            with _time_limit(file, READ_SECONDS):
+                docs = ingest.read(file, root, max_bytes=self.max_bytes, warnings=warnings)
         except UnreadableFile as exc:
             report.skipped.append(SkippedFile(str(file), exc.reason))
             plan.remove.extend(known)  # a file that became unreadable no longer answers

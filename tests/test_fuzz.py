@@ -193,3 +193,20 @@ def test_awkward_questions_through_the_cli(seeds_index: Path) -> None:
     assert answers and all(not a["answered"] or a["quotes"] for a in answers)
     stopwords = [a for a in answers if a["question"].strip() == AWKWARD_QUESTIONS["only stopwords"]]
     assert stopwords and not stopwords[0]["answered"] and stopwords[0]["message"]
+
+
+def test_a_read_past_the_time_limit_is_skipped_and_the_rest_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import Library, indexer
+
+    monkeypatch.setattr(indexer, "READ_SECONDS", 2)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "unclosed.html").write_bytes(b"<html><body>" + b"<p><b><i>" * 60_000 + b"Tartus")
+    (folder / "good.txt").write_text("Good\n\nRussia kept the Tartus base.", encoding="utf-8")
+    started = time.monotonic()
+    report = Library(tmp_path / "idx").add([folder])
+    assert time.monotonic() - started < 60
+    assert [s.reason for s in report.skipped] == ["took longer than 2 s to read"]
+    assert report.added == ["good.txt"]
