@@ -26,6 +26,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check assistant tests benchmarks
+	$(BIN)/mypy assistant --ignore-missing-imports
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -273,7 +273,7 @@ def merge_duplicates(found: list[_Candidate], policy: Policy) -> list[_Candidate
         same = tuple(c.text.casefold().split())
         twin = by_words.get(same)
         if twin is None and kept:
-            similar = np.stack([k.vector for k in kept]) @ c.vector
+            similar = np.stack([_vector(k) for k in kept]) @ _vector(c)
             best = int(similar.argmax())
             twin = kept[best] if similar[best] >= policy.duplicate else None
         if twin is None:
@@ -284,13 +284,18 @@ def merge_duplicates(found: list[_Candidate], policy: Policy) -> list[_Candidate
     return kept
 
 
+def _vector(c: _Candidate) -> np.ndarray:
+    assert c.vector is not None, "sentence vectors are set before scoring"
+    return c.vector
+
+
 def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
     """Greedy MMR: relevance, less similarity to what is chosen, less repeating a document."""
     chosen: list[_Candidate] = []
     pool = list(found)
     while pool and len(chosen) < k:
         def value(c: _Candidate) -> float:
-            similar = max((float(c.vector @ s.vector) for s in chosen), default=0.0)
+            similar = max((float(_vector(c) @ _vector(s)) for s in chosen), default=0.0)
             repeats = sum(s.passage.document.id == c.passage.document.id for s in chosen)
             return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
 
@@ -346,8 +351,8 @@ class _Refs:
         return tuple(self._citation(n, doc) for n, doc in enumerate(self.docs.values(), start=1))
 
     def _citation(self, n: int, doc: DocumentInfo) -> Citation:
-        places = [location(doc, self.texts.get(doc.id), o) for o in sorted(set(self.offsets[doc.id]))]
-        places = list(dict.fromkeys(p for p in places if p))
+        found = [location(doc, self.texts.get(doc.id), o) for o in sorted(set(self.offsets[doc.id]))]
+        places = [p for p in dict.fromkeys(found) if p is not None]
         where = None
         if places:
             kind = places[0].split()[0]

@@ -123,8 +123,8 @@ class Indexer:
             self._plan_file(file, root, known.get(str(file), {}), plan, report)
             self.progress(Progress(n, len(files), 0, str(file)))
         seen = {str(f) for f, _ in files}
-        for root in roots:
-            for doc_id, path in self.catalog.ids_under_root(root).items():
+        for folder in roots:
+            for doc_id, path in self.catalog.ids_under_root(folder).items():
                 if path not in seen and doc_id not in plan.remove:
                     plan.remove.append(doc_id)
         self._apply(plan, report, len(files))

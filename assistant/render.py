@@ -48,12 +48,12 @@ def index_progress() -> Iterator[Any]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeRemainingColumn,
     )
+    from rich.progress import Progress as Bar  # not indexer.Progress, which the callback receives
 
-    bar = Progress(
+    bar = Bar(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
