@@ -147,18 +147,10 @@ def test_sigkill_at_any_moment_then_the_next_run_equals_an_uninterrupted_build(
 # -- damage ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index = tmp_path_factory.mktemp("built") / "index"
-    with Library(index) as lib:
-        lib.add([SEEDS])
-    return index
-
-
 @pytest.fixture
-def damaged(built: Path, tmp_path: Path) -> Path:
+def damaged(seeds_index: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "damaged"
-    shutil.copytree(built, copy)
+    shutil.copytree(seeds_index, copy)  # the session's seeds index, copied: damage only the copy
     return copy
 
 
