@@ -31,11 +31,12 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def _date(value: str) -> str:
-    import re
+    from .retrieve import date_bound
 
-    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    return value
+    try:
+        return date_bound(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(value: str) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import ask, config
 from .errors import AssistantError
 from .library import Library
+from .retrieve import date_bound
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -157,8 +158,6 @@ def _span(refs: set[int]) -> str:
 
 
 def _filter_values(rest: str) -> dict[str, str | None]:
-    import re
-
     values: dict[str, str | None] = {"source": None, "since": None, "until": None}
     for word in shlex.split(rest):
         key, sep, value = word.partition("=")
@@ -166,9 +165,7 @@ def _filter_values(rest: str) -> dict[str, str | None]:
             key, value = "source", word
         if key not in values or not value:
             raise ValueError(f"/filter takes source=TEXT, since=DATE, until=DATE, not {word!r}.")
-        if key != "source" and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-            raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-        values[key] = value
+        values[key] = value if key == "source" else date_bound(value)
     return values
 
 

@@ -12,6 +12,7 @@ The weights were tuned on SciFact's 809 train queries only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,17 @@ from .types import Passage
 if TYPE_CHECKING:
     from .embed import Embedder
     from .store import VectorStore
+
+
+_DATE_BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def date_bound(value: str) -> str:
+    """Check a ``since``/``until`` bound: YYYY, YYYY-MM or YYYY-MM-DD, compared with
+    documents' ISO dates as a prefix. Raises ValueError with a message fit for a user."""
+    if not _DATE_BOUND.fullmatch(value):
+        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return value
 
 
 @dataclass(frozen=True)
