@@ -119,6 +119,15 @@ class VectorStore:
         )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunk ids (ids not stored are left out)."""
+        import numpy as np  # numpy is only a type name at module level: keep the import cheap
+
+        if not ids:
+            return {}
+        got = self._call(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+
     def close(self) -> None:
         """Release the client. Chroma shares one in-process system per path and stops it
         when its last client closes, so a store opened again afterwards reads the files anew

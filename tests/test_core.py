@@ -218,3 +218,21 @@ def test_seeds_are_the_shared_seeds_byte_for_byte() -> None:
     assert sorted(p.name for p in SEEDS.iterdir()) == sorted(p.name for p in shared.iterdir())
     for p in shared.iterdir():
         assert (SEEDS / p.name).read_bytes() == p.read_bytes()
+
+
+def test_keyword_only_passages_are_scored_with_their_real_cosine(seeds_index: Path) -> None:
+    """A passage the dense list missed is fused with its true similarity, not with 0."""
+    from assistant import chunk as chunking
+    from assistant.retrieve import Policy
+
+    with Library(seeds_index, policy=Policy(candidates=2)) as lib:
+        question = "Tartus naval facility lease"
+        passages = lib.search(question, k=4)
+        missed = [p for p in passages if p.dense_rank is None and p.keyword_rank is not None]
+        assert missed, "the question should draw a keyword-only passage with two candidates"
+        for p in missed:
+            piece = chunking.Chunk(p.document.id, 0, p.start, p.end, p.text, ())
+            vector = lib.embedder.embed([chunking.embedding_text(p.document.title, piece)])[0]
+            expected = float(vector @ lib.embedder.embed_query(question))
+            assert p.dense_score == pytest.approx(expected, abs=1e-4)
+            assert p.score > 0.7 * expected - 1e-6  # the cosine went into the fused score
