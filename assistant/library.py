@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from . import chunk as chunking
 from . import config
 from .catalog import FILENAME, SCHEMA_VERSION, Catalog
-from .errors import AssistantError, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
+from .errors import AssistantError, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, UsageError
 from .indexer import Indexer, ProgressFn
 from .retrieve import Filters, Policy, Retriever
 from .types import DocumentInfo, IndexReport, Passage
@@ -369,6 +369,8 @@ class Library:
         until: str | None = None,
     ) -> list[Passage]:
         """The ``k`` passages that best match ``question``, best first."""
+        if not question.strip():
+            raise UsageError("the question is empty")
         self.refresh()
         if not self.catalog.count_chunks():
             raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import IndexMismatch, IndexNotFound, Library
+from assistant.errors import UsageError
 from assistant.catalog import Catalog
 
 from .conftest import SEEDS, run_cli
@@ -189,6 +190,15 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run_cli("-k", "zero", "-q", "x").returncode == 2
     assert run_cli("--since", "yesterday", "-q", "x").returncode == 2
     assert run_cli("index", "--bogus").returncode == 2
+
+
+def test_an_empty_question_is_a_usage_error(seeds_index: Path) -> None:
+    done = run_cli("-q", "  ", "--index", str(seeds_index))
+    assert done.returncode == 2 and done.stdout == ""
+    # argparse's convention for usage errors: the usage line(s), then one error line.
+    assert done.stderr.strip().splitlines()[-1] == "assistant: error: the question is empty"
+    with Library(seeds_index) as lib, pytest.raises(UsageError):
+        lib.ask("")
 
 
 def test_import_is_light() -> None:
