@@ -68,7 +68,7 @@ def show(answer: Answer, settings: Settings, out: Console | None = None, *, head
 
 def require_index(lib: Library) -> None:
     """Fail early, with how to fix it, rather than after the first question."""
-    if not lib.catalog.count_chunks():
+    if not lib.catalog.has_chunks():
         raise IndexNotFound(f"the index at {lib.index_dir} is empty; add articles with `assistant index PATH`")
 
 

@@ -109,6 +109,7 @@ class Catalog:
         problem = _lasting_damage(path) if path.exists() else None
         if problem:
             raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
+        self._counts: dict[tuple[object, ...], int] = {}
         try:
             uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
             self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
@@ -221,10 +222,35 @@ class Catalog:
     def count_chunks(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def has_chunks(self) -> bool:
+        # Not count_chunks() != 0: counting visits every row, and this runs per question.
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1
+
+    def changes(self) -> tuple[int, int]:
+        """Differs after any commit, this connection's (total_changes) or another's."""
+        return self.version(), self.db.total_changes
+
     def doc_ids(self, *, source: str | None, since: str | None, until: str | None) -> list[str]:
         """Ready documents passing the filters. ``source`` matches the source field or the
         document id (case-insensitive substring or glob); dates compare as ISO strings."""
-        sql = "SELECT id FROM documents WHERE state = 'ready'"
+        sql, args = self._where(source, since, until)
+        return [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {sql}", args)]
+
+    def count_docs(self, *, source: str | None, since: str | None, until: str | None) -> int:
+        """How many documents ``doc_ids`` would list, memoised until the catalog changes:
+        the count reads every document row (the list it replaced took ~17 ms per question on
+        SciFact's 5k abstracts), too slow to repeat per question on a large index."""
+        key = (self.changes(), source, since, until)
+        if key not in self._counts:
+            if len(self._counts) > 64:
+                self._counts.clear()
+            sql, args = self._where(source, since, until)
+            self._counts[key] = int(self.db.execute(f"SELECT count(*) FROM documents WHERE {sql}", args).fetchone()[0])
+        return self._counts[key]
+
+    @staticmethod
+    def _where(source: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
+        sql = "state = 'ready'"
         args: list[str] = []
         if source:
             op = "GLOB" if any(c in source for c in "*?[") else "LIKE"
@@ -237,7 +263,7 @@ class Catalog:
         if until:
             sql += " AND date IS NOT NULL AND substr(date, 1, ?) <= ?"
             args += [str(len(until)), until]
-        return [r[0] for r in self.db.execute(sql, args)]
+        return sql, args
 
     def retire(self, doc_id: str) -> None:
         """Take a document out of search: its keyword terms and chunk rows go, and the

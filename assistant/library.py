@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING
 from . import chunk as chunking
 from . import config
 from .catalog import FILENAME, SCHEMA_VERSION, Catalog
-from .errors import AssistantError, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, UsageError
+from .errors import (
+    AssistantError,
+    IndexCorrupt,
+    IndexLocked,
+    IndexMismatch,
+    IndexNotFound,
+    UsageError,
+)
 from .indexer import Indexer, ProgressFn
 from .retrieve import Filters, Policy, Retriever
 from .types import DocumentInfo, IndexReport, Passage
@@ -372,7 +379,7 @@ class Library:
         if not question.strip():
             raise UsageError("the question is empty")
         self.refresh()
-        if not self.catalog.count_chunks():
+        if not self.catalog.has_chunks():
             raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
         return self.retriever.search(question, k, Filters(source, since, until))
 
@@ -391,8 +398,8 @@ class Library:
         from . import answer, lexical
 
         passages = self.search(question, answer.passages_wanted(k), source=source, since=since, until=until)
-        scope = len(self.catalog.doc_ids(source=source, since=since, until=until))
-        every = scope if not any((source, since, until)) else len(self.catalog.doc_ids(source=None, since=None, until=None))
+        scope = self.catalog.count_docs(source=source, since=since, until=until)
+        every = self.catalog.count_docs(source=None, since=None, until=None)
         db = self.catalog.db
 
         def df(term: str) -> int:

@@ -111,11 +111,11 @@ class VectorStore:
         if doc_ids is not None and not doc_ids:
             return []
         where: Any = {"doc": {"$in": doc_ids}} if doc_ids is not None else None
-        n = min(k, self.count())
-        if n == 0:
-            return []
+        # No count() first to keep n_results within the collection: Chroma >= 1.0 returns
+        # what it holds (nothing, when empty), and a count took ~6 ms per question on SciFact's
+        # 12k vectors, growing with the collection.
         result = self._call(
-            lambda: self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+            lambda: self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
