@@ -246,3 +246,14 @@ def test_keyword_only_passages_are_scored_with_their_real_cosine(seeds_index: Pa
             expected = float(vector @ lib.embedder.embed_query(question))
             assert p.dense_score == pytest.approx(expected, abs=1e-4)
             assert p.score > 0.7 * expected - 1e-6  # the cosine went into the fused score
+
+
+def test_the_count_of_documents_searched_follows_writes(seeds_copy: Path, tmp_path: Path) -> None:
+    """The count is memoised; a write through the same library must still move it."""
+    with Library(tmp_path / "idx") as lib:
+        lib.add([seeds_copy])
+        assert lib.ask("Which bases did Russia keep?").searched == 5
+        (seeds_copy / "extra.txt").write_text("Extra\n\nRussia kept a base at Tartus.\n", encoding="utf-8")
+        lib.add([seeds_copy])
+        assert lib.ask("Which bases did Russia keep?").searched == 6
+        assert lib.ask("Which bases did Russia keep?", source="extra").searched == 1
