@@ -61,3 +61,14 @@ def test_scifact_benchmark_runs_on_a_tiny_slice(tmp_path: Path) -> None:
     lines = run_file.read_text().splitlines()
     qid, q0, doc, rank, score, tag = lines[0].split()
     assert q0 == "Q0" and rank == "1" and tag == "assistant" and "#" not in doc
+
+
+def test_scale_corpus_is_sentences_in_distinct_copies() -> None:
+    import speed
+
+    docs = [{"_id": "1", "title": "T one", "text": "First claim here. Second claim there."},
+            {"_id": "2", "title": "T two", "text": "Only one sentence."}]
+    out = speed.sentence_docs(docs, 7)
+    assert len(out) == 7 and len({d["_id"] for d in out}) == 7
+    assert len({(d["title"], d["text"]) for d in out}) == 7  # no two chunks alike
+    assert [d["text"] for d in out[:3]] == ["First claim here.", "Second claim there.", "Only one sentence."]
