@@ -125,7 +125,14 @@ class VectorStore:
 
         if not ids:
             return {}
-        got = self._call(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        try:
+            got = self.collection.get(ids=list(ids), include=["embeddings"])
+        except Exception:  # noqa: BLE001 - see below
+            # While another process writes, the catalog (SQLite) can list chunks whose vectors
+            # this embedded client has not loaded yet, and Chroma fails the whole get rather
+            # than leave them out. Callers then score without these cosines (as 0), which is
+            # what they did before this lookup existed; the next refresh reopens the store.
+            return {}
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def close(self) -> None:

@@ -257,3 +257,11 @@ def test_the_count_of_documents_searched_follows_writes(seeds_copy: Path, tmp_pa
         lib.add([seeds_copy])
         assert lib.ask("Which bases did Russia keep?").searched == 6
         assert lib.ask("Which bases did Russia keep?", source="extra").searched == 1
+
+
+def test_store_vectors_reads_back_stored_vectors_and_tolerates_unknown_ids(seeds_lib: Library) -> None:
+    some = seeds_lib.search("Tartus", k=1)[0].chunk_id
+    got = seeds_lib.store.vectors([some])
+    assert list(got) == [some] and got[some].shape == (384,)
+    # What a reader meets while another process is writing: ids its client does not hold.
+    assert seeds_lib.store.vectors(["no-such-doc::0"]) == {}
