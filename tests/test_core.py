@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant import IndexMismatch, IndexNotFound, Library
-from assistant.errors import UsageError
 from assistant.catalog import Catalog
+from assistant.errors import UsageError
 
 from .conftest import SEEDS, run_cli
 
