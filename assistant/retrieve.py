@@ -6,12 +6,12 @@ best BM25 score of the question, not reciprocal rank fusion: RRF throws away how
 apart the scores are, and on SciFact's train queries the score-aware combination ranked
 better (see benchmarks/RESULTS.md). Neither half is min-max normalised over the
 candidates: the lowest candidate depends on how many were fetched, and a passage's score
-should not change with ``k``.
+should not change with ``k``. The weights were tuned on SciFact's 809 train queries only.
+
 A keyword candidate the dense list missed gets its real cosine (its vector is fetched
 from the store), not 0: scoring it as if it were unrelated to the question ranked such
 passages too low (SciFact train nDCG@10 0.745 -> 0.747, test 0.737 -> 0.741). A dense
 candidate with no keyword match gets 0 for that half, which is what BM25 says of it.
-The weights were tuned on SciFact's 809 train queries only.
 """
 
 from __future__ import annotations
