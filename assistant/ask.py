@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import IndexNotFound
 from .library import Library
 
 if TYPE_CHECKING:
@@ -66,12 +65,6 @@ def show(answer: Answer, settings: Settings, out: Console | None = None, *, head
         render.answer_view(answer, out, explain=settings.explain, heading=heading)
 
 
-def require_index(lib: Library) -> None:
-    """Fail early, with how to fix it, rather than after the first question."""
-    if not lib.catalog.has_chunks():
-        raise IndexNotFound(f"the index at {lib.index_dir} is empty; add articles with `assistant index PATH`")
-
-
 def lines(stream: TextIO) -> Iterator[str]:
     for line in stream:
         if line.strip():
@@ -92,7 +85,7 @@ def batch(lib: Library, questions: Iterable[str], settings: Settings) -> int:
 
 def run(lib: Library, args: argparse.Namespace) -> int:
     settings = Settings.from_args(args)
-    require_index(lib)
+    lib.require_documents()  # fail early, not after the first question
     if args.question == "-":
         return batch(lib, lines(sys.stdin), settings)
     if args.question is not None:

@@ -366,6 +366,11 @@ class Library:
             raise IndexNotFound(f"no document {doc_id!r} in the index")
         return text
 
+    def require_documents(self) -> None:
+        """Raise ``IndexNotFound``, saying how to fix it, when nothing is indexed."""
+        if not self.catalog.has_chunks():
+            raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
+
     def search(
         self,
         question: str,
@@ -379,8 +384,7 @@ class Library:
         if not question.strip():
             raise UsageError("the question is empty")
         self.refresh()
-        if not self.catalog.has_chunks():
-            raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
+        self.require_documents()
         return self.retriever.search(question, k, Filters(source, since, until))
 
     def ask(

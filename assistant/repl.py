@@ -147,7 +147,7 @@ class Session:
             self.say(f"Index: {self.lib.index_dir}")
             return
         lib = Library(rest)
-        ask.require_index(lib)  # raises, and the session keeps the old index
+        lib.require_documents()  # raises, and the session keeps the old index
         self.lib.close()
         self.lib, self.answers = lib, []
         self.say(f"Index: {lib.index_dir} ({len(lib.documents())} articles)")
