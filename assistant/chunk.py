@@ -54,8 +54,9 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 
 # A boundary no sentence splitter would argue with: a word of three or more letters,
-# lower case but for the first and not a known abbreviation (or a number, a closing bracket, a percent sign), then . ! or ?, an optional
-# closing quote or bracket, white space, and an upper-case letter. pysbd costs ~50 ms
+# lower case but for the first and not a known abbreviation (or a number, a closing
+# bracket, a percent sign), then . ! or ?, an optional closing quote or bracket, white
+# space, and an upper-case letter. pysbd costs ~50 ms
 # per abstract, more than embedding it; splitting at these first and running pysbd only
 # on the pieces that still hold a possible boundary (". " after anything else) keeps
 # its judgement on abbreviations, initials and decimals at a fraction of the cost.
