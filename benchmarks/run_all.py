@@ -34,13 +34,12 @@ RESULTS = HERE / "RESULTS.md"
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 
-def machine() -> str:
+def machine(load: float) -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
-    load = os.getloadavg()
     return (f"{os.cpu_count()} cores ({cpu}), {memory} memory, Python {platform.python_version()}, "
-            f"load average at start {load[0]:.1f} (other processes share this machine)")
+            f"load average at start {load:.1f} (other processes share this machine)")
 
 
 def quality_table(results: dict) -> list[str]:
@@ -84,9 +83,9 @@ def speed_table(s: dict) -> list[str]:
     return lines
 
 
-def write_results(results: dict, command: str) -> None:
+def write_results(results: dict, command: str, load: float) -> None:
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = [START, "", f"Command: `{command}`  ", f"Machine: {machine()}  ", f"Date: {when}", ""]
+    block = [START, "", f"Command: `{command}`  ", f"Machine: {machine(load)}  ", f"Date: {when}", ""]
     if "scifact" in results:
         block += ["### SciFact (BEIR), nDCG@10 and Recall@100", "", *quality_table(results), ""]
     if "speed" in results:
@@ -110,6 +109,7 @@ def main() -> None:
     parser.add_argument("--scale-index", type=Path, help="build the >= 100,000-chunk index here and keep it; "
                         "reused, with the figures of the run that built it, when it is there")
     args = parser.parse_args()
+    load = os.getloadavg()[0]  # before this run adds its own
     OUT.mkdir(exist_ok=True)
     results: dict = {}
     previous = OUT / "results.json"
@@ -134,7 +134,7 @@ def main() -> None:
             extra += ["--scale-index", str(args.scale_index)]
         results["speed"] = speed.main(["--data", str(args.data), *extra])
     previous.write_text(json.dumps(results, indent=2))
-    write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]))
+    write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]), load)
     print(f"wrote {RESULTS}")
 
 
