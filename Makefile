@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench study clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
+
+# The SciFact study behind RESULTS.md's notes (keeps its index and vectors in benchmarks/out).
+study: setup
+	$(BIN)/python benchmarks/study.py --index benchmarks/out/scifact-index
 
 clean:
 	rm -rf $(VENV) index/chroma index/catalog.sqlite3* index/onnx

@@ -72,3 +72,19 @@ def test_scale_corpus_is_sentences_in_distinct_copies() -> None:
     assert len(out) == 7 and len({d["_id"] for d in out}) == 7
     assert len({(d["title"], d["text"]) for d in out}) == 7  # no two chunks alike
     assert [d["text"] for d in out[:3]] == ["First claim here.", "Second claim there.", "Only one sentence."]
+
+
+def test_study_scores_a_document_as_its_best_chunk_with_optional_document_context() -> None:
+    import types
+
+    import numpy as np
+    import study
+
+    corpus = types.SimpleNamespace(docs=[{}, {}, {}], chunks=study.Units(np.zeros((4, 2)), np.array([0, 0, 1, 2])))
+    features = study.Features(["cos", "bm25"], {"q": (np.array([0, 1, 2]), np.array([[0.8, 0.2, 0.6], [0.0, 1.0, 0.4]]))})
+    weights = {"cos": 0.5, "bm25": 0.5}
+    plain = features.score(corpus, "q", weights)  # type: ignore[arg-type]
+    assert plain[:2] == pytest.approx([0.6, 0.5]) and plain[2] == -np.inf  # document 2 was no candidate
+    # with context, document 0 also counts its best cosine (0.8) and best BM25 (1.0) together
+    mixed = features.score(corpus, "q", weights, context=0.5)  # type: ignore[arg-type]
+    assert mixed[:2] == pytest.approx([0.5 * 0.6 + 0.5 * 0.9, 0.5]) and mixed[2] == -np.inf
