@@ -67,8 +67,6 @@ class Corpus:
 
 
 def load(index: Path, data: Path) -> Corpus:
-    from assistant import Library
-
     docs, queries, train = scifact.load(data, "train")
     test = scifact.load(data, "test")[2]
     lib, _ = scifact.build(index, docs)
@@ -81,7 +79,6 @@ def load(index: Path, data: Path) -> Corpus:
     asked = sorted(train.keys() | test.keys())
     question = {q: lib.embedder.embed_query(queries[q]) for q in asked}
     db = sqlite3.connect(f"file:{index / 'catalog.sqlite3'}?mode=ro", uri=True)
-    assert isinstance(lib, Library)
     lib.close()
     sentences, in_chunk = _sentences(db, rows, owner)
     return Corpus(docs, queries, {"train": train, "test": test}, Units(vectors, owner),
@@ -106,13 +103,13 @@ def _sentences(db: sqlite3.Connection, rows: list, owner: np.ndarray) -> tuple[l
 
 
 def embedded(work: Path, name: str, texts: Callable[[], tuple[list[str], list[int]]]) -> Units:
-    """Units embedded by the product's embedder, cached in ``work``."""
+    """Units embedded by the product's embedder, cached in ``work`` (again when the texts changed)."""
     vec, own = work / f"{name}.npy", work / f"{name}.json"
-    if not vec.exists():
+    strings, docs = texts()
+    if not vec.exists() or json.loads(own.read_text())["texts"] != strings:
         from assistant import config
         from assistant.embed import open_embedder
 
-        strings, docs = texts()
         started = time.perf_counter()
         embedder = open_embedder(cache_dir=config.cache_dir() / "onnx")
         np.save(vec, embedder.embed(strings))
