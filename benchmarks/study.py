@@ -37,10 +37,12 @@ import scifact  # noqa: E402
 
 from assistant import chunk as chunking  # noqa: E402
 from assistant import lexical  # noqa: E402
+from assistant.retrieve import Policy  # noqa: E402
 from assistant.types import Document  # noqa: E402
 
 CANDIDATES = 300  # per retriever: what Retriever.search fetches when scifact.py asks for 300 passages
 DEPTH = 100
+DENSE = Policy().dense_weight  # the product's fusion: DENSE x cosine + (1 - DENSE) x BM25 / best
 
 
 # -- the pieces every idea re-scores ---------------------------------------------------------
@@ -66,9 +68,13 @@ class Corpus:
     in_chunk: tuple[np.ndarray, np.ndarray]  # (chunk number, sentence number) for each sentence of each chunk
 
 
-def load(index: Path, data: Path) -> Corpus:
+def load(index: Path, data: Path, docs_limit: int | None = None, queries_limit: int | None = None) -> Corpus:
+    """The limits take the slice ``scifact.py --split test`` takes with the same ones (so the
+    two build the same index), and the first train queries, judged against that slice."""
     docs, queries, train = scifact.load(data, "train")
-    test = scifact.load(data, "test")[2]
+    docs, test = scifact.subset(docs, scifact.load(data, "test")[2], docs_limit, queries_limit)
+    if queries_limit:
+        train = dict(sorted(train.items(), key=lambda kv: int(kv[0]))[:queries_limit])
     lib, _ = scifact.build(index, docs)
     number = {d["_id"]: n for n, d in enumerate(docs)}
     rows = list(lib.catalog.db.execute('SELECT rowid, id, doc_id, sentences FROM chunks ORDER BY rowid'))
@@ -169,6 +175,11 @@ def scaled(scores: dict[int, float]) -> dict[int, float]:
 
 
 # -- from unit scores to a ranking ------------------------------------------------------------
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` largest values (all of them when there are fewer)."""
+    return np.arange(len(values)) if n >= len(values) else np.argpartition(-values, n)[:n]
+
+
 def best_per_doc(n_docs: int, owner: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.full(n_docs, -np.inf)
     np.maximum.at(out, owner, values)
@@ -181,7 +192,8 @@ def ndcg(c: Corpus, split: str, score: Callable[[str], np.ndarray]) -> float:
     for qid in c.qrels[split]:
         s = score(qid)
         top = np.argsort(-s, kind="stable")[:DEPTH]
-        run[qid] = {c.docs[j]["_id"]: float(s[j]) for j in top if np.isfinite(s[j])}
+        # rounded as scifact.py writes its run file, so ties break the same way
+        run[qid] = {c.docs[j]["_id"]: round(float(s[j]), 6) for j in top if np.isfinite(s[j])}
     return metrics.mean(metrics.ndcg_at(c.qrels[split], run))
 
 
@@ -216,7 +228,7 @@ def candidate_features(c: Corpus, extra: dict[str, Callable[[str, np.ndarray, np
     for qid in sorted(c.qrels["train"].keys() | c.qrels["test"].keys()):
         cos = c.chunks.vectors @ c.question[qid]
         keyword = product_keyword(c, qid)
-        dense = np.argpartition(-cos, CANDIDATES)[:CANDIDATES]
+        dense = _top(cos, CANDIDATES)
         cand = np.array(sorted(set(dense.tolist()) | set(keyword)))
         kw = scaled(keyword)
         x = [cos[cand], np.array([kw.get(i, 0.0) for i in cand])]
@@ -288,7 +300,7 @@ class Study:
             "sentence": self._best_sentence(),
             "hub": lambda q, cand, _: hub[cand],
         })
-        product = {"cos": 0.7, "bm25": 0.3}
+        product = {"cos": DENSE, "bm25": 1 - DENSE}
         self.both("the product's hybrid, re-scored (must equal make bench)", lambda q: f.score(c, q, product))
         for name, units in (("200-token chunk (the product's)", c.chunks), ("96-token chunk", self.small),
                             ("sentence", self.sents)):
@@ -306,7 +318,7 @@ class Study:
         self.both("chunk + sentence vectors + BM25 + document BM25, ascent", lambda q: f.score(c, q, w), _fmt(w))
         self.picked("hub penalty: cosine minus beta x similarity to the corpus centroid",
                     [{"beta": b} for b in (0.0, 0.1, 0.2, 0.3, 0.5)],
-                    lambda beta: lambda q: f.score(c, q, {**product, "hub": -0.7 * beta}))
+                    lambda beta: lambda q: f.score(c, q, {**product, "hub": -DENSE * beta}))
 
     def _best_sentence(self) -> Callable[[str, np.ndarray, np.ndarray], np.ndarray]:
         """A chunk's cosine to the question through its best sentence."""
@@ -329,7 +341,7 @@ class Study:
         def hybrid(dense: float, document: float) -> Callable[[str], np.ndarray]:
             def score(q: str) -> np.ndarray:
                 cos = small.vectors @ c.question[q]
-                cand = np.array(sorted(set(np.argpartition(-cos, CANDIDATES)[:CANDIDATES].tolist()) | set(own[q])))
+                cand = np.array(sorted(set(_top(cos, CANDIDATES).tolist()) | set(own[q])))
                 kw = np.array([own[q].get(int(i), 0.0) for i in cand])
                 whole = np.array([self.doc_bm25[q].get(int(small.doc[i]), 0.0) for i in cand])
                 value = dense * cos[cand] + (1 - dense) * ((1 - document) * kw + document * whole)
@@ -371,12 +383,12 @@ def _as_array(n: int, scores: dict[int, float], missing: float) -> np.ndarray:
 
 
 # -- ideas that change the keyword question ---------------------------------------------------
-def fused(c: Corpus, qid: str, keyword: dict[int, float], dense: float = 0.7) -> np.ndarray:
+def fused(c: Corpus, qid: str, keyword: dict[int, float], dense: float = DENSE) -> np.ndarray:
     """The product's fusion with another keyword score: dense top ∪ keyword top, cosine and
     BM25 / best, a document as its best chunk."""
     cos = c.chunks.vectors @ c.question[qid]
     top = sorted(keyword, key=keyword.__getitem__, reverse=True)[:CANDIDATES]
-    cand = np.array(sorted(set(np.argpartition(-cos, CANDIDATES)[:CANDIDATES].tolist()) | set(top)))
+    cand = np.array(sorted(set(_top(cos, CANDIDATES).tolist()) | set(top)))
     kw = scaled({i: keyword[i] for i in top})
     value = dense * cos[cand] + (1 - dense) * np.array([kw.get(int(i), 0.0) for i in cand])
     return best_per_doc(len(c.docs), c.chunks.doc[cand], value)
@@ -444,7 +456,7 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
     def by_importance(g: float, dense: float) -> Callable[[str], np.ndarray]:
         return lambda q: fused(c, q, weighted(parts[q], {w: v**g for w, v in importance[q].items()}), dense)
 
-    for dense, name in ((0.0, "keyword alone"), (0.7, "in the hybrid")):
+    for dense, name in ((0.0, "keyword alone"), (DENSE, "in the hybrid")):
         tr, te, s = pick(c, [{"g": g, "dense": dense} for g in (0.0, 0.5, 1.0)], by_importance)
         row(f"question words weighted by the model (leave-one-out), {name}", tr, te, f"power {s['g']}")
 
@@ -505,9 +517,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--index", type=Path, required=True, help="a SciFact index from scifact.py (built if missing)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "beir-scifact")
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out" / "study")
+    parser.add_argument("--docs", type=int, help="only the first N documents (plus the judged ones), as scifact.py")
+    parser.add_argument("--queries", type=int, help="only the first N queries of each split")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    c = load(args.index.resolve(), args.data)
+    c = load(args.index.resolve(), args.data, args.docs, args.queries)
     sents = embedded(args.work, "sentences", lambda: sentence_texts(c))
     small = embedded(args.work, "chunks96", lambda: small_chunks(c.docs))
     print("train   test    idea", flush=True)

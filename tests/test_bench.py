@@ -88,3 +88,21 @@ def test_study_scores_a_document_as_its_best_chunk_with_optional_document_contex
     # with context, document 0 also counts its best cosine (0.8) and best BM25 (1.0) together
     mixed = features.score(corpus, "q", weights, context=0.5)  # type: ignore[arg-type]
     assert mixed[:2] == pytest.approx([0.5 * 0.6 + 0.5 * 0.9, 0.5]) and mixed[2] == -np.inf
+
+
+@pytest.mark.skipif(not (DATA / "corpus.jsonl.gz").exists(), reason="SciFact data not present")
+def test_study_rescoring_equals_the_product_on_a_tiny_slice(tmp_path: Path) -> None:
+    """The study's first row re-scores the product's candidates in numpy; it must give what
+    the product's own retrieval gives on the same index, or every other row means nothing."""
+    import scifact
+    import study
+
+    index = tmp_path / "index"
+    product = scifact.main(["--data", str(DATA), "--split", "test", "--docs", "30", "--queries", "6",
+                            "--index", str(index), "--no-ablations"])
+    table = study.main(["--data", str(DATA), "--index", str(index), "--work", str(tmp_path / "work"),
+                        "--docs", "30", "--queries", "6"])
+    name, _train, test = table[0]
+    assert name.startswith("the product's hybrid")
+    assert test == pytest.approx(product["rows"]["hybrid (default)"]["ndcg@10"], abs=1e-9)
+    assert len(table) == 16 and all(0 <= train <= 1 and 0 <= test <= 1 for _, train, test in table)
