@@ -179,6 +179,16 @@ def query_terms(question: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1 or w.isdigit()))
 
 
+_HYPHENATED = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
+
+
+def joined_forms(question: str) -> list[str]:
+    """Hyphenated words of the question written solid, as some articles write them:
+    birth-weight -> birthweight, e-mail -> email. (The tokenizer already splits the
+    hyphenated form into its parts, which find the articles that keep the hyphen.)"""
+    return list(dict.fromkeys(fold(a + b) for a, b in _HYPHENATED.findall(question)))
+
+
 def expand(db: sqlite3.Connection, terms: list[str]) -> dict[str, list[str]]:
     return {t: variants(db, t) for t in terms}
 
@@ -197,7 +207,8 @@ def search(
     weights: tuple[float, float] = (1.0, 1.0),
 ) -> list[tuple[int, float]]:
     """(chunk rowid, BM25 score higher-is-better) best first."""
-    expression = match_expression(expand(db, query_terms(question)))
+    expanded = expand(db, query_terms(question))
+    expression = match_expression({**expanded, **{w: [] for w in joined_forms(question) if w not in expanded}})
     if not expression:
         return []
     sql = f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"

@@ -105,4 +105,4 @@ def test_study_rescoring_equals_the_product_on_a_tiny_slice(tmp_path: Path) -> N
     name, _train, test = table[0]
     assert name.startswith("the product's hybrid")
     assert test == pytest.approx(product["rows"]["hybrid (default)"]["ndcg@10"], abs=1e-9)
-    assert len(table) == 16 and all(0 <= train <= 1 and 0 <= test <= 1 for _, train, test in table)
+    assert len(table) == 18 and all(0 <= train <= 1 and 0 <= test <= 1 for _, train, test in table)

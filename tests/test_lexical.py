@@ -66,3 +66,14 @@ def test_query_terms_drop_stopwords_and_punctuation() -> None:
     assert lexical.query_terms("Which bases did Russia keep?") == ["bases", "russia", "keep"]
     assert lexical.query_terms("the of and") == []
     assert lexical.search(_db(), '"" OR AND NEAR(', 5) == []
+
+
+def test_a_hyphenated_question_word_also_finds_it_written_solid() -> None:
+    db = sqlite3.connect(":memory:")
+    lexical.create(db)
+    for n, text in enumerate(["Birthweight and later disease.", "The birth-weight of twins.", "Weight of the fleet."], 1):
+        lexical.add_chunk(db, n, "", text)
+    assert lexical.joined_forms("Is birth-weight linked to PD-1 or e-mail use?") == ["birthweight", "pd1", "email"]
+    found = {rowid for rowid, _ in lexical.search(db, "birth-weight", 10)}
+    assert found == {1, 2, 3}  # solid, hyphenated, and (for "weight" alone) the third
+    assert {rowid for rowid, _ in lexical.search(db, "birth weight", 10)} == {2, 3}  # two words: no join
