@@ -193,6 +193,13 @@ def expand(db: sqlite3.Connection, terms: list[str]) -> dict[str, list[str]]:
     return {t: variants(db, t) for t in terms}
 
 
+def question_words(db: sqlite3.Connection, question: str) -> dict[str, list[str]]:
+    """What keyword search looks for: each content word with its corpus spelling variants,
+    and the question's hyphenated words written solid."""
+    expanded = expand(db, query_terms(question))
+    return {**expanded, **{w: [] for w in joined_forms(question) if w not in expanded}}
+
+
 def match_expression(expanded: dict[str, list[str]]) -> str:
     words = [w for term, alts in expanded.items() for w in [term, *alts]]
     return " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
@@ -207,8 +214,7 @@ def search(
     weights: tuple[float, float] = (1.0, 1.0),
 ) -> list[tuple[int, float]]:
     """(chunk rowid, BM25 score higher-is-better) best first."""
-    expanded = expand(db, query_terms(question))
-    expression = match_expression({**expanded, **{w: [] for w in joined_forms(question) if w not in expanded}})
+    expression = match_expression(question_words(db, question))
     if not expression:
         return []
     sql = f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"

@@ -80,7 +80,9 @@ def load(index: Path, data: Path, docs_limit: int | None = None, queries_limit: 
     rows = list(lib.catalog.db.execute('SELECT rowid, id, doc_id, sentences FROM chunks ORDER BY rowid'))
     got = lib.store.collection.get(ids=[r[1] for r in rows], include=["embeddings"])
     position = {cid: n for n, cid in enumerate(got["ids"])}
-    vectors = np.asarray([got["embeddings"][position[r[1]]] for r in rows], dtype=np.float32)
+    embeddings = got["embeddings"]
+    assert embeddings is not None
+    vectors = np.asarray([embeddings[position[r[1]]] for r in rows], dtype=np.float32)
     owner = np.array([number[r[2].split("#", 1)[1]] for r in rows])
     asked = sorted(train.keys() | test.keys())
     question = {q: lib.embedder.embed_query(queries[q]) for q in asked}
@@ -166,7 +168,8 @@ def fts_scores(db: sqlite3.Connection, name: str, expression: str, limit: int | 
 
 
 def expression(c: Corpus, text: str) -> str:
-    return lexical.match_expression(lexical.expand(c.db, lexical.query_terms(text)))
+    """The FTS5 question lexical.search asks, for the study's other FTS5 tables."""
+    return lexical.match_expression(lexical.question_words(c.db, text))
 
 
 def scaled(scores: dict[int, float]) -> dict[int, float]:
@@ -397,10 +400,8 @@ def fused(c: Corpus, qid: str, keyword: dict[int, float], dense: float = DENSE) 
 def per_word(c: Corpus, qid: str) -> dict[str, dict[int, float]]:
     """Each content word of the question (with its spelling variants, and the solid forms
     of its hyphenated words, as lexical.search asks) -> chunk -> its BM25 part."""
-    text = c.queries[qid]
-    expanded = lexical.expand(c.db, lexical.query_terms(text))
     out = {}
-    for word, variants in {**expanded, **{w: [] for w in lexical.joined_forms(text) if w not in expanded}}.items():
+    for word, variants in lexical.question_words(c.db, c.queries[qid]).items():
         hits = c.db.execute("SELECT rowid, -bm25(chunks_fts, 1, 1) FROM chunks_fts WHERE chunks_fts MATCH ?",
                             (lexical.match_expression({word: variants}),)).fetchall()
         out[word] = {c.chunk_rowids[r]: v for r, v in hits if r in c.chunk_rowids}
