@@ -17,8 +17,9 @@ candidate with no keyword match gets 0 for that half, which is what BM25 says of
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import lexical
 from .catalog import Catalog, StoredChunk
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from .embed import Embedder
     from .store import VectorStore
 
+
+K = TypeVar("K")
 
 _DATE_BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
@@ -58,7 +61,7 @@ class Policy:
     title_weight: float = 1.0  # BM25 weight of the title column against the body's 1.0
 
 
-def _scaled(scores: dict[str, float]) -> dict[str, float]:
+def scaled(scores: Mapping[K, float]) -> dict[K, float]:
     """Scores divided by the best one: BM25 has no fixed range, and the best keyword
     match of every question then weighs the same against cosine similarity."""
     top = max(scores.values(), default=0.0)
@@ -106,7 +109,7 @@ class Retriever:
     def fuse(self, cosine: dict[str, float], keyword: dict[str, float]) -> dict[str, float]:
         """``cosine`` holds every dense candidate and, where known, the keyword ones."""
         w = self.policy.dense_weight if cosine and keyword else float(bool(cosine))
-        kw = _scaled(keyword)
+        kw = scaled(keyword)
         return {cid: w * cosine.get(cid, 0.0) + (1 - w) * kw.get(cid, 0.0) for cid in cosine.keys() | kw.keys()}
 
     def _passages(

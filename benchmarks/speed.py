@@ -14,7 +14,7 @@
   sentence a short document under its paper's title (a corpus of ~45,000 claims-sized
   notes), repeated in perturbed copies (every copy gets its own document ids and a
   per-copy token in its title and text, so no two chunks are equal); reports size on
-  disk, peak memory (ru_maxrss) while indexing and while answering, and warm ``ask``
+  disk, peak memory (VmHWM) while indexing and while answering, and warm ``ask``
   latency for SciFact test claims. Short documents because encoding cost grows with
   tokens, not chunks: 100,000 abstract-sized chunks would take this 2-core machine over
   an hour, and the size of the vector and keyword indexes, which is what the latency

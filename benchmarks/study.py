@@ -37,7 +37,7 @@ import scifact  # noqa: E402
 
 from assistant import chunk as chunking  # noqa: E402
 from assistant import lexical  # noqa: E402
-from assistant.retrieve import Policy  # noqa: E402
+from assistant.retrieve import Policy, scaled  # noqa: E402
 from assistant.types import Document  # noqa: E402
 
 CANDIDATES = 300  # per retriever: what Retriever.search fetches when scifact.py asks for 300 passages
@@ -153,6 +153,11 @@ def product_keyword(c: Corpus, qid: str) -> dict[int, float]:
     return {c.chunk_rowids[r]: s for r, s in hits if r in c.chunk_rowids}
 
 
+def chunk_bm25(c: Corpus, expression: str) -> dict[int, float]:
+    """BM25 over the product's own chunk rows for any FTS5 question: chunk number -> score."""
+    return {c.chunk_rowids[r]: v for r, v in fts_scores(c.db, "chunks_fts", expression).items() if r in c.chunk_rowids}
+
+
 def fts_table(name: str, rows: Iterable[tuple[str, str]]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     db.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(title, body, tokenize='{lexical.TOKENIZER}')")
@@ -170,11 +175,6 @@ def fts_scores(db: sqlite3.Connection, name: str, expression: str, limit: int | 
 def expression(c: Corpus, text: str) -> str:
     """The FTS5 question lexical.search asks, for the study's other FTS5 tables."""
     return lexical.match_expression(lexical.question_words(c.db, text))
-
-
-def scaled(scores: dict[int, float]) -> dict[int, float]:
-    top = max(scores.values(), default=0.0)
-    return {k: v / top for k, v in scores.items()} if top > 0 else {}
 
 
 # -- from unit scores to a ranking ------------------------------------------------------------
@@ -224,13 +224,14 @@ class Features:
         return doc
 
 
-def candidate_features(c: Corpus, extra: dict[str, Callable[[str, np.ndarray, np.ndarray], np.ndarray]]) -> Features:
-    """Base features ``cos`` (chunk cosine) and ``bm25`` (BM25 / the question's best), plus
-    ``extra``: name -> f(qid, candidates, cosine of every chunk) -> one value per candidate."""
+def candidate_features(c: Corpus, keywords: dict[str, dict[int, float]],
+                       extra: dict[str, Callable[[str, np.ndarray, np.ndarray], np.ndarray]]) -> Features:
+    """Base features ``cos`` (chunk cosine) and ``bm25`` (BM25 / the question's best, from
+    ``keywords``: qid -> product_keyword), plus ``extra``: name -> f(qid, candidates,
+    cosine of every chunk) -> one value per candidate."""
     rows = {}
-    for qid in sorted(c.qrels["train"].keys() | c.qrels["test"].keys()):
+    for qid, keyword in keywords.items():
         cos = c.chunks.vectors @ c.question[qid]
-        keyword = product_keyword(c, qid)
         dense = _top(cos, CANDIDATES)
         cand = np.array(sorted(set(dense.tolist()) | set(keyword)))
         kw = scaled(keyword)
@@ -246,8 +247,9 @@ Row = tuple[str, float, float]
 
 def pick(c: Corpus, settings: list[dict], score: Callable[..., Callable[[str], np.ndarray]]) -> tuple[float, float, dict]:
     """The setting best on train, and its train and test nDCG@10."""
-    best = max(settings, key=lambda s: ndcg(c, "train", score(**s)))
-    return ndcg(c, "train", score(**best)), ndcg(c, "test", score(**best)), best
+    train = [ndcg(c, "train", score(**s)) for s in settings]
+    best = max(range(len(settings)), key=train.__getitem__)
+    return train[best], ndcg(c, "test", score(**settings[best])), settings[best]
 
 
 def ascent(c: Corpus, start: dict[str, float], score: Callable[[dict[str, float]], Callable[[str], np.ndarray]]) -> dict[str, float]:
@@ -275,6 +277,7 @@ class Study:
         whole = fts_table("d", ((d["title"], d["text"]) for d in c.docs))
         self.expressions = {q: expression(c, c.queries[q]) for q in c.question}
         self.doc_bm25 = {q: scaled(fts_scores(whole, "d", e)) for q, e in self.expressions.items()}
+        self.keyword = {q: product_keyword(c, q) for q in c.question}
 
     def row(self, name: str, train: float, test: float, how: str = "") -> None:
         self.table.append((name + (f" ({how})" if how else ""), train, test))
@@ -298,7 +301,7 @@ class Study:
         """Re-scorings of the product's own candidates."""
         c, n_docs = self.c, len(self.c.docs)
         hub = c.chunks.vectors @ c.chunks.vectors.mean(axis=0)
-        f = candidate_features(c, {
+        f = candidate_features(c, self.keyword, {
             "docbm25": lambda q, cand, _: np.array([self.doc_bm25[q].get(int(d), 0.0) for d in c.chunks.doc[cand]]),
             "sentence": self._best_sentence(),
             "hub": lambda q, cand, _: hub[cand],
@@ -360,7 +363,7 @@ class Study:
         names = ["c200", "c96", "sent", "bm25", "docbm25"]
         features = {}
         for q, v in c.question.items():
-            keyword = scaled(product_keyword(c, q))
+            keyword = scaled(self.keyword[q])
             kw = np.zeros(n_docs)
             np.maximum.at(kw, c.chunks.doc[list(keyword)], list(keyword.values()))
             views = [best_per_doc(n_docs, u.doc, u.vectors @ v) for u in (c.chunks, self.small, self.sents)]
@@ -402,9 +405,7 @@ def per_word(c: Corpus, qid: str) -> dict[str, dict[int, float]]:
     of its hyphenated words, as lexical.search asks) -> chunk -> its BM25 part."""
     out = {}
     for word, variants in lexical.question_words(c.db, c.queries[qid]).items():
-        hits = c.db.execute("SELECT rowid, -bm25(chunks_fts, 1, 1) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                            (lexical.match_expression({word: variants}),)).fetchall()
-        out[word] = {c.chunk_rowids[r]: v for r, v in hits if r in c.chunk_rowids}
+        out[word] = chunk_bm25(c, lexical.match_expression({word: variants}))
     return out
 
 
@@ -430,9 +431,7 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
         pairs = dict.fromkeys((words[a], words[b]) for a, b in zip(keep, keep[1:]) if b - a <= gap)
         if not pairs:
             return {}
-        hits = c.db.execute("SELECT rowid, -bm25(chunks_fts, 1, 1) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                            (" OR ".join(f'NEAR("{a}" "{b}", 3)' for a, b in pairs),)).fetchall()
-        return scaled({c.chunk_rowids[r]: v for r, v in hits if r in c.chunk_rowids})
+        return scaled(chunk_bm25(c, " OR ".join(f'NEAR("{a}" "{b}", 3)' for a, b in pairs)))
 
     proximity = {q: near(q) for q in asked}
 
@@ -513,8 +512,7 @@ _HITS: dict[tuple[int, str], dict[int, float]] = {}
 
 def _word_hits(c: Corpus, word: str) -> dict[int, float]:
     if (id(c), word) not in _HITS:
-        hits = c.db.execute("SELECT rowid, -bm25(chunks_fts, 1, 1) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',))
-        _HITS[id(c), word] = {c.chunk_rowids[r]: v for r, v in hits if r in c.chunk_rowids}
+        _HITS[id(c), word] = chunk_bm25(c, f'"{word}"')
     return _HITS[id(c), word]
 
 
