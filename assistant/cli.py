@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove = commands.add_parser("remove", help="remove documents from the index by id")
     remove.add_argument("ids", nargs="+", metavar="ID")
     _common(remove, suppress=True)
+
+    mcp = commands.add_parser("mcp", help="serve the index to agents over MCP (stdio, or --http)",
+                              description="Serve the index over the Model Context Protocol: stdio by "
+                              "default, streamable HTTP on a loopback port with --http.")
+    mcp.add_argument("--http", metavar="[HOST:]PORT", help="serve over HTTP on a loopback HOST (default 127.0.0.1)")
+    mcp.add_argument("--allow-index", action="append", metavar="DIR",
+                     help="add an index(paths) tool confined to DIR (repeatable)")
+    _common(mcp, suppress=True)
     return parser
 
 
@@ -124,10 +132,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return ask.run(_library(args), args)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from . import mcpserver  # the MCP SDK loads only for this command
+
+    return mcpserver.run(_library(args), args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"index": cmd_index, "sources": cmd_sources, "remove": cmd_remove}
+    handlers = {"index": cmd_index, "sources": cmd_sources, "remove": cmd_remove, "mcp": cmd_mcp}
     try:
         return handlers.get(args.command, cmd_ask)(args)
     except UsageError as exc:
