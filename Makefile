@@ -36,4 +36,4 @@ study: setup
 	$(BIN)/python benchmarks/study.py --index benchmarks/out/scifact-index
 
 clean:
-	rm -rf $(VENV) index/chroma index/catalog.sqlite3* index/onnx
+	rm -rf $(VENV) index/chroma* index/catalog.sqlite3* index/onnx index/.build-*

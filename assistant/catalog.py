@@ -1,12 +1,20 @@
-"""The catalog: one SQLite file beside the vector store holding what was built how
-(meta), which folders were indexed (roots), every document with its text, every
-chunk's offsets, and the keyword index (see ``lexical.py``).
+"""The catalog: one SQLite file beside the vector store, and the only place that runs SQL
+on it. It holds how the index was built (meta, read through ``index.Manifest``), the
+folders indexed and their labels (roots), every document with its text, every chunk's
+offsets, and the keyword index (``lexical.KeywordIndex``, over the same connection).
 
 Crash safety rests on one rule: a document is marked ``pending`` in a committed
 transaction *before* its vectors are written to Chroma, and marked ``ready`` (with its
 chunk rows and keyword rows) in one transaction *after*. Whatever instant a process is
 killed at, every vector in Chroma that the catalog does not list as ready belongs to
 a pending document, and ``pending()`` tells the next run exactly what to clean up.
+
+Transactions are explicit: the connection is in autocommit mode, writers use
+``transaction()`` (BEGIN IMMEDIATE .. COMMIT) and readers ``snapshot()`` (one read
+transaction), so a reader never holds a transaction open by accident (which froze its
+view and held WAL checkpoints back), and everything one question reads — chunk offsets
+and the text they slice — comes from one version of the catalog. A reader's connection
+is read-only: nothing on the read path writes.
 """
 
 from __future__ import annotations
@@ -19,16 +27,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import lexical
 from .errors import IndexCorrupt
-from .types import Chunk, Document, DocumentInfo
+from .lexical import KeywordIndex
+from .types import NO_FILTERS, Chunk, Document, DocumentInfo, Filters
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILENAME = "catalog.sqlite3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS roots(path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS roots(
+    path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS documents(
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL,
     title TEXT, date TEXT, source TEXT, url TEXT, author TEXT,
@@ -104,99 +113,151 @@ def _lasting_damage(path: Path) -> str | None:
 
 
 class Catalog:
-    def __init__(self, index_dir: Path, *, readonly: bool = False):
-        path = index_dir / FILENAME
+    """One open catalog file. ``readonly`` connections are for readers; a writer (which
+    holds the index's write lock) creates the schema and writes in ``transaction()``."""
+
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = path
         problem = _lasting_damage(path) if path.exists() else None
         if problem:
             raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
         self._counts: dict[tuple[object, ...], int] = {}
         try:
             uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-            self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None)
             self.db.row_factory = sqlite3.Row
+            self.keywords = KeywordIndex(self.db)
             if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                with self.db:
-                    self.db.executescript(_SCHEMA)
-                    lexical.create(self.db)
-            problem = self._inconsistency(path)
+                with self.transaction():
+                    self._create_schema()
+            problem = self._inconsistency()
         except sqlite3.DatabaseError as exc:
+            self.db.close()
             raise IndexCorrupt(f"the catalog {path} is damaged ({exc}); {_REBUILD}") from exc
         if problem:
             self.db.close()
             raise IndexCorrupt(f"the catalog {path} {problem}; {_REBUILD}")
 
-    def _inconsistency(self, path: Path) -> str | None:
+    def _create_schema(self) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+        self.keywords.create()
+
+    def _inconsistency(self) -> str | None:
         """Checks cheap enough for every open: SQLite's own page check on small files,
         then the invariants the pending/ready protocol keeps in every committed state."""
-        if path.exists() and path.stat().st_size <= QUICK_CHECK_BYTES:
+        if self.path.exists() and self.path.stat().st_size <= QUICK_CHECK_BYTES:
             result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
             if result != "ok":
                 return f"is damaged ({result})"
-        listed, rows, keyword = self.db.execute(
-            "SELECT (SELECT coalesce(sum(chunks), 0) FROM documents WHERE state = 'ready'),"
-            " (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts)"
-        ).fetchone()
+        if not self._has_table("documents"):
+            return None  # a reader opening a catalog file that was never given a schema
+        with self.snapshot():
+            listed, rows = self.db.execute(
+                "SELECT (SELECT coalesce(sum(chunks), 0) FROM documents WHERE state = 'ready'),"
+                " (SELECT count(*) FROM chunks)"
+            ).fetchone()
+            keyword = self.keywords.count_chunks()
         if listed != rows:
             return f"lists {listed} chunks for its documents but holds {rows}"
         if keyword != rows:
             return f"holds {rows} chunks but {keyword} in its keyword index"
         return None
 
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
     def close(self) -> None:
         self.db.close()
 
+    # -- transactions -------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.db:
+        """One write transaction; nested calls join the outer one."""
+        if self.db.in_transaction:
             yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: every statement inside sees the same committed state."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
 
     # -- meta ---------------------------------------------------------------
     def meta(self) -> dict[str, str]:
+        if not self._has_table("meta"):
+            return {}
         return {r["key"]: r["value"] for r in self.db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, values: dict[str, str]) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items()
-            )
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())
 
     # -- roots --------------------------------------------------------------
     def roots(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT path FROM roots ORDER BY path")]
+        """The folders indexed as folders: what a refresh with no paths walks again."""
+        return [r[0] for r in self.db.execute("SELECT path FROM roots WHERE folder = 1 ORDER BY path")]
 
-    def add_root(self, root: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR IGNORE INTO roots(path) VALUES (?)", (root,))
+    def label(self, root: str, *, folder: bool) -> str:
+        """The label that starts the ids of documents under ``root``: the folder's name, made
+        unique among the index's roots (``articles``, ``articles-2``) and kept for good, so
+        ids are unique by construction and stable across runs."""
+        with self.transaction():
+            row = self.db.execute("SELECT label FROM roots WHERE path = ?", (root,)).fetchone()
+            if row is not None:
+                if folder:
+                    self.db.execute("UPDATE roots SET folder = 1 WHERE path = ?", (root,))
+                return str(row[0])
+            base = Path(root).name or "root"
+            taken = {r[0] for r in self.db.execute("SELECT label FROM roots")}
+            label, n = base, 1
+            while label in taken:
+                n += 1
+                label = f"{base}-{n}"
+            self.db.execute("INSERT INTO roots(path, label, folder) VALUES (?, ?, ?)", (root, label, int(folder)))
+            return label
 
     # -- documents ----------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        rows = self.db.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE state = 'ready' ORDER BY id"
-        )
+        rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE state = 'ready' ORDER BY id")
         return [_info(r) for r in rows]
 
-    def document(self, doc_id: str) -> DocumentInfo | None:
-        row = self.db.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ? AND state = 'ready'", (doc_id,)
-        ).fetchone()
-        return _info(row) if row else None
+    def known_ids(self, doc_ids: Iterable[str]) -> list[str]:
+        """Those of ``doc_ids`` that name an indexed document, in the order given."""
+        ready = {r[0] for r in self.db.execute("SELECT id FROM documents WHERE state = 'ready'")}
+        return [i for i in doc_ids if i in ready]
 
     def infos(self, doc_ids: Iterable[str]) -> dict[str, DocumentInfo]:
-        ids = list(set(doc_ids))
         found: dict[str, DocumentInfo] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
+        for part in _parts(list(set(doc_ids))):
             marks = ",".join("?" * len(part))
-            rows = self.db.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({marks})", part
-            )
+            rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({marks})", part)
             found.update((r["id"], _info(r)) for r in rows)
         return found
 
     def text(self, doc_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def path_of(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
     def by_path(self) -> dict[str, dict[str, tuple[str, str]]]:
@@ -215,6 +276,9 @@ class Catalog:
     def pending(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM documents WHERE state = 'pending'")]
 
+    def has_documents(self) -> bool:
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM documents)").fetchone()[0] == 1
+
     def version(self) -> int:
         """Changes whenever another connection (another process) commits to the catalog."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
@@ -230,41 +294,24 @@ class Catalog:
         """Differs after any commit, this connection's (total_changes) or another's."""
         return self.version(), self.db.total_changes
 
-    def doc_ids(self, *, source: str | None, since: str | None, until: str | None) -> list[str]:
-        """Ready documents passing the filters. ``source`` matches the source field or the
-        document id (case-insensitive substring or glob); dates compare as ISO strings."""
-        sql, args = self._where(source, since, until)
+    def doc_ids(self, filters: Filters) -> list[str]:
+        """Ready documents passing the filters."""
+        sql, args = _where(filters)
         return [r[0] for r in self.db.execute(f"SELECT id FROM documents WHERE {sql}", args)]
 
-    def count_docs(self, *, source: str | None, since: str | None, until: str | None) -> int:
+    def count_docs(self, filters: Filters = NO_FILTERS) -> int:
         """How many documents ``doc_ids`` would list, memoised until the catalog changes:
         the count reads every document row (the list it replaced took ~17 ms per question on
         SciFact's 5k abstracts), too slow to repeat per question on a large index."""
-        key = (self.changes(), source, since, until)
+        key = (self.changes(), filters)
         if key not in self._counts:
             if len(self._counts) > 64:
                 self._counts.clear()
-            sql, args = self._where(source, since, until)
+            sql, args = _where(filters)
             self._counts[key] = int(self.db.execute(f"SELECT count(*) FROM documents WHERE {sql}", args).fetchone()[0])
         return self._counts[key]
 
-    @staticmethod
-    def _where(source: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
-        sql = "state = 'ready'"
-        args: list[str] = []
-        if source:
-            op = "GLOB" if any(c in source for c in "*?[") else "LIKE"
-            pattern = source if op == "GLOB" else f"%{source}%"
-            sql += f" AND (id {op} ? OR coalesce(source, '') {op} ? OR coalesce(title, '') {op} ?)"
-            args += [pattern] * 3
-        if since:
-            sql += " AND date IS NOT NULL AND substr(date, 1, ?) >= ?"
-            args += [str(len(since)), since]
-        if until:
-            sql += " AND date IS NOT NULL AND substr(date, 1, ?) <= ?"
-            args += [str(len(until)), until]
-        return sql, args
-
+    # -- writing documents (inside transaction()) ------------------------------------
     def retire(self, doc_id: str) -> None:
         """Take a document out of search: its keyword terms and chunk rows go, and the
         row stays behind as a ``pending`` tombstone until its vectors are deleted too."""
@@ -272,7 +319,7 @@ class Catalog:
         if row is None:
             return
         if row["state"] == "ready":
-            lexical.remove_terms(self.db, row["text"])
+            self.keywords.remove_terms(row["text"])
         self._drop_chunks(doc_id)
         self.db.execute("UPDATE documents SET state = 'pending', chunks = 0 WHERE id = ?", (doc_id,))
 
@@ -280,8 +327,17 @@ class Catalog:
         self._drop_chunks(doc_id)
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
+    def touch(self, signatures: Iterable[tuple[str, str]]) -> None:
+        """Record new file signatures, (doc id, signature), for documents whose text did not change."""
+        self.db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in signatures])
+
     def mark_pending(self, doc: Document, root: str, signature: str) -> None:
-        """Step 1 of a write: record the intent before touching the vector store."""
+        """Step 1 of a write: record the intent before touching the vector store. Only a row
+        of the same file is ever replaced; ids are unique by construction (see ``label``),
+        and a clash is a bug to stop at, never a reason to overwrite another file's document."""
+        path = self.path_of(doc.id)
+        if path is not None and path != doc.path:
+            raise IndexCorrupt(f"two files map to the document id {doc.id!r}: {path} and {doc.path}")
         self.retire(doc.id)
         self.db.execute(
             "INSERT OR REPLACE INTO documents(id, root, path, format, title, date, source, url,"
@@ -300,15 +356,13 @@ class Catalog:
                 'INSERT INTO chunks(id, doc_id, idx, start, "end", sentences) VALUES (?,?,?,?,?,?)',
                 (chunk_id(doc.id, c.index), doc.id, c.index, c.start, c.end, json.dumps(c.sentences)),
             )
-            lexical.add_chunk(self.db, int(cur.lastrowid or 0), doc.title or "", c.text)
-        lexical.add_terms(self.db, doc.text)
-        self.db.execute(
-            "UPDATE documents SET state = 'ready', chunks = ? WHERE id = ?", (len(chunks), doc.id)
-        )
+            self.keywords.add_chunk(int(cur.lastrowid or 0), doc.title or "", c.text)
+        self.keywords.add_terms(doc.text)
+        self.db.execute("UPDATE documents SET state = 'ready', chunks = ? WHERE id = ?", (len(chunks), doc.id))
 
     def _drop_chunks(self, doc_id: str) -> None:
         rows = self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
-        lexical.remove_chunks(self.db, [r[0] for r in rows])
+        self.keywords.remove_chunks([r[0] for r in rows])
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
 
     # -- chunks -------------------------------------------------------------
@@ -320,8 +374,7 @@ class Catalog:
 
     def _chunks(self, column: str, keys: list) -> dict[str, StoredChunk]:  # type: ignore[type-arg]
         out: dict[str, StoredChunk] = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
+        for part in _parts(keys):
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
                 f'SELECT rowid, id, doc_id, start, "end", sentences FROM chunks WHERE {column} IN ({marks})',
@@ -332,5 +385,28 @@ class Catalog:
                 out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences)  # type: ignore[arg-type]
         return out
 
-    def chunk_ids_of(self, doc_id: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+    def chunk_rows(self) -> Iterator[tuple[str, str]]:
+        """(chunk id, doc id) of every chunk, for copying vectors into a new store."""
+        yield from ((r[0], r[1]) for r in self.db.execute("SELECT id, doc_id FROM chunks ORDER BY rowid"))
+
+
+def _parts(keys: list, size: int = 500) -> Iterator[list]:  # type: ignore[type-arg]
+    """SQLite limits the number of bound parameters per statement."""
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]
+
+
+def _where(filters: Filters) -> tuple[str, list[str]]:
+    sql = "state = 'ready'"
+    args: list[str] = []
+    if filters.source:
+        source = filters.source
+        op = "GLOB" if any(c in source for c in "*?[") else "LIKE"
+        pattern = source if op == "GLOB" else f"%{source}%"
+        sql += f" AND (id {op} ? OR coalesce(source, '') {op} ? OR coalesce(title, '') {op} ?)"
+        args += [pattern] * 3
+    for bound, op in ((filters.since, ">="), (filters.until, "<=")):
+        if bound:
+            sql += f" AND date IS NOT NULL AND substr(date, 1, ?) {op} ?"
+            args += [str(len(bound)), bound]
+    return sql, args

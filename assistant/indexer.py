@@ -84,6 +84,7 @@ class _Plan:
     write: list[tuple[Document, str, str]] = dataclasses.field(default_factory=list)  # doc, root, sig
     touch: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # doc id, new signature
     remove: list[str] = dataclasses.field(default_factory=list)
+    planned: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> the file it comes from
 
 
 class Indexer:
@@ -95,11 +96,19 @@ class Indexer:
         *,
         max_bytes: int,
         progress: ProgressFn | None = None,
+        closing: list[VectorStore] | None = None,
     ):
         self.catalog = catalog
         self._store, self._embedder = store, embedder
         self.max_bytes = max_bytes
         self.progress = progress or (lambda p: None)
+        self._closing = closing if closing is not None else []
+        self._labels: dict[str, str] = {}
+
+    def close(self) -> None:
+        """Close the vector store this indexer opened, if it did."""
+        while self._closing:
+            self._closing.pop().close()
 
     # -- repair -------------------------------------------------------------
     def repair(self) -> list[str]:
@@ -141,8 +150,14 @@ class Indexer:
                 roots.append(str(path.resolve()))
             files.extend((f.absolute(), r) for f, r in ingest.walk([path]))
         for root in roots:
-            self.catalog.add_root(root)
+            self._labels[root] = self.catalog.label(root, folder=True)
         return files, roots
+
+    def _label(self, root: Path) -> str:
+        key = str(root.resolve())
+        if key not in self._labels:
+            self._labels[key] = self.catalog.label(key, folder=False)
+        return self._labels[key]
 
     def _plan_file(
         self, file: Path, root: Path, known: dict[str, tuple[str, str]], plan: _Plan, report: IndexReport
@@ -160,13 +175,20 @@ class Indexer:
             with _time_limit(file, READ_SECONDS):
                 docs = ingest.read(file, root, max_bytes=self.max_bytes, warnings=warnings)
         except UnreadableFile as exc:
-            report.skipped.append(SkippedFile(str(file), exc.reason))
-            plan.remove.extend(known)  # a file that became unreadable no longer answers
+            # A failure may pass (a busy machine, a permission glitch): the version indexed
+            # before stays searchable, and goes only when the file itself is gone.
+            kept = "; the version indexed before is kept" if known else ""
+            report.skipped.append(SkippedFile(str(file), exc.reason + kept, kept=bool(known)))
             return
         report.skipped.extend(SkippedFile(str(file), w) for w in warnings)
+        label = self._label(root)
         ids = set()
         for doc in docs:
-            doc = self._unique(doc, root)
+            doc = dataclasses.replace(doc, id=f"{label}/{doc.id}")
+            if doc.id in plan.planned and plan.planned[doc.id] != doc.path:
+                report.skipped.append(SkippedFile(str(file), f"its id {doc.id} is taken by {plan.planned[doc.id]}"))
+                continue
+            plan.planned[doc.id] = doc.path
             ids.add(doc.id)
             previous = known.get(doc.id)
             if previous and previous[1] == doc.sha256 and previous[0]:
@@ -177,21 +199,13 @@ class Indexer:
                 (report.updated if previous else report.added).append(doc.id)
         plan.remove.extend(i for i in known if i not in ids)
 
-    def _unique(self, doc: Document, root: Path) -> Document:
-        """Ids are paths relative to the indexed folder; two folders can both hold
-        ``notes.txt``, so a clash with another file's document is prefixed by the folder name."""
-        info_path = self.catalog.db.execute("SELECT path FROM documents WHERE id = ?", (doc.id,)).fetchone()
-        if info_path is None or info_path[0] == doc.path:
-            return doc
-        return dataclasses.replace(doc, id=f"{root.resolve().name}/{doc.id}")
-
     # -- writing ------------------------------------------------------------
     def _apply(self, plan: _Plan, report: IndexReport, files_total: int) -> None:
         if plan.touch:
-            with self.catalog.transaction() as db:
-                db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in plan.touch])
+            with self.catalog.transaction():
+                self.catalog.touch(plan.touch)
         if plan.remove:
-            self._remove(plan.remove)
+            self.remove(plan.remove)
             report.removed.extend(plan.remove)
         done = 0
         for batch in self._batches(plan.write):
@@ -199,7 +213,7 @@ class Indexer:
             report.chunks = done
             self.progress(Progress(files_total, files_total, done, batch[-1][0][0].path))
 
-    def _remove(self, doc_ids: list[str]) -> None:
+    def remove(self, doc_ids: list[str]) -> None:
         store = self._store()  # opened first: a store that cannot be reached changes nothing
         with self.catalog.transaction():
             for doc_id in doc_ids:

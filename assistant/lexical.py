@@ -14,10 +14,14 @@ the corpus words that
   through an index of skeleton deletion keys (the SymSpell trick) instead of a scan, and
 * are close in edit distance once vowels are blurred (every run of vowels counts as one
   vowel: hemeimeem -> hamamam, khmeimim -> khmamam), at most 40% of the longer shape.
+
+``KeywordIndex`` owns the FTS and term tables; the module's functions take a connection
+so the benchmarks' studies can ask the same questions of their own tables.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -222,12 +226,55 @@ def search(
     if doc_ids is not None:
         if not doc_ids:
             return []
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS allowed(doc_id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM allowed")
-        db.executemany("INSERT OR IGNORE INTO allowed VALUES (?)", [(d,) for d in doc_ids])
-        sql += " JOIN chunks c ON c.rowid = f.rowid JOIN allowed a ON a.doc_id = c.doc_id"
-    sql += " WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?"
+        # The allowed documents travel as one JSON parameter: the read path never writes
+        # (a TEMP table filled here opened a transaction that froze this reader's view).
+        sql += " JOIN chunks c ON c.rowid = f.rowid WHERE c.doc_id IN (SELECT value FROM json_each(?)) AND"
+        args.insert(0, json.dumps(doc_ids))
+    else:
+        sql += " WHERE"
+    sql += " chunks_fts MATCH ? ORDER BY score DESC LIMIT ?"
     args.append(limit)
     return [(int(r[0]), float(r[1])) for r in db.execute(sql, args)]
 
 
+
+
+class KeywordIndex:
+    """The keyword tables of one catalog connection: chunk text in FTS5, and the corpus
+    vocabulary (document frequency, capitalisation, skeleton keys) behind spelling variants."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def create(self) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+
+    def count_chunks(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0])
+
+    def add_chunk(self, rowid: int, title: str, body: str) -> None:
+        add_chunk(self.db, rowid, title, body)
+
+    def remove_chunks(self, rowids: list[int]) -> None:
+        remove_chunks(self.db, rowids)
+
+    def add_terms(self, text: str) -> None:
+        add_terms(self.db, text)
+
+    def remove_terms(self, text: str) -> None:
+        remove_terms(self.db, text)
+
+    def variants(self, word: str) -> list[str]:
+        return variants(self.db, word)
+
+    def df(self, term: str) -> int:
+        """How many documents use ``term`` (folded)."""
+        row = self.db.execute("SELECT df FROM terms WHERE term = ?", (term,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def search(
+        self, question: str, limit: int, *, doc_ids: list[str] | None = None, weights: tuple[float, float] = (1.0, 1.0)
+    ) -> list[tuple[int, float]]:
+        return search(self.db, question, limit, doc_ids=doc_ids, weights=weights)

@@ -21,9 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from . import lexical
 from .catalog import Catalog, StoredChunk
-from .types import Passage
+from .types import NO_FILTERS, Filters, Passage
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -41,16 +40,6 @@ def date_bound(value: str) -> str:
     if not _DATE_BOUND.fullmatch(value):
         raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
     return value
-
-
-@dataclass(frozen=True)
-class Filters:
-    source: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-    def active(self) -> bool:
-        return any((self.source, self.since, self.until))
 
 
 @dataclass(frozen=True)
@@ -89,12 +78,12 @@ class Retriever:
 
     def keyword(self, question: str, limit: int, doc_ids: list[str] | None) -> dict[str, float]:
         weights = (self.policy.title_weight, 1.0)
-        hits = lexical.search(self.catalog.db, question, limit, doc_ids=doc_ids, weights=weights)
+        hits = self.catalog.keywords.search(question, limit, doc_ids=doc_ids, weights=weights)
         chunks = self.catalog.chunks_by_rowid(rowid for rowid, _ in hits)
         return {chunks[rowid].id: score for rowid, score in hits if rowid in chunks}
 
-    def search(self, question: str, k: int = 5, filters: Filters = Filters()) -> list[Passage]:
-        doc_ids = self.catalog.doc_ids(**vars(filters)) if filters.active() else None
+    def search(self, question: str, k: int = 5, filters: Filters = NO_FILTERS) -> list[Passage]:
+        doc_ids = self.catalog.doc_ids(filters) if filters.active() else None
         limit = max(self.policy.candidates, k)
         use = self.policy.retrievers
         dense = self.dense(question, limit, doc_ids) if "dense" in use else {}

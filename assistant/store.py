@@ -19,7 +19,6 @@ from .errors import IndexCorrupt, StoreUnavailable, UsageError
 if TYPE_CHECKING:
     import numpy as np
 
-DIRNAME = "chroma"
 _BATCH = 4096  # below Chroma's max batch size
 
 
@@ -43,7 +42,7 @@ def _http_client(url: str) -> Any:
             host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=_settings()
         )
         client.heartbeat()
-    except Exception as exc:  # chromadb raises many types for a refused connection
+    except _server_errors() as exc:
         raise StoreUnavailable(f"cannot reach the Chroma server at {url}: {_reason(exc)}") from exc
     return client
 
@@ -63,13 +62,35 @@ def drop_collection(url: str, name: str) -> None:
         pass
 
 
-def _reason(exc: Exception) -> str:
+def _server_errors() -> tuple[type[BaseException], ...]:
+    """What a Chroma client raises when its server is down, refuses or fails: transport
+    errors (httpx), Chroma's own errors and the OS's. Anything else is a bug and propagates."""
+    import httpx
+    from chromadb.errors import ChromaError
+
+    return (httpx.HTTPError, ChromaError, OSError, ValueError)
+
+
+def _local_errors() -> tuple[type[BaseException], ...]:
+    """What embedded Chroma raises when its files are damaged or unreadable."""
+    import sqlite3
+
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, sqlite3.Error, OSError)
+
+
+def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 
 
 class VectorStore:
-    def __init__(self, index_dir: Path, *, collection: str = "chunks", url: str | None = None):
+    """The chunk vectors of one index: an embedded Chroma in ``folder``, or a collection on
+    the server at ``url``. Chroma's failures are mapped here, once, by type: a server's to
+    ``StoreUnavailable``, damaged local files to ``IndexCorrupt``; other errors are bugs."""
+
+    def __init__(self, folder: Path, *, collection: str = "chunks", url: str | None = None):
         self.url = url
         if url:
             self.client = _http_client(url)
@@ -77,9 +98,9 @@ class VectorStore:
             import chromadb
 
             try:
-                self.client = chromadb.PersistentClient(path=str(index_dir / DIRNAME), settings=_settings())
-            except Exception as exc:
-                raise IndexCorrupt(f"the vector store in {index_dir / DIRNAME} cannot be opened: {_reason(exc)}") from exc
+                self.client = chromadb.PersistentClient(path=str(folder), settings=_settings())
+            except _local_errors() as exc:
+                raise IndexCorrupt(f"the vector store in {folder} cannot be opened: {_reason(exc)}") from exc
         self.collection = self._call(
             lambda: self.client.get_or_create_collection(
                 collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
@@ -87,10 +108,11 @@ class VectorStore:
         )
 
     def _call(self, fn: Any, **kwargs: Any) -> Any:
-        """Run a Chroma call, turning its failures into domain errors."""
+        """Run a Chroma call, turning its expected failures into domain errors."""
+        errors = _server_errors() if self.url else _local_errors()
         try:
             return fn(**kwargs)
-        except Exception as exc:
+        except errors as exc:
             where = f"the Chroma server at {self.url}" if self.url else "the vector store"
             cls = StoreUnavailable if self.url else IndexCorrupt
             raise cls(f"{where} failed: {_reason(exc)}") from exc
@@ -122,18 +144,37 @@ class VectorStore:
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunk ids (ids not stored are left out)."""
         import numpy as np  # numpy is only a type name at module level: keep the import cheap
+        from chromadb.errors import ChromaError
 
         if not ids:
             return {}
         try:
-            got = self.collection.get(ids=list(ids), include=["embeddings"])
-        except Exception:  # noqa: BLE001 - see below
+            got = self._call(lambda: self.collection.get(ids=list(ids), include=["embeddings"]))
+        except IndexCorrupt as exc:
             # While another process writes, the catalog (SQLite) can list chunks whose vectors
-            # this embedded client has not loaded yet, and Chroma fails the whole get rather
-            # than leave them out. Callers then score without these cosines (as 0), which is
-            # what they did before this lookup existed; the next refresh reopens the store.
-            return {}
+            # this embedded client has not loaded yet, and Chroma fails the whole get (with one
+            # of its own errors) rather than leave them out. Callers then score without these
+            # cosines (as 0); the next refresh reopens the store. A server that is down is not
+            # this case: its StoreUnavailable propagates.
+            if isinstance(exc.__cause__, ChromaError):
+                return {}
+            raise
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+
+    def copy_from(self, other: VectorStore, renamed: Sequence[tuple[str, str, str]], batch: int = 1000) -> None:
+        """Copy vectors from ``other`` under new ids: (old chunk id, new chunk id, new doc id)."""
+        for i in range(0, len(renamed), batch):
+            part = renamed[i : i + batch]
+            got = other._call(lambda p=part: other.collection.get(ids=[o for o, _, _ in p], include=["embeddings"]))
+            found = dict(zip(got["ids"], got["embeddings"]))
+            keep = [(n, d, found[o]) for o, n, d in part if o in found]
+            if len(keep) != len(part):
+                raise IndexCorrupt(f"the vector store lacks {len(part) - len(keep)} of the vectors the catalog lists")
+            if keep:
+                import numpy as np
+
+                vectors = np.asarray([v for _, _, v in keep], dtype=np.float32)
+                self.upsert([n for n, _, _ in keep], vectors, [d for _, d, _ in keep])
 
     def close(self) -> None:
         """Release the client. Chroma shares one in-process system per path and stops it
@@ -149,8 +190,3 @@ class VectorStore:
 
     def ids(self) -> list[str]:
         return list(self._call(lambda: self.collection.get(include=[]))["ids"])
-
-    def delete_ids(self, ids: Sequence[str]) -> None:
-        for i in range(0, len(ids), _BATCH):
-            part = list(ids[i : i + _BATCH])
-            self._call(self.collection.delete, ids=part)

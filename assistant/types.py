@@ -17,7 +17,9 @@ Span = tuple[int, int]
 class Document:
     """One article, as read from disk, before chunking."""
 
-    id: str  # path relative to the indexed folder; "file.jsonl#<record id>" for JSONL records
+    # The folder's label, then the path relative to it: "seeds/a.txt"; "notes.jsonl#<record id>"
+    # for JSONL records. Readers give the relative part; the indexer adds the label.
+    id: str
     text: str
     path: str  # absolute path of the file it came from
     format: str  # "txt", "md", "html", "pdf", "jsonl"
@@ -95,14 +97,37 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return; the one value that carries them from the CLI,
+    the REPL or a library call down to the catalog. ``source`` matches the source field,
+    the title or the document id (case-insensitive substring, or a glob with ``*?[``);
+    ``since``/``until`` are ISO date prefixes (YYYY, YYYY-MM or YYYY-MM-DD), inclusive."""
+
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def active(self) -> bool:
+        return any((self.source, self.since, self.until))
+
+    def describe(self) -> str:
+        parts = [f"{name}={value}" for name, value in vars(self).items() if value]
+        return " ".join(parts) or "none"
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     path: str
     reason: str
+    kept: bool = False  # the version indexed before is still searchable (the failure may pass)
 
 
 @dataclass
 class IndexReport:
-    """What one indexing run did."""
+    """What one indexing run did (filled in as the run goes, so not frozen)."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)

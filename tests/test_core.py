@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import IndexMismatch, IndexNotFound, Library
-from assistant.catalog import Catalog
+from assistant.catalog import FILENAME, Catalog
 from assistant.errors import UsageError
 
 from .conftest import SEEDS, run_cli
@@ -20,7 +20,7 @@ AIRBASE = ("khmeimim", "khmeymim", "hmeimim", "hemeimeem")
 
 
 def test_every_chunk_and_sentence_is_an_exact_slice_of_its_file(seeds_index: Path) -> None:
-    catalog = Catalog(seeds_index, readonly=True)
+    catalog = Catalog(seeds_index / FILENAME, readonly=True)
     docs = catalog.documents()
     assert len(docs) == 5
     for doc in docs:
@@ -38,7 +38,7 @@ def test_every_chunk_and_sentence_is_an_exact_slice_of_its_file(seeds_index: Pat
 
 
 def test_boilerplate_and_repeats_stay_out_of_chunks(seeds_index: Path) -> None:
-    catalog = Catalog(seeds_index, readonly=True)
+    catalog = Catalog(seeds_index / FILENAME, readonly=True)
     bodies = [r[0] for r in catalog.db.execute("SELECT body FROM chunks_fts")]
     joined = "\n".join(bodies)
     assert "Share with your friends" not in joined
@@ -69,8 +69,8 @@ def test_tartous_matches_tartus(seeds_lib: Library) -> None:
     hits = seeds_lib.retriever.keyword("Tartous", 20, None)
     chunks = seeds_lib.catalog.chunks_by_id(hits)
     docs = {c.doc_id for c in chunks.values()}
-    assert any(d.startswith("001") for d in docs)  # writes "Tartus" only
-    assert any(d.startswith("003") for d in docs)  # writes "Tartous"
+    assert any(d.startswith("seeds/001") for d in docs)  # writes "Tartus" only
+    assert any(d.startswith("seeds/003") for d in docs)  # writes "Tartous"
 
 
 def test_passages_carry_ranks_scores_and_metadata(seeds_lib: Library) -> None:
@@ -83,8 +83,8 @@ def test_passages_carry_ranks_scores_and_metadata(seeds_lib: Library) -> None:
 
 
 def test_source_filter_limits_documents(seeds_lib: Library) -> None:
-    passages = seeds_lib.search("withdrawal", k=5, source="004_*")
-    assert passages and {p.document.id for p in passages} == {"004_548693968b36bd9f.txt"}
+    passages = seeds_lib.search("withdrawal", k=5, source="seeds/004_*")
+    assert passages and {p.document.id for p in passages} == {"seeds/004_548693968b36bd9f.txt"}
     assert seeds_lib.search("withdrawal", k=5, source="no-such-source") == []
 
 
@@ -98,21 +98,21 @@ def test_incremental_add_change_delete(seeds_copy: Path, tmp_path: Path) -> None
     (seeds_copy / "004_548693968b36bd9f.txt").unlink()
     (seeds_copy / "new.md").write_text("---\ntitle: Fresh\ndate: 2025-01-02\n---\nA brand new note on Latakia.\n", encoding="utf-8")
     third = lib.add([seeds_copy])
-    assert third.updated == ["000_d410228cbb7e0699.txt"]
-    assert third.removed == ["004_548693968b36bd9f.txt"]
-    assert third.added == ["new.md"]
+    assert third.updated == ["articles/000_d410228cbb7e0699.txt"]
+    assert third.removed == ["articles/004_548693968b36bd9f.txt"]
+    assert third.added == ["articles/new.md"]
     ids = {d.id for d in lib.documents()}
-    assert "004_548693968b36bd9f.txt" not in ids and "new.md" in ids
+    assert "articles/004_548693968b36bd9f.txt" not in ids and "articles/new.md" in ids
     assert lib.store.count() == lib.catalog.count_chunks()
     assert set(lib.store.ids()) == {r[0] for r in lib.catalog.db.execute("SELECT id FROM chunks")}
     hits = lib.search("brand new note Latakia", k=1)
-    assert hits[0].document.id == "new.md" and hits[0].document.date == "2025-01-02"
+    assert hits[0].document.id == "articles/new.md" and hits[0].document.date == "2025-01-02"
 
 
 def test_remove_by_id(seeds_copy: Path, tmp_path: Path) -> None:
     lib = Library(tmp_path / "idx")
     lib.add([seeds_copy])
-    assert lib.remove(["001_f252c9510e71f429.txt", "nope"]) == ["001_f252c9510e71f429.txt"]
+    assert lib.remove(["articles/001_f252c9510e71f429.txt", "nope"]) == ["articles/001_f252c9510e71f429.txt"]
     assert len(lib.documents()) == 4
     assert lib.store.count() == lib.catalog.count_chunks()
 
@@ -183,7 +183,7 @@ def test_each_bad_input_is_skipped_with_its_reason(tmp_path: Path) -> None:
         assert any(name in line and line.split(": ", 1)[1] for line in lines), name
     assert "1 added" in result.stdout
     sources = json.loads(run_cli("sources", "--json", "--index", index).stdout)
-    assert [s["document"] for s in sources] == ["good.txt"]
+    assert [s["document"] for s in sources] == ["mixed/good.txt"]
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

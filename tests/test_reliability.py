@@ -216,7 +216,7 @@ def test_vectors_left_without_a_catalog_are_thrown_away(damaged: Path) -> None:
     with Library(damaged) as lib:
         lib.add([SEEDS / "000_d410228cbb7e0699.txt"])
         assert lib.store.count() == lib.catalog.count_chunks() > 0
-        assert {d.id for d in lib.documents()} == {"000_d410228cbb7e0699.txt"}
+        assert {d.id for d in lib.documents()} == {"seeds/000_d410228cbb7e0699.txt"}
 
 
 # -- concurrency ---------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_a_reader_keeps_answering_while_another_process_indexes_and_sees_the_new
     with Library(index) as writer:
         writer.add([first])
     reader = Library(index)
-    assert reader.search("icebreaker Yamal", k=3)[0].document.id.startswith("doc")
+    assert reader.search("icebreaker Yamal", k=3)[0].document.id.startswith("a/doc")
     proc = subprocess.Popen(index_cmd(second, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     answered = 0
     while proc.poll() is None:
@@ -266,7 +266,7 @@ def test_a_reader_keeps_answering_while_another_process_indexes_and_sees_the_new
     assert proc.returncode in (0, 3), proc.stderr.read() if proc.stderr else ""
     assert answered > 0
     top = reader.search("icebreaker Yamal", k=3)[0]
-    assert top.document.id == "news.txt"
+    assert top.document.id == "b/news.txt"
     assert top.dense_rank == 1, "the reader's vector store did not see the other process's vectors"
     assert reader.store.count() == reader.catalog.count_chunks()
     reader.close()
@@ -300,7 +300,7 @@ def test_the_repl_keeps_answering_while_another_process_indexes_and_sees_new_doc
         return {s["document"] for s in answer["sources"]} | {q["document"] for q in answer["closest"]}  # type: ignore[index, union-attr]
 
     try:
-        assert "news.txt" not in cited(ask("Where did the icebreaker Yamal dock?"))
+        assert "b/news.txt" not in cited(ask("Where did the icebreaker Yamal dock?"))
         writer = subprocess.Popen(index_cmd(more, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         answered = 0
         while writer.poll() is None or not answered:
@@ -308,7 +308,7 @@ def test_the_repl_keeps_answering_while_another_process_indexes_and_sees_new_doc
             answered += 1
         assert writer.wait() == 0, writer.stderr.read() if writer.stderr else ""
         answer = ask("Where did the icebreaker Yamal dock?")
-        assert answer["answered"] and answer["sources"][0]["document"] == "news.txt", answer  # type: ignore[index]
+        assert answer["answered"] and answer["sources"][0]["document"] == "b/news.txt", answer  # type: ignore[index]
     finally:
         repl.stdin.close()
         repl.wait(timeout=60)

@@ -1,0 +1,113 @@
+"""In-place upgrades of indexes built by older versions: nothing is embedded again.
+
+A migration writes an upgraded copy of the catalog and of the vectors beside the live
+index and swaps it in (``Index.swap_in``), like a rebuild: a failure or Ctrl-C at any
+point leaves the old index answering as before.
+
+1 -> 2: document ids gain their folder's label ("a.txt" -> "seeds/a.txt"), so two
+folders holding the same relative path no longer collide. Chunk ids and the vectors'
+document field follow, so the vectors are copied under their new ids.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .catalog import FILENAME, SCHEMA_VERSION, Catalog, chunk_id
+from .index import MIGRATIONS, Manifest, close_for_swap
+
+if TYPE_CHECKING:
+    from .library import Library
+
+
+def migrate_if_needed(lib: Library) -> bool:
+    """Upgrade the index of ``lib`` when it is of an older schema this version can read.
+    Call with the write lock held. Returns whether it did."""
+    roots, old = lib.index.read_old()
+    if old is None or old.schema == SCHEMA_VERSION or old.schema not in MIGRATIONS:
+        return False
+    lib.close()
+    build = lib.index.build_folder()
+    new = Manifest.new(old.model, old.chroma_url, replacing=True)
+    target = build / FILENAME
+    try:
+        _copy(lib.index.catalog_path, target)
+        renamed = _relabel(target, new)
+        _copy_vectors(lib, old, new, renamed, target)
+        lib.index.swap_in(target, old)
+    except BaseException:
+        lib.index.discard(new)
+        raise
+    finally:
+        import shutil
+
+        shutil.rmtree(build, ignore_errors=True)
+    return True
+
+
+def _copy(source: Path, target: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
+    """Schema 1 -> 2 on the copy at ``path``; returns (old chunk id, new chunk id, new doc id)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        old_roots = {r[0] for r in db.execute("SELECT path FROM roots")}
+        db.execute("DELETE FROM documents WHERE state != 'ready'")  # a killed run's leftovers
+        db.execute("DROP TABLE roots")
+        db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    catalog = Catalog(path)
+    try:
+        return _rename(catalog, old_roots, manifest)
+    finally:
+        close_for_swap(catalog)
+
+
+def _rename(catalog: Catalog, old_roots: set[str], manifest: Manifest) -> list[tuple[str, str, str]]:
+    db = catalog.db
+    renamed: list[tuple[str, str, str]] = []
+    with catalog.transaction():
+        documents = db.execute("SELECT id, root FROM documents ORDER BY id").fetchall()
+        for root in sorted(old_roots | {r[1] for r in documents}):
+            catalog.label(root, folder=root in old_roots)
+        labels = dict(db.execute("SELECT path, label FROM roots").fetchall())
+        for doc_id, root in documents:
+            new_id = f"{labels[root]}/{doc_id}"
+            db.execute("UPDATE documents SET id = ? WHERE id = ?", (new_id, doc_id))
+            for idx, old_chunk in db.execute("SELECT idx, id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall():
+                renamed.append((old_chunk, chunk_id(new_id, idx), new_id))
+            db.execute("UPDATE chunks SET doc_id = ?, id = ? || '::' || idx WHERE doc_id = ?", (new_id, new_id, doc_id))
+        meta = {**manifest.to_meta()}
+        db.execute("DELETE FROM meta WHERE key = 'dimension'")  # written once, never read
+        db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", meta.items())
+    return renamed
+
+
+def _copy_vectors(lib: Library, old: Manifest, new: Manifest, renamed: list[tuple[str, str, str]], target: Path) -> None:
+    if not renamed:
+        return
+    catalog = Catalog(target, readonly=True)
+    try:
+        url = lib._chroma_url or old.chroma_url
+        source = lib.index.open_store(old, url, catalog)
+        destination = lib.index.open_store(new, url, catalog, new=True)
+        try:
+            destination.copy_from(source, renamed)
+        finally:
+            source.close()
+            destination.close()
+    finally:
+        catalog.close()
