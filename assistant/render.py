@@ -7,7 +7,7 @@ Only this module and the other edges (cli, repl) import rich. Consoles honour
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from .types import DocumentInfo, IndexReport
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
     from rich.text import Text
 
     from .indexer import Progress
@@ -91,18 +92,100 @@ def source_json(doc: DocumentInfo) -> dict[str, Any]:
 
 
 def sources_table(docs: list[DocumentInfo], out: Console | None = None) -> None:
-    from rich.table import Table
-
+    """The indexed documents: a table when it fits the width with every id whole, else a
+    two-line entry per document (title, then ``id · date · chunks``)."""
     out = out or console()
     if not docs:
         out.print("No documents indexed. Add some with `assistant index PATH`.")
         return
-    table = Table(title=f"{len(docs)} indexed documents", title_justify="left")
-    for column in ("document", "title", "date", "chunks"):
-        table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
+    heading = f"{len(docs)} indexed documents"
+    rows = [(doc.id, doc.title or "", doc.date or "", str(doc.chunks)) for doc in docs]
+    table = fitting_table(out, ("document", "title", "date", "chunks"), rows, wrap="title", right=("chunks",),
+                          title=heading, title_justify="left")
+    if table is not None:
+        out.print(table)
+        return
+    out.print(heading, style="table.title", markup=False, highlight=False)
     for doc in docs:
-        table.add_row(doc.id, doc.title or "", doc.date or "", str(doc.chunks))
-    out.print(table)
+        _entry(out, "", doc.title or doc.id, [doc.id, doc.date or "undated", f"{doc.chunks} chunks"])
+
+
+# -- layout by width (litecli's auto-vertical idea): ids users paste are never folded ----
+ENTRY_INDENT = 4
+WRAP_MIN = 20  # the narrowest a table's wrapping column (a title) may get before the list is used
+_PROBE_WIDTH = 1_000_000  # measure a table's natural width, unconstrained by the console
+
+
+def fitting_table(
+    out: Console,
+    columns: Sequence[str],
+    rows: Sequence[tuple[str, ...]],
+    *,
+    wrap: str,
+    right: Sequence[str] = (),
+    **options: Any,
+) -> Table | None:
+    """A table of ``rows`` in which only column ``wrap`` may wrap (at spaces), or None when
+    even then it is wider than ``out``: the caller then lists the rows instead."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    def table(cells: Iterable[tuple[str, ...]]) -> Table:
+        made = Table(**options)
+        for column in columns:
+            made.add_column(column, justify="right" if column in right else "left",
+                            no_wrap=column != wrap, overflow="fold")
+        for row in cells:
+            made.add_row(*row)
+        return made
+
+    at = list(columns).index(wrap)
+    # The narrowest table worth printing: the wrapping column as wide as its longest word,
+    # and not squeezed below WRAP_MIN (a title one word per line reads worse than a list).
+    probe = table(row[:at] + ("x" * _narrowest(row[at]),) + row[at + 1:] for row in rows)
+    if Measurement.get(out, out.options.update_width(_PROBE_WIDTH), probe).maximum > out.width:
+        return None
+    return table(rows)
+
+
+def _narrowest(cell: str) -> int:
+    from rich.cells import cell_len
+
+    return max([min(WRAP_MIN, cell_len(cell))] + [cell_len(word) for word in cell.split()])
+
+
+def hanging(out: Console, prefix: str, body: str, *, indent: int | None = None, style: str = "") -> None:
+    """``prefix + body`` wrapped at spaces to the console's width, the continuation lines
+    indented (by ``len(prefix)`` unless ``indent`` is given) so that nothing wraps back to
+    column 0. A word longer than a line (an id, a URL) is printed whole, never split."""
+    from rich.cells import cell_len
+
+    pad = " " * (cell_len(prefix) if indent is None else indent)
+    lines, fresh = [prefix], True
+    for word in body.split():
+        joined = lines[-1] + ("" if fresh else " ") + word
+        if not fresh and cell_len(joined) > out.width:
+            lines.append(pad + word)
+        else:
+            lines[-1] = joined
+        fresh = False
+    for line in lines:
+        out.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def _entry(out: Console, label: str, head: str, details: Sequence[str]) -> None:
+    """One row of a narrow listing: ``label head`` (wrapped, hanging), then the details
+    joined by `` · `` on one indented line, the first of them (an id) alone when the line
+    would not fit."""
+    from rich.cells import cell_len
+
+    hanging(out, f"{label} " if label else "", head, indent=ENTRY_INDENT, style="bold")
+    pad = " " * ENTRY_INDENT
+    line = pad + " · ".join(d for d in details if d)
+    if cell_len(line) > out.width and len(details) > 1:
+        out.print(pad + details[0], style="dim", markup=False, highlight=False, soft_wrap=True)
+        line = pad + " · ".join(d for d in details[1:] if d)
+    out.print(line, style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 # -- answers -------------------------------------------------------------------------
@@ -180,36 +263,39 @@ def _block_quote(out: Console, body: Text, style: str = "") -> None:
 
 
 def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> None:
-    from rich.text import Text
 
     c = answer.citation(q.ref)
     body = highlighted(q.text, answer.terms, "dim" if dim else "")
     body.append(f" [{q.ref}]", style="bold")
     _block_quote(out, body, "dim" if dim else "")
     where = ", ".join(x for x in (q.location, _date_label(answer, c)) if x)
-    cite = Text(f"    — {c.title or c.document} ({where})", style="dim")
+    cite = f"{c.title or c.document} ({where})"
     if q.also:
-        cite.append("; also in " + ", ".join(f"[{r}]" for r in dict.fromkeys(r for r, _, _ in q.also)))
-    out.print(cite)
+        cite += "; also in " + ", ".join(f"[{r}]" for r in dict.fromkeys(r for r, _, _ in q.also))
+    hanging(out, "    — ", cite, style="dim")
     out.print()
 
 
 def citations_table(answer: Answer, out: Console) -> None:
-    from rich.table import Table
-
-    table = Table(title="Sources", title_justify="left", show_edge=False)
-    for column in ("ref", "title", "document", "date", "location"):
-        table.add_column(column, overflow="fold", justify="right" if column == "ref" else "left")
+    """The answer's sources: a table when it fits with every id whole, else a two-line
+    entry per source (``[n] title``, then ``id · location · date``)."""
+    rows = [(f"[{c.ref}]", c.title or "", c.document, _date_label(answer, c), c.location or "")
+            for c in answer.citations]
+    table = fitting_table(out, ("ref", "title", "document", "date", "location"), rows, wrap="title",
+                          right=("ref",), title="Sources", title_justify="left", show_edge=False)
+    if table is not None:
+        out.print(table)
+        return
+    out.print("Sources", style="table.title", markup=False, highlight=False)
     for c in answer.citations:
-        table.add_row(f"[{c.ref}]", c.title or "", c.document, _date_label(answer, c), c.location or "")
-    out.print(table)
+        _entry(out, f"[{c.ref}]", c.title or c.document, [c.document, c.location or "", _date_label(answer, c)])
 
 
 def _timeline(answer: Answer, out: Console) -> None:
     dated = answer.oldest_first()
     if len({c.date for c in dated}) > 1:
         steps = " → ".join(f"[{c.ref}] {c.date}" for c in dated)
-        out.print(f"Sources by date, oldest first: {steps}", highlight=False, markup=False)
+        hanging(out, "Sources by date, oldest first: ", steps, indent=2)
 
 
 def explain_table(answer: Answer, out: Console) -> None:
@@ -224,8 +310,8 @@ def explain_table(answer: Answer, out: Console) -> None:
                       ", ".join(q.matched) or "-", f"{q.passage_score:.3f}",
                       str(q.dense_rank or "-"), str(q.keyword_rank or "-"))
     out.print(table)
-    out.print("score = 0.6 × sentence cosine + 0.4 × lexical coverage; the best quote must reach "
-              f"{POLICY.bar:.2f}, the others {POLICY.support:.2f}", style="dim", markup=False)
+    hanging(out, "", "score = 0.6 × sentence cosine + 0.4 × lexical coverage; the best quote must reach "
+            f"{POLICY.bar:.2f}, the others {POLICY.support:.2f}", indent=2, style="dim")
 
 
 def answer_view(answer: Answer, out: Console | None = None, *, explain: bool = False, heading: bool = False) -> None:
