@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assistant.types import Span
@@ -77,6 +77,8 @@ _MAX_POSTINGS = 50
 # longer than that is a book or a dump, not a scraped article, and would cost seconds.
 _MAX_NEAR_UNITS = 20_000
 
+_MIN_LINK_RUN = 2
+
 _WORD = re.compile(r"\w+")
 _MARKERS = " \t\r\f\v#>*_|"
 
@@ -98,6 +100,53 @@ def excluded_spans(text: str) -> tuple[Span, ...]:
     spans += _related_tail(lines)
     spans += _repeated(lines + _blocks(text, lines))
     return merge_spans(text, spans)
+
+
+def html_excluded_spans(
+    text: str, *, is_headline: Callable[[str], bool], is_link: Callable[[str], bool]
+) -> tuple[Span, ...]:
+    """The spans to skip in text extracted from a web page.
+
+    Not the same rules as ``excluded_spans``: measured on saved news pages
+    (benchmarks/webpages.py), their article bodies include embedded posts and lines
+    that recur legitimately (a recipe's "Eat every 2-3 hours", a Q&A's questions), so
+    repeats and social-post lines stay. Added instead: the headline at the top (it is
+    the title, which the embedder already prefixes) and runs of lines that are a
+    link's text (teasers of other stories, menus) that trafilatura let through.
+    """
+    lines = _lines(text)
+    spans = [(u.start, u.end) for u in lines if _is_footer(u.text)]
+    spans += _related_tail(lines)
+    if lines and is_headline(lines[0].text):
+        spans.append((lines[0].start, lines[0].end))
+    spans += _link_runs(lines, is_link)
+    return merge_spans(text, spans)
+
+
+def _is_footer(line: str) -> bool:
+    return len(line) <= _MAX_BOILERPLATE_CHARS and _BOILERPLATE.fullmatch(_normal_line(line)) is not None
+
+
+def _link_runs(lines: list[_Unit], is_link: Callable[[str], bool]) -> list[Span]:
+    """Runs of at least _MIN_LINK_RUN link lines, and any run that ends the text.
+
+    One link line amid prose is a paragraph that happens to be linked; two in a row,
+    or links after the last paragraph, are a list of other pages.
+    """
+    flags = [is_link(u.text) for u in lines]
+    spans: list[Span] = []
+    n = 0
+    while n < len(lines):
+        if not flags[n]:
+            n += 1
+            continue
+        end = n
+        while end < len(lines) and flags[end]:
+            end += 1
+        if end - n >= _MIN_LINK_RUN or end == len(lines):
+            spans.extend((u.start, u.end) for u in lines[n:end])
+        n = end
+    return spans
 
 
 def _lines(text: str) -> list[_Unit]:

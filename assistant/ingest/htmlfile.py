@@ -6,6 +6,10 @@ be imported (trafilatura 2.x needs the separate ``lxml_html_clean`` package), a 
 standard-library extractor takes over so HTML files are still indexed, less cleanly.
 
 The text is the extracted text, not the file, so offsets index ``Document.text``.
+On top of trafilatura: the headline as the title (htmlmeta.py), a publication date
+searched for in the page's text where its markup gives none, and the headline line
+and runs of link text left out of chunks (clean.html_excluded_spans). The figures
+behind each choice are in benchmarks/RESULTS.md, "Saved web pages (issue 10)".
 """
 
 from __future__ import annotations
@@ -14,29 +18,36 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from assistant.ingest.clean import excluded_spans
+from assistant.ingest.clean import html_excluded_spans
 from assistant.ingest.common import Source, reject, text_field
 from assistant.ingest.dates import normalise_date
+from assistant.ingest.htmlmeta import EMPTY, PageFeatures, headline, is_headline, is_link_line
 from assistant.types import Document
 
 # Extraction time grows with the element count (about 0.3 ms per element with
 # trafilatura); past this a page is a data dump, not an article.
 _MAX_TAGS = 200_000
+# A stray NUL in a saved page (seen in real ones) is dropped; past this share of
+# NULs the file is not text at all.
+_MAX_NUL_SHARE = 0.01
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# A line is a link's text when one link makes up this much of it.
+_LINK_SHARE = 0.8
 
 
 def read_html(source: Source) -> Document:
-    if b"\x00" in source.data:
-        raise reject(source, "binary file")
-    if source.data.count(b"<") > _MAX_TAGS:
+    data = _text_bytes(source)
+    if data.count(b"<") > _MAX_TAGS:
         raise reject(source, f"HTML too complex to extract (over {_MAX_TAGS} tags)")
     extract = _trafilatura_extractor() or _fallback_extractor()
     try:
-        fields = extract(source.data)
+        fields = extract(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure means "cannot read"
         raise reject(source, f"cannot extract HTML: {type(exc).__name__}") from None
     text = fields.get("text") or ""
     if not text.strip():
         raise reject(source, "no article text found")
+    features: PageFeatures = fields.get("features") or EMPTY
     return Document(
         id=source.id,
         text=text,
@@ -47,8 +58,28 @@ def read_html(source: Source) -> Document:
         url=text_field(fields.get("url")),
         author=text_field(fields.get("author")),
         source=text_field(fields.get("sitename")),
-        excluded=excluded_spans(text),
+        excluded=html_excluded_spans(
+            text,
+            is_headline=lambda line: is_headline(line, features),
+            is_link=lambda line: is_link_line(line, features, _LINK_SHARE),
+        ),
     )
+
+
+def _text_bytes(source: Source) -> bytes:
+    """The page's bytes, ready for the parser, or ``UnreadableFile`` for a binary file."""
+    data = source.data
+    if data.startswith(_UTF16_BOMS):
+        # UTF-16 is text with a NUL in every other byte: re-encode it rather than refuse it.
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise reject(source, "binary file") from None
+    nuls = data.count(b"\x00")
+    if nuls > _MAX_NUL_SHARE * len(data):
+        raise reject(source, "binary file")
+    # lxml stops at a NUL, so one stray NUL would cost the rest of the page.
+    return data.replace(b"\x00", b"") if nuls else data
 
 
 _Extractor = Callable[[bytes], dict[str, Any]]
@@ -65,7 +96,9 @@ def _trafilatura_extractor() -> _Extractor | None:
     """A function bytes -> fields using trafilatura, or None where it cannot load."""
     try:
         import trafilatura
+        from htmldate import find_date
         from trafilatura.settings import set_date_params, use_config
+        from trafilatura.utils import load_html
     except ImportError:
         return None
     config = use_config()
@@ -75,17 +108,39 @@ def _trafilatura_extractor() -> _Extractor | None:
     config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
 
     def extract(data: bytes) -> dict[str, Any]:
+        tree = load_html(data)
+        if tree is None:
+            return {}
+        # Read before extraction: trafilatura works on a copy, but the features
+        # must describe the page as published.
+        features = _features(tree)
         document = trafilatura.bare_extraction(
-            data,
+            tree,
             with_metadata=True,
             include_comments=False,
-            # Dates from metadata and markup only: a date guessed from the prose is
-            # more often wrong than missing.
+            # The markup's dates first (meta tags, JSON-LD, <time>): they are the
+            # most often right (see RESULTS.md).
             date_extraction_params=set_date_params(extensive=False),
             config=config,
         )
         if document is None:
             return {}
-        return document.as_dict() if hasattr(document, "as_dict") else dict(document)
+        fields = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+        if not fields.get("date"):
+            # Only where the markup has no date: htmldate's extensive search, which
+            # also reads dates written in the page's text and URLs.
+            fields["date"] = find_date(tree, **set_date_params(extensive=True))
+        fields["features"] = features
+        fields["title"] = headline(features, fields.get("title")) if features else fields.get("title")
+        return fields
 
     return extract
+
+
+def _features(tree: Any) -> PageFeatures | None:
+    from assistant.ingest.htmlmeta import page_features
+
+    try:
+        return page_features(tree)
+    except (ValueError, TypeError):  # odd markup: do without, not fail the page
+        return None
