@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import ask, config
 from .errors import AssistantError
@@ -25,16 +25,31 @@ if TYPE_CHECKING:
 
     from .answer import Answer
 
-COMMANDS = {
-    "/help": "this list",
-    "/sources": "the indexed articles",
-    "/open": "/open N: the passage behind citation N of the last answer, the quote highlighted",
-    "/k": "/k N: how many quotes an answer may have",
-    "/filter": "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear",
-    "/export": "/export FILE: this session's questions and answers as Markdown with footnotes",
-    "/index": "/index PATH: switch to another index",
-    "/quit": "leave (Ctrl-D too); Ctrl-C clears the line",
-}
+Handler = Callable[["Session", str], "bool | None"]
+
+
+class Command(NamedTuple):
+    handler: Handler  # called with the session and the rest of the line; False ends the session
+    help: str
+
+
+# The slash commands, in /help's order, and other names for them (litecli's special
+# commands): @slash below fills both.
+COMMANDS: dict[str, Command] = {}
+ALIASES: dict[str, str] = {}
+
+
+def slash(name: str, help: str, *aliases: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = Command(handler, help)
+        ALIASES.update(dict.fromkeys(aliases, name))
+        return handler
+
+    return register
+
+
+def aliases_of(name: str) -> list[str]:
+    return [alias for alias, target in ALIASES.items() if target == name]
 
 
 def history_file(index_dir: Path) -> Path:
@@ -72,29 +87,30 @@ class Session:
 
     def command(self, line: str) -> bool:
         name, _, rest = line.partition(" ")
-        name, rest = name.lower(), rest.strip()
-        if name == "/quit" or name == "/exit":
-            return False
-        handler = getattr(self, "cmd_" + name[1:], None) if name in COMMANDS else None
-        if handler is None:
-            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.4)
+        name = ALIASES.get(name.lower(), name.lower())
+        found = COMMANDS.get(name)
+        if found is None:
+            close = difflib.get_close_matches(name, [*COMMANDS, *ALIASES], n=1, cutoff=0.4)
             hint = f" Did you mean {close[0]}?" if close else ""
             self.say(f"Unknown command {name}.{hint} /help lists the commands.")
             return True
-        handler(rest)
-        return True
+        return found.handler(self, rest.strip()) is not False
 
-    # -- slash commands ---------------------------------------------------------------
+    # -- slash commands, registered in /help's order ----------------------------------
+    @slash("/help", "this list")
     def cmd_help(self, rest: str) -> None:
         self.say("Type a question, or one of:")
-        for name, text in COMMANDS.items():
-            self.say(f"  {name:<9} {text}")
+        for name, (_, text) in COMMANDS.items():
+            also = aliases_of(name)
+            self.say(f"  {name:<9} {text}" + (f" (also {', '.join(also)})" if also else ""))
 
+    @slash("/sources", "the indexed articles")
     def cmd_sources(self, rest: str) -> None:
         from . import render
 
         render.sources_table(self.lib.documents(), self.out)
 
+    @slash("/open", "/open N: the passage behind citation N of the last answer, the quote highlighted")
     def cmd_open(self, rest: str) -> None:
         from . import render
 
@@ -107,6 +123,7 @@ class Session:
         document = last.citation(int(rest)).document  # type: ignore[union-attr]
         render.open_view(last, int(rest), self.lib.text(document), self.out)  # type: ignore[arg-type]
 
+    @slash("/k", "/k N: how many quotes an answer may have")
     def cmd_k(self, rest: str) -> None:
         if rest:
             if not rest.isdigit() or int(rest) < 1:
@@ -115,6 +132,7 @@ class Session:
             self.settings = ask.Settings(**{**vars(self.settings), "k": int(rest)})
         self.say(f"Answers have up to {self.settings.k} quote{'' if self.settings.k == 1 else 's'}.")
 
+    @slash("/filter", "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear")
     def cmd_filter(self, rest: str) -> None:
         if not rest:
             self.say(f"Filter was: {self.settings.describe_filter()}. Cleared.")
@@ -128,6 +146,7 @@ class Session:
         self.settings = self.settings.filtered(**values)
         self.say(f"Filter: {self.settings.describe_filter()}.")
 
+    @slash("/export", "/export FILE: this session's questions and answers as Markdown with footnotes")
     def cmd_export(self, rest: str) -> None:
         from . import render
 
@@ -142,6 +161,7 @@ class Session:
             return
         self.say(f"Wrote {len(self.answers)} answers to {path}.")
 
+    @slash("/index", "/index PATH: switch to another index")
     def cmd_index(self, rest: str) -> None:
         if not rest:
             self.say(f"Index: {self.lib.index_dir}")
@@ -151,6 +171,10 @@ class Session:
         self.lib.close()
         self.lib, self.answers = lib, []
         self.say(f"Index: {lib.index_dir} ({len(lib.documents())} articles)")
+
+    @slash("/quit", "leave (Ctrl-D too); Ctrl-C clears the line", "/exit")
+    def cmd_quit(self, rest: str) -> bool:
+        return False
 
 
 def _span(refs: set[int]) -> str:
@@ -195,7 +219,7 @@ class SlashCompleter:
             def get_completions(self, document: Any, complete_event: Any) -> Iterator[Completion]:
                 text = document.text_before_cursor
                 if text.startswith("/") and " " not in text:
-                    for name, meta in COMMANDS.items():
+                    for name, (_, meta) in COMMANDS.items():
                         if name.startswith(text.lower()):
                             yield Completion(name, start_position=-len(text), display_meta=meta.split(":")[0])
 
@@ -222,7 +246,8 @@ def interactive(
     prompt: PromptSession[str] | None = None,
     out: Console | None = None,
 ) -> int:
-    """The REPL: Ctrl-C clears the line, Ctrl-D or /quit leaves with status 0."""
+    """The REPL: Ctrl-C clears the line (or stops the answer being made), Ctrl-D or /quit
+    leaves with status 0."""
     from . import render
 
     prompt = prompt or prompt_session(lib)
@@ -237,6 +262,9 @@ def interactive(
             continue
         except EOFError:
             break
-        if not session.handle(line):
-            break
+        try:
+            if not session.handle(line):
+                break
+        except KeyboardInterrupt:  # during an answer: drop it and prompt again
+            session.say("Interrupted.", style="dim")
     return 0

@@ -10,13 +10,22 @@ import pytest
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from assistant import Library
 from assistant.ask import Settings
-from assistant.repl import SlashCompleter, history_file, interactive, prompt_session
+from assistant.repl import (
+    ALIASES,
+    COMMANDS,
+    SlashCompleter,
+    history_file,
+    interactive,
+    plain,
+    prompt_session,
+)
 
 
 @pytest.fixture
@@ -34,9 +43,15 @@ def pipe() -> Iterator:  # type: ignore[type-arg]
 def _run(lib: Library, pipe, console, keys: str, session: PromptSession | None = None) -> str:  # type: ignore[no-untyped-def,type-arg]
     out, buffer = console
     pipe.send_text(keys)
-    session = session or PromptSession(input=pipe, output=DummyOutput())
+    session = session or PromptSession(input=pipe, output=DummyOutput(), history=InMemoryHistory())
     assert interactive(lib, Settings(), session, out) == 0
     return buffer.getvalue()
+
+
+def _accepted(session: PromptSession) -> list[str]:  # type: ignore[type-arg]
+    """The lines the prompt handed to the session, oldest first (the prompt itself goes to
+    DummyOutput, so the console never shows what was typed)."""
+    return list(session.history.get_strings())
 
 
 def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -50,13 +65,47 @@ def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console,
     md = export.read_text()
     assert md.startswith("# Research session") and "## Which bases did Russia keep?" in md
     assert "> Russia is expected to maintain its naval base at Tartous" in md
-    assert "[^q1-1]: Putin Orders Withdrawal of Russian Military From Syria, `003_e5a73f4839f377ea.txt`" in md
+    assert "[^q1-1]: Putin Orders Withdrawal of Russian Military From Syria, `seeds/003_e5a73f4839f377ea.txt`" in md
 
 
 def test_ctrl_c_clears_the_line_and_quit_exits(seeds_lib: Library, pipe, console) -> None:  # type: ignore[no-untyped-def]
-    text = _run(seeds_lib, pipe, console, "Who won the\x03/k 2\r/filter source=003\r/filter\r/quit\r")
-    assert "Who won" not in text and "No passage" not in text  # Ctrl-C dropped the line unasked
+    session: PromptSession = PromptSession(input=pipe, output=DummyOutput(), history=InMemoryHistory())  # type: ignore[type-arg]
+    text = _run(seeds_lib, pipe, console, "Who won the\x03/k 2\r/filter source=003\r/filter\r/quit\r", session)
+    # Ctrl-C dropped the line unasked: the next line is "/k 2" alone, not "Who won the/k 2".
+    assert _accepted(session)[0] == "/k 2" and "No passage" not in text
     assert "up to 2 quotes" in text and "Filter: source=003." in text and "Filter was: source=003. Cleared." in text
+    assert _accepted(session)[-1] == "/quit" and len(_accepted(session)) == 4
+
+
+class InterruptedLibrary:
+    """Stands in for a Library whose answer the user interrupts: the test is about key
+    handling, so nothing is searched."""
+
+    index_dir = Path("unused-index")
+
+    def documents(self) -> list[object]:
+        return []
+
+    def ask(self, question: str, **filters: object) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_an_answer_keeps_the_session(pipe, console) -> None:  # type: ignore[no-untyped-def]
+    try:
+        text = _run(InterruptedLibrary(), pipe, console, "Which bases did Russia keep?\r/k 2\r\x04")  # type: ignore[arg-type]
+    except KeyboardInterrupt:  # caught here, or it would stop the whole test run
+        pytest.fail("Ctrl-C during an answer ended the REPL")
+    assert "Interrupted." in text and "up to 2 quotes" in text  # the REPL went on after the interrupt
+
+
+def test_slash_commands_are_a_registry_with_aliases(seeds_lib: Library, console) -> None:  # type: ignore[no-untyped-def]
+    for name, (handler, text) in COMMANDS.items():
+        assert name.startswith("/") and callable(handler) and text, name
+    assert ALIASES["/exit"] == "/quit"
+    out, buffer = console
+    assert plain(seeds_lib, Settings(), ["/help", "/EXIT", "Which bases did Russia keep?"], out) == 0
+    text = buffer.getvalue()
+    assert "(also /exit)" in text and "Tartous" not in text  # /exit left before the question
 
 
 def test_history_is_kept_per_index_and_suggests(seeds_lib: Library, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
