@@ -16,6 +16,7 @@ from . import __version__
 from .errors import AssistantError, UsageError
 
 EXIT_SKIPPED = 3
+MB = 1_000_000  # --max-size is in decimal megabytes, as the skip message prints them
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -69,11 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "with no PATH, refresh every folder indexed before.")
     index.add_argument("paths", nargs="*", metavar="PATH")
     index.add_argument("--rebuild", action="store_true", help="discard the index and build it again")
-    index.add_argument("--max-size", type=_positive, metavar="MB", help="skip files larger than this (default 50)")
+    index.add_argument("--max-size", type=_positive, metavar="MB",
+                       help="skip files larger than MB megabytes (1 MB = 1,000,000 bytes; default 50)")
     _common(index, suppress=True)
 
     sources = commands.add_parser("sources", help="list the indexed documents")
-    sources.add_argument("--json", action="store_true", help="print a JSON array")
+    # SUPPRESS: without a default here, `assistant --json sources` keeps the top-level flag
+    # (a subparser's own default would overwrite it with False).
+    sources.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array")
     _common(sources, suppress=True)
 
     remove = commands.add_parser("remove", help="remove documents from the index by id")
@@ -100,7 +104,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from . import render
 
     lib = _library(args)
-    max_bytes = args.max_size * 1024 * 1024 if args.max_size else None
+    max_bytes = args.max_size * MB if args.max_size else None
     with render.index_progress() as progress:
         call = lib.rebuild if args.rebuild else lib.add
         report = call(args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note)
@@ -127,9 +131,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from . import ask
+    """No subcommand: one question (-q), a batch (-q -), piped lines, or the REPL."""
+    from . import ask, render
 
-    return ask.run(_library(args), args)
+    lib, settings = _library(args), ask.Settings.from_args(args)
+    lib.require_documents()  # fail early, not after the first question
+    if args.question == "-":
+        return ask.batch(lib, ask.lines(sys.stdin), settings)
+    if args.question is not None:
+        ask.show(ask.ask(lib, args.question, settings), settings, None if settings.json else render.console())
+        return 0
+    from . import repl
+
+    if not sys.stdin.isatty():
+        return repl.plain(lib, settings, sys.stdin)
+    return repl.interactive(lib, settings)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

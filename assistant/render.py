@@ -221,15 +221,16 @@ def citation_json(c: Citation) -> dict[str, Any]:
             "location": c.location, "format": c.format}
 
 
-def answer_json(answer: Answer, explain: bool = False) -> dict[str, Any]:
-    """The stable JSON contract (README: "JSON output"); extra fields may be added."""
+def answer_json(answer: Answer, explain: bool = False, *, message: str | None = None) -> dict[str, Any]:
+    """The stable JSON contract (README: "JSON output"); extra fields may be added.
+    ``message`` replaces the answer's own refusal line (``ask.refusal``)."""
     return {
         "question": answer.question,
         "answered": answer.answered,
         "quotes": [quote_json(q, explain) for q in answer.quotes],
         "sources": [citation_json(c) for c in answer.citations],
         "closest": [quote_json(q, explain) for q in answer.closest],
-        "message": None if answer.answered else answer.refusal,
+        "message": None if answer.answered else message or answer.refusal,
     }
 
 
@@ -314,13 +315,21 @@ def explain_table(answer: Answer, out: Console) -> None:
             f"{POLICY.bar:.2f}, the others {POLICY.support:.2f}", indent=2, style="dim")
 
 
-def answer_view(answer: Answer, out: Console | None = None, *, explain: bool = False, heading: bool = False) -> None:
-    """An answer as block quotes with citation numbers, then its sources."""
+def answer_view(
+    answer: Answer,
+    out: Console | None = None,
+    *,
+    explain: bool = False,
+    heading: bool = False,
+    refusal: str | None = None,
+) -> None:
+    """An answer as block quotes with citation numbers, then its sources; ``refusal``
+    replaces the answer's own line when nothing answers (``ask.refusal``)."""
     out = out or console()
     if heading:
         out.print(answer.question, style="bold", markup=False, highlight=False)
     if not answer.answered:
-        out.print(answer.refusal, markup=False)
+        out.print(refusal or answer.refusal, markup=False)
         if answer.closest:
             out.print("Closest passages — these do not answer the question:", style="dim")
             out.print()

@@ -78,6 +78,8 @@ class Session:
             answer = ask.ask(self.lib, line, self.settings)
             self.answers.append(answer)
             ask.show(answer, self.settings, self.out)
+            if answer.searched == 0 and self.settings.has_filter and not self.settings.json:
+                self.say("/filter alone clears it.", style="dim")
         except AssistantError as exc:
             self.say(f"error: {exc}")
         return True
@@ -199,7 +201,7 @@ def plain(lib: Library, settings: ask.Settings, lines: Iterable[str], out: Conso
     from . import render
 
     session = Session(lib, settings, out or render.console())
-    for n, line in enumerate(ask.lines(lines)):  # type: ignore[arg-type]
+    for n, line in enumerate(ask.lines(lines)):
         if n and not settings.json:
             session.out.print()
         if not line.startswith("/") and not settings.json:

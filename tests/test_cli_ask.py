@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from assistant.cli import main
+
 from .conftest import run_cli
 
 QUOTE_KEYS = {"ref": int, "text": str, "document": str, "start": int, "end": int, "score": float}
@@ -59,14 +63,22 @@ def test_piped_text_has_no_ansi_and_reads_stdin_without_a_prompt(seeds_index: Pa
     result = run_cli("--index", str(seeds_index), input="Which bases did Russia keep?\n/k 1\nWhere did Assad seek asylum?\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "\x1b[" not in out and "? " not in out.splitlines()[0]
+    assert "\x1b[" not in out and out.splitlines()[0] == "Which bases did Russia keep?"  # no "? " prompt
     assert "Tartous" in out and "[1]" in out and "Sources" in out and "undated" in out
-    assert "Assad has since sought asylum in Russia." in out
+    first, _, second = out.partition("Answers have up to 1 quote.")
+    assert "[2]" in first and second and "[2]" not in second  # /k 1 took effect
+    assert "Assad has since sought asylum in Russia." in second
 
 
-def test_missing_index_and_bad_flags(tmp_path: Path) -> None:
+def test_missing_index(tmp_path: Path) -> None:
     missing = run_cli("-q", "anything", "--index", str(tmp_path / "nothing"))
-    assert missing.returncode == 1
+    assert missing.returncode == 1 and missing.stdout == ""
     assert len(missing.stderr.strip().splitlines()) == 1 and "assistant index PATH" in missing.stderr
-    bad = run_cli("-q", "x", "-k", "0")
-    assert bad.returncode == 2 and "usage:" in bad.stderr and bad.stdout == ""
+
+
+def test_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:  # argparse's own path: in-process
+    with pytest.raises(SystemExit) as exit_:
+        main(["-q", "x", "-k", "0"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr()
+    assert err.out == "" and err.err.startswith("usage:") and "-k: not a positive whole number: '0'" in err.err

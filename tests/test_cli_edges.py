@@ -1,17 +1,61 @@
-"""The CLI's edges, in-process (a subprocess adds nothing to a layout; test_cli_ask.py
-runs the user-visible paths as a subprocess): output by terminal width."""
+"""The CLI's edges, in-process through ``main()`` (a subprocess adds nothing to a message
+or a layout; test_cli_ask.py runs the user-visible paths as a subprocess): flag placement,
+--max-size units, the filter that matches nothing, output by terminal width, and the
+import graph of the edge modules."""
 
 from __future__ import annotations
 
+import ast
 import io
+import json
 import re
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from assistant import DocumentInfo, Library, render
+from assistant.ask import Settings, show
+from assistant.cli import main
+
+from .conftest import ROOT
+
+EDGES = ("cli", "ask", "repl", "render")
+
+
+def test_json_flag_before_or_after_sources(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--json", "sources"], ["sources", "--json"]):
+        assert main([*argv, "--index", str(seeds_index)]) == 0
+        docs = json.loads(capsys.readouterr().out)
+        assert len(docs) == 5 and docs[0]["document"].endswith("000_d410228cbb7e0699.txt"), argv
+    assert main(["sources", "--index", str(seeds_index)]) == 0
+    assert capsys.readouterr().out.startswith("5 indexed documents")  # no flag: the table
+
+
+def test_max_size_is_in_megabytes_of_a_million_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "over.txt").write_bytes(b"\0" * 1_000_001)  # one byte over 1 MB
+    (folder / "limit.txt").write_bytes(b"\0" * 1_000_000)  # exactly 1 MB: read (and found binary)
+    assert main(["index", str(folder), "--max-size", "1", "--index", str(tmp_path / "index")]) == 3
+    skipped = dict(re.findall(r"skipped .*?(\w+\.txt): (.*)", capsys.readouterr().err))
+    assert skipped["over.txt"] == "larger than 1 MB limit"
+    assert "larger than" not in skipped["limit.txt"]
+
+
+def test_a_filter_that_matches_nothing_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["-q", "Which bases did Russia keep?", "--source", "no-such-article", "--index", str(seeds_index)]
+    assert main([*argv, "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert not obj["answered"] and obj["message"] == "No indexed article matches the filter source=no-such-article."
+    assert main(argv) == 0
+    assert "No indexed article matches the filter source=no-such-article." in capsys.readouterr().out
+    assert main(["-q", "Who won the 2018 World Cup?", "--json", "--index", str(seeds_index)]) == 0
+    unfiltered = json.loads(capsys.readouterr().out)  # no filter: the answer's own refusal
+    assert unfiltered["message"] == "No passage in the 5 indexed articles answers this."
+
 
 # -- layout by width -----------------------------------------------------------------------
 BOX = tuple("┏┃┡│└━╇┳┻┗┛┓")
@@ -68,3 +112,32 @@ def test_wide_output_is_unchanged_where_it_fits(seeds_lib: Library) -> None:
     assert "    — Putin Orders Withdrawal of Russian Military From Syria (line 15, undated)" in lines
     header = lines[[line.strip() for line in lines].index("Sources") + 1]
     assert header.split() == ["ref", "┃", "title", "┃", "document", "┃", "date", "┃", "location"]
+
+
+def test_show_passes_the_filter_message_to_rich_output(seeds_lib: Library) -> None:
+    settings = Settings(source="zzz")
+    answer = seeds_lib.ask("Which bases did Russia keep?", source="zzz")
+    lines = _rendered(80, lambda out: show(answer, settings, out))
+    assert lines == ["No indexed article matches the filter source=zzz."]
+
+
+# -- import graph --------------------------------------------------------------------------
+def _edge_imports(module: str) -> set[str]:
+    """The edge modules ``module`` imports, at any level (lazy imports included)."""
+    tree = ast.parse((ROOT / "assistant" / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [node.module] if node.module else [alias.name for alias in node.names]
+            found |= {n.split(".")[0] for n in names if n and n.split(".")[0] in EDGES}
+    return found
+
+
+def test_edge_modules_import_without_a_cycle() -> None:
+    graph = {module: _edge_imports(module) for module in EDGES}
+    assert "repl" not in graph["ask"] and "cli" not in graph["ask"], graph
+
+    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start])
+
+    assert not [m for m in EDGES if reaches(m, m)], graph

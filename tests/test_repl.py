@@ -108,6 +108,13 @@ def test_slash_commands_are_a_registry_with_aliases(seeds_lib: Library, console)
     assert "(also /exit)" in text and "Tartous" not in text  # /exit left before the question
 
 
+def test_a_filter_that_matches_nothing_says_how_to_clear_it(seeds_lib: Library, console) -> None:  # type: ignore[no-untyped-def]
+    out, buffer = console
+    plain(seeds_lib, Settings(), ["/filter source=no-such-article", "Which bases did Russia keep?"], out)
+    text = buffer.getvalue()
+    assert "No indexed article matches the filter source=no-such-article.\n/filter alone clears it." in text
+
+
 def test_history_is_kept_per_index_and_suggests(seeds_lib: Library, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with create_pipe_input() as first:
         _run(seeds_lib, first, console, "Where did Assad seek asylum?\r\x04",
