@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .types import NO_FILTERS, Filters
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,41 +27,28 @@ DEFAULT_K = 5
 
 @dataclass(frozen=True)
 class Settings:
-    """What shapes an answer and how it is shown; the REPL changes it with /k and /filter."""
+    """What shapes an answer and how it is shown; the REPL changes it with /k and /filter.
+    ``filters`` is the one value that goes down to the catalog as it is."""
 
     k: int = DEFAULT_K
-    source: str | None = None
-    since: str | None = None
-    until: str | None = None
+    filters: Filters = NO_FILTERS
     json: bool = False
     explain: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
-        return cls(args.k or DEFAULT_K, args.source, args.since, args.until, args.json, args.explain)
-
-    def filtered(self, source: str | None = None, since: str | None = None, until: str | None = None) -> Settings:
-        return replace(self, source=source, since=since, until=until)
-
-    @property
-    def has_filter(self) -> bool:
-        return bool(self.source or self.since or self.until)
-
-    def describe_filter(self) -> str:
-        parts = [f"source={self.source}" if self.source else "", f"since={self.since}" if self.since else "",
-                 f"until={self.until}" if self.until else ""]
-        return " ".join(p for p in parts if p) or "none"
+        return cls(args.k or DEFAULT_K, Filters(args.source, args.since, args.until), args.json, args.explain)
 
 
 def ask(lib: Library, question: str, settings: Settings) -> Answer:
-    return lib.ask(question, k=settings.k, source=settings.source, since=settings.since, until=settings.until)
+    return lib.ask(question, k=settings.k, filters=settings.filters)
 
 
 def refusal(answer: Answer, settings: Settings) -> str:
     """What an unanswered question says: that the filter let no article through, when it
     did (the answer only knows it searched 0 articles; the settings know why)."""
-    if answer.searched == 0 and settings.has_filter:
-        return f"No indexed article matches the filter {settings.describe_filter()}."
+    if answer.searched == 0 and settings.filters.active():
+        return f"No indexed article matches the filter {settings.filters.describe()}."
     return answer.refusal
 
 

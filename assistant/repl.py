@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import shlex
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -18,6 +19,7 @@ from . import ask, config
 from .errors import AssistantError
 from .library import Library
 from .retrieve import date_bound
+from .types import NO_FILTERS, Filters
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -78,7 +80,7 @@ class Session:
             answer = ask.ask(self.lib, line, self.settings)
             self.answers.append(answer)
             ask.show(answer, self.settings, self.out)
-            if answer.searched == 0 and self.settings.has_filter and not self.settings.json:
+            if answer.searched == 0 and self.settings.filters.active() and not self.settings.json:
                 self.say("/filter alone clears it.", style="dim")
         except AssistantError as exc:
             self.say(f"error: {exc}")
@@ -131,22 +133,22 @@ class Session:
             if not rest.isdigit() or int(rest) < 1:
                 self.say("/k takes a positive whole number, e.g. /k 3.")
                 return
-            self.settings = ask.Settings(**{**vars(self.settings), "k": int(rest)})
+            self.settings = replace(self.settings, k=int(rest))
         self.say(f"Answers have up to {self.settings.k} quote{'' if self.settings.k == 1 else 's'}.")
 
     @slash("/filter", "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear")
     def cmd_filter(self, rest: str) -> None:
         if not rest:
-            self.say(f"Filter was: {self.settings.describe_filter()}. Cleared.")
-            self.settings = self.settings.filtered()
+            self.say(f"Filter was: {self.settings.filters.describe()}. Cleared.")
+            self.settings = replace(self.settings, filters=NO_FILTERS)
             return
         try:
             values = _filter_values(rest)
         except ValueError as exc:
             self.say(str(exc))
             return
-        self.settings = self.settings.filtered(**values)
-        self.say(f"Filter: {self.settings.describe_filter()}.")
+        self.settings = replace(self.settings, filters=Filters(**values))
+        self.say(f"Filter: {self.settings.filters.describe()}.")
 
     @slash("/export", "/export FILE: this session's questions and answers as Markdown with footnotes")
     def cmd_export(self, rest: str) -> None:

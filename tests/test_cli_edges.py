@@ -19,6 +19,7 @@ from rich.console import Console
 from assistant import DocumentInfo, Library, render
 from assistant.ask import Settings, show
 from assistant.cli import main
+from assistant.types import Filters
 
 from .conftest import ROOT
 
@@ -115,7 +116,7 @@ def test_wide_output_is_unchanged_where_it_fits(seeds_lib: Library) -> None:
 
 
 def test_show_passes_the_filter_message_to_rich_output(seeds_lib: Library) -> None:
-    settings = Settings(source="zzz")
+    settings = Settings(filters=Filters(source="zzz"))
     answer = seeds_lib.ask("Which bases did Russia keep?", source="zzz")
     lines = _rendered(80, lambda out: show(answer, settings, out))
     assert lines == ["No indexed article matches the filter source=zzz."]
