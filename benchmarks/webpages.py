@@ -15,6 +15,10 @@ figures:
 * trafilatura-eval (990 pages): main-text snippets kept / boilerplate dropped, on the
   chunked and the whole text; and ``meta_score.py``'s exact title / date / author.
 
+Reading speed is a ratio to a baseline timed in the same run, page by page in turn:
+trafilatura's own ``bare_extraction`` (with metadata, the extraction the reader builds
+on) over the scrapinghub-aeb pages.
+
 Prints a table and writes benchmarks/out/webpages.json (the predictions stay beside it
 in benchmarks/out/webpages/). The pages are read from ../shared at run time, never copied.
 """
@@ -220,6 +224,25 @@ def run_trafilatura(data: Path, reader: PageReader, out: Path, limit: int | None
     return result
 
 
+def run_timing(data: Path, reader: PageReader) -> dict:
+    """Product read vs bare trafilatura on the same pages, alternating page by page."""
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    folder = data / "scrapinghub-aeb"
+    baseline = 0.0
+    for path in sorted((folder / "html").glob("*.html.gz")):
+        raw = _gz(path)
+        reader(raw)
+        started = time.perf_counter()
+        trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, config=config)
+        baseline += time.perf_counter() - started
+    return {"pages": reader.pages, "product_s": reader.seconds, "trafilatura_s": baseline,
+            "ratio": reader.seconds / baseline}
+
+
 def table(results: dict) -> list[str]:
     """Markdown rows: the product beside the reference rows."""
     rows = ["| set | run | P | R | F | notes |", "|---|---|---|---|---|---|"]
@@ -253,6 +276,13 @@ def table(results: dict) -> list[str]:
                                                      for f in ("title", "date", "author")) + " |")
         for name, x in REFERENCE["meta"]:
             rows.append(f"| {name} | {x['title']:.3f} | {x['date']:.3f} | {x['author']:.3f} |")
+    if "timing" in results:
+        t = results["timing"]
+        rows += ["", "| reading speed, same run, alternating | seconds | ms/page | ratio |", "|---|---|---|---|",
+                 f"| **assistant read()**, {t['pages']} scrapinghub-aeb pages | {t['product_s']:.1f} | "
+                 f"{t['product_s'] / t['pages'] * 1000:.0f} | **{t['ratio']:.2f}** |",
+                 f"| trafilatura.bare_extraction (baseline) | {t['trafilatura_s']:.1f} | "
+                 f"{t['trafilatura_s'] / t['pages'] * 1000:.0f} | 1.00 |"]
     return rows
 
 
@@ -262,6 +292,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--limit", type=int, help="only the first N pages of each set (a smoke run)")
     parser.add_argument("--json", type=Path, default=OUT / "webpages.json")
+    parser.add_argument("--skip-timing", action="store_true", help="leave out the reading-speed ratio")
     args = parser.parse_args(argv)
     runners = {"aeb": run_aeb, "htmldate": run_htmldate, "trafilatura": run_trafilatura}
     results: dict = {}
@@ -274,6 +305,8 @@ def main(argv: list[str] | None = None) -> dict:
             results[name]["read_s"] = reader.seconds
             results[name]["pages"] = reader.pages
             print(f"{name}: {reader.pages} pages read in {reader.seconds:.1f} s", file=sys.stderr)
+        if not args.skip_timing:
+            results["timing"] = run_timing(args.data, PageReader(Path(scratch)))
     results["table"] = table(results)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
