@@ -3,7 +3,7 @@
     python benchmarks/run_all.py [--data DIR] [--quick] [--skip-scale] [--scifact-index DIR] [--scale-index DIR]
 
 Runs benchmarks/scifact.py on the train and test splits (one temporary index shared by
-both), then benchmarks/speed.py, and rewrites the generated part of RESULTS.md (between
+both), then benchmarks/speed.py and benchmarks/webpages.py (``--skip-webpages``), and rewrites the generated part of RESULTS.md (between
 its ``generated`` markers) with the numbers, the command, the machine and the date.
 Raw numbers also land in benchmarks/out/results.json and the test run file in
 benchmarks/out/scifact-test.run. ``--skip-scale`` leaves out the >= 100,000-chunk index
@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 
 import scifact  # noqa: E402
 import speed  # noqa: E402
+import webpages  # noqa: E402
 
 OUT = HERE / "out"
 RESULTS = HERE / "RESULTS.md"
@@ -90,6 +91,8 @@ def write_results(results: dict, command: str, load: float) -> None:
         block += ["### SciFact (BEIR), nDCG@10 and Recall@100", "", *quality_table(results), ""]
     if "speed" in results:
         block += ["### Speed", "", *speed_table(results["speed"]), ""]
+    if "webpages" in results:
+        block += ["### Saved web pages (benchmarks/webpages.py)", "", *results["webpages"]["table"], ""]
     block.append(END)
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
@@ -106,6 +109,7 @@ def main() -> None:
     parser.add_argument("--scifact-index", type=Path, help="build the SciFact index here and keep it; "
                         "reused when it already holds the corpus (else a temporary one)")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-webpages", action="store_true", help="leave out the saved-web-page sets")
     parser.add_argument("--scale-index", type=Path, help="build the >= 100,000-chunk index here and keep it; "
                         "reused, with the figures of the run that built it, when it is there")
     args = parser.parse_args()
@@ -133,6 +137,10 @@ def main() -> None:
         if args.scale_index:
             extra += ["--scale-index", str(args.scale_index)]
         results["speed"] = speed.main(["--data", str(args.data), *extra])
+    if not args.skip_webpages and webpages.DATA.is_dir():
+        results["webpages"] = webpages.main([])
+    elif not args.skip_webpages:
+        print(f"skipped the saved web pages: no {webpages.DATA}", file=sys.stderr)
     previous.write_text(json.dumps(results, indent=2))
     write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]), load)
     print(f"wrote {RESULTS}")
