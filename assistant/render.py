@@ -385,9 +385,8 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
             body.append(marks[0] + text[s:e] + marks[1], style="reverse")
             at = e
     body.append(text[at:right] + ("…" if right < len(text) and text[right] != "\n" else ""))
-    out.print(f"[{ref}] {c.title or c.document}", style="bold", markup=False, highlight=False)
-    out.print(f"{c.document} · {c.location or ''} · {c.date or 'undated'} · {c.path}", style="dim",
-              markup=False, highlight=False)
+    hanging(out, f"[{ref}] ", c.title or c.document, style="bold")
+    hanging(out, "", f"{c.document} · {c.location or ''} · {c.date or 'undated'} · {c.path}", indent=4, style="dim")
     out.print()
     _block_quote(out, body)
 

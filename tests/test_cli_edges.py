@@ -107,6 +107,17 @@ def test_sources_keep_ids_whole(seeds_lib: Library, width: int, ids: str) -> Non
     _check_lines(lines, width, {d.id for d in docs}, ("5 indexed documents", *BOX, *firsts))
 
 
+@pytest.mark.parametrize("width", [50, 140])
+def test_open_keeps_the_id_and_path_whole(seeds_lib: Library, width: int) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?", k=2)
+    c = answer.citation(1)
+    lines = _rendered(width, lambda out: render.open_view(answer, 1, seeds_lib.text(c.document), out))
+    header = lines[: lines.index("")]
+    _check_lines(header, max(width, len(c.path) + 4), {c.document, c.path}, ("[1] ", c.document))
+    if width == 140:  # where it fits, one line each, as before
+        assert header == [f"[1] {c.title}", f"{c.document} · {c.location} · undated · {c.path}"]
+
+
 def test_wide_output_is_unchanged_where_it_fits(seeds_lib: Library) -> None:
     answer = seeds_lib.ask("Which bases did Russia keep?", k=2)
     lines = _rendered(140, lambda out: render.answer_view(answer, out))
