@@ -22,6 +22,8 @@ MB = 1_000_000  # --max-size is in decimal megabytes, as the skip message prints
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     """Options every command takes, before or after the subcommand."""
     default = argparse.SUPPRESS if suppress else None
+    if suppress:  # a subcommand: its usage is the one a usage error there should print
+        parser.set_defaults(command_parser=parser)
     parser.add_argument("--index", metavar="DIR", default=default,
                         help="index folder (default: $ASSISTANT_INDEX, then ./index)")
     parser.add_argument("--model", metavar="NAME_OR_PATH", default=default,
@@ -161,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers.get(args.command, cmd_ask)(args)
     except UsageError as exc:
-        parser.print_usage(sys.stderr)
+        getattr(args, "command_parser", parser).print_usage(sys.stderr)
         print(f"assistant: error: {exc}", file=sys.stderr)
         return 2
     except AssistantError as exc:

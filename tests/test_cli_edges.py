@@ -46,6 +46,13 @@ def test_max_size_is_in_megabytes_of_a_million_bytes(tmp_path: Path, capsys: pyt
     assert "larger than" not in skipped["limit.txt"]
 
 
+def test_a_usage_error_in_a_subcommand_prints_its_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", str(tmp_path / "nonexistent"), "--index", str(tmp_path / "index")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("usage: assistant index ") and err[-1].startswith("assistant: error: no such file")
+    assert not (tmp_path / "index").exists()
+
+
 def test_a_filter_that_matches_nothing_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["-q", "Which bases did Russia keep?", "--source", "no-such-article", "--index", str(seeds_index)]
     assert main([*argv, "--json"]) == 0
