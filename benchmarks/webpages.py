@@ -290,8 +290,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared benchmarks folder")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
-    parser.add_argument("--limit", type=int, help="only the first N pages of each set (a smoke run)")
+    parser.add_argument("--limit", type=int, help="only the first N pages of each set (a smoke run; "
+                        "N >= 20, or the AEB scorer's bootstrap may draw no page with output)")
     parser.add_argument("--json", type=Path, default=OUT / "webpages.json")
+    parser.add_argument("--out", type=Path, default=OUT / "webpages", help="where the predictions go")
     parser.add_argument("--skip-timing", action="store_true", help="leave out the reading-speed ratio")
     args = parser.parse_args(argv)
     runners = {"aeb": run_aeb, "htmldate": run_htmldate, "trafilatura": run_trafilatura}
@@ -299,7 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="webpages-") as scratch:
         for name in args.sets:
             reader = PageReader(Path(scratch))
-            out = OUT / "webpages" / name
+            out = args.out / name
             out.mkdir(parents=True, exist_ok=True)
             results[name] = runners[name](args.data, reader, out, args.limit)
             results[name]["read_s"] = reader.seconds

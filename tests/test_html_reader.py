@@ -4,6 +4,7 @@ bytes, and offsets that still index Document.text exactly."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from assistant.errors import UnreadableFile
 from assistant.ingest import read
 from assistant.ingest.clean import html_excluded_spans
 from assistant.types import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 
 BODY = """
 <p>Russian President Vladimir Putin on Monday announced that his country would begin
@@ -205,3 +209,21 @@ def test_a_file_full_of_nul_bytes_is_binary(tmp_path: Path) -> None:
 def test_utf16_page_with_byte_order_mark_is_read(tmp_path: Path) -> None:
     html = page().replace('<meta charset="utf-8">', "").encode("utf-16")
     assert "Putin on Monday announced" in read_page(tmp_path, html).text
+
+
+# --- the benchmark -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not (BENCHMARKS / "trafilatura-eval").is_dir(), reason="no saved-page sets")
+def test_webpages_benchmark_scores_twenty_pages_of_each_set(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import webpages
+
+    # 20 pages: the AEB scorer's bootstrap needs some non-empty predictions in every resample.
+    results = webpages.main(["--limit", "20", "--skip-timing", "--json", str(tmp_path / "w.json"),
+                             "--out", str(tmp_path / "out")])
+    assert all(results[name]["pages"] == 20 for name in ("aeb", "htmldate", "trafilatura"))
+    assert 0 < results["aeb"]["chunked"]["precision"] <= 1
+    assert results["htmldate"]["tp"] + results["htmldate"]["fp"] <= 20
+    assert results["trafilatura"]["meta"]["title"]["scored"] > 0
+    assert any("assistant, chunked text" in row for row in results["table"])
