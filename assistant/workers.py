@@ -30,12 +30,14 @@ iterable is consumed on the caller's thread (it may read SQLite, which is bound 
 
 Start method: forkserver. ``fork`` after chromadb's or onnxruntime's threads have
 started can copy a lock held by another thread and deadlock the child. ``spawn``
-starts a fresh interpreter per worker and imports the readers in each (~0.6 s
-measured here, paid again after every crash or timeout); the forkserver imports them
-once (``preload``) and forks each worker from that clean, single-threaded process
-(~0.1 s measured, most of it the parent's own bookkeeping). The forkserver is
-multiprocessing's, one per parent process: it starts on first use and stays, idle,
-until the parent exits; ``preload`` counts only for the pool that starts it.
+starts a fresh interpreter per worker and imports the readers in each: 0.6-0.7 s a
+worker, measured here (benchmarks/workers_speed.py), paid again after every crash or
+timeout. The forkserver imports them once (``preload``; 0.8-0.9 s for the first
+worker) and forks each later worker from that clean, single-threaded process: 0.01-0.05
+s. It is multiprocessing's, one per parent process: it starts on first use and stays,
+idle, until the parent exits; ``preload`` counts only for the pool that starts it.
+Like spawn, it re-imports the parent's main module in each worker (not for ``python
+-m``): a main script's top-level imports are paid per worker, so keep them light.
 
 ``jobs=0`` runs tasks in the calling process, for debugging: no time or memory limit,
 and a crash takes the caller with it.

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from assistant.errors import UnreadableFile
-from assistant.workers import ReadAndChunk
+from assistant.workers import OnnxTokenCounter, ReadAndChunk
 
 
 def _no_core_dump() -> None:
@@ -87,10 +87,9 @@ def value(item: object) -> object:
     return task(item)
 
 
-def count_words(texts: list[str]) -> list[int]:
-    return [len(t.split()) for t in texts]
-
-
-def heavy_modules_after_reading(folder: Path) -> list[str]:
-    ReadAndChunk(10**6, count_words)((folder / "page.html", folder))
+def heavy_modules_after_reading(item: tuple[Path, str]) -> list[str]:
+    """Read and chunk a page with the real model's counter, then list what got imported."""
+    folder, model = item
+    result = ReadAndChunk(10**6, OnnxTokenCounter(model))((folder / "page.html", folder))
+    assert result.chunks and result.chunks[0]
     return sorted(m for m in ("torch", "chromadb", "onnxruntime", "numpy") if m in sys.modules)

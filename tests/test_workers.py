@@ -249,9 +249,9 @@ def test_read_and_chunk_in_workers_equals_reading_and_chunking_here(
     )
 
 
-def test_workers_import_neither_torch_nor_chromadb(articles: Path) -> None:
+def test_workers_import_neither_torch_nor_chromadb(minilm: OnnxEmbedder, articles: Path) -> None:
     with Pool(heavy_modules_after_reading, jobs=1) as pool:
-        ((_, outcome),) = pool.map([articles])
+        ((_, outcome),) = pool.map([(articles, str(minilm._folder))])
     assert outcome == Ok([])
 
 
