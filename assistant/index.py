@@ -287,7 +287,12 @@ class Index:
         except AssistantError:
             return [], None
         try:
-            return catalog.roots(), Manifest.from_meta(catalog.meta())
+            manifest = Manifest.from_meta(catalog.meta())
+            try:
+                roots = catalog.roots()
+            except sqlite3.OperationalError:  # schema 1 had no labels: every root was a folder
+                roots = [r[0] for r in catalog.db.execute("SELECT path FROM roots ORDER BY path")]
+            return roots, manifest
         except sqlite3.Error:
             return [], None
         finally:

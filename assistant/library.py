@@ -60,6 +60,7 @@ class Library:
         self._store: VectorStore | None = None
         self._store_version = 0
         self._embedder: Embedder | None = embedder
+        self._injected_embedder = embedder
         self._injected_store = store
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
@@ -92,8 +93,18 @@ class Library:
 
         if self._model:
             return self._model
+        if self._injected_embedder is not None:
+            return self._injected_embedder.model_id
         recorded = self.manifest.model if self.exists() and self.manifest else None
         return recorded or DEFAULT_MODEL
+
+    def _new_model(self) -> str:
+        """The model a new index is built with (never read from a catalog being made)."""
+        from .embed import DEFAULT_MODEL
+
+        if self._injected_embedder is not None and not self._model:
+            return self._injected_embedder.model_id
+        return self._model or DEFAULT_MODEL
 
     @property
     def embedder(self) -> Embedder:
@@ -217,7 +228,7 @@ class Library:
             from .migrate import migrate_if_needed
 
             migrate_if_needed(self)
-            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self.model_id, self._chroma_url))
+            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self._new_model(), self._chroma_url))
             try:
                 self.index.check(manifest, model=self._model, chroma_url=self._chroma_url)
                 targets = targets or [Path(r) for r in catalog.roots()]
@@ -248,7 +259,12 @@ class Library:
                     store.append(self.index.open_store(manifest, url, catalog))
             return store[0]
 
-        return Indexer(catalog, open_store, lambda: self.embedder, max_bytes=config.max_bytes(max_bytes),
+        def embedder() -> Embedder:  # the writer's manifest names the model: no reader is opened for it
+            if self._embedder is None:
+                self._embedder = self._open_embedder(self._model or manifest.model)
+            return self._embedder
+
+        return Indexer(catalog, open_store, embedder, max_bytes=config.max_bytes(max_bytes),
                        progress=progress, closing=store)
 
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
@@ -258,7 +274,7 @@ class Library:
         with self.index.lock(None):
             if not self.exists():
                 raise IndexNotFound(f"no index at {self.index_dir}; build one with `assistant index PATH`")
-            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self.model_id, self._chroma_url))
+            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self._new_model(), self._chroma_url))
             try:
                 ids = catalog.known_ids(doc_ids)
                 if ids:

@@ -209,4 +209,4 @@ def test_a_read_past_the_time_limit_is_skipped_and_the_rest_indexed(
     report = Library(tmp_path / "idx").add([folder])
     assert time.monotonic() - started < 60
     assert [s.reason for s in report.skipped] == ["took longer than 2 s to read"]
-    assert report.added == ["good.txt"]
+    assert report.added == ["in/good.txt"]

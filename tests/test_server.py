@@ -121,12 +121,12 @@ def test_incremental_indexing_keeps_client_and_server_in_step(server: str, seeds
         (seeds_copy / "new.md").write_text("---\ntitle: Fresh\n---\nA brand new note on Latakia.\n", encoding="utf-8")
         report = lib.add([seeds_copy])
         assert (report.updated, report.removed, report.added) == (
-            ["000_d410228cbb7e0699.txt"], ["004_548693968b36bd9f.txt"], ["new.md"]
+            ["articles/000_d410228cbb7e0699.txt"], ["articles/004_548693968b36bd9f.txt"], ["articles/new.md"]
         )
         assert lib.store.count() == lib.catalog.count_chunks()
         assert set(lib.store.ids()) == {r[0] for r in lib.catalog.db.execute("SELECT id FROM chunks")}
-        assert lib.search("brand new note Latakia", k=1)[0].document.id == "new.md"
-        assert lib.remove(["new.md"]) == ["new.md"]
+        assert lib.search("brand new note Latakia", k=1)[0].document.id == "articles/new.md"
+        assert lib.remove(["articles/new.md"]) == ["articles/new.md"]
         assert lib.store.count() == lib.catalog.count_chunks()
 
 
@@ -139,7 +139,7 @@ def test_rebuild_replaces_the_server_collection(server: str, tmp_path: Path) -> 
         old = lib.catalog.meta()["collection"]
         lib.rebuild([SEEDS / "001_f252c9510e71f429.txt"])
         new = lib.catalog.meta()["collection"]
-        assert new != old and [d.id for d in lib.documents()] == ["001_f252c9510e71f429.txt"]
+        assert new != old and [d.id for d in lib.documents()] == ["seeds/001_f252c9510e71f429.txt"]
         assert lib.store.count() == lib.catalog.count_chunks()
     port = int(server.rsplit(":", 1)[1])
     names = {c.name for c in chromadb.HttpClient(host="127.0.0.1", port=port).list_collections()}
@@ -167,7 +167,7 @@ def test_a_server_that_is_down_is_one_line_naming_it_and_damages_nothing(
         assert lib.store.count() == lib.catalog.count_chunks()
     with Library(index, chroma_url=server) as lib:
         after = lib.add([seeds_copy])
-    assert (after.updated, after.removed) == (["000_d410228cbb7e0699.txt"], ["001_f252c9510e71f429.txt"])
+    assert (after.updated, after.removed) == (["articles/000_d410228cbb7e0699.txt"], ["articles/001_f252c9510e71f429.txt"])
     assert (index / FILENAME).read_bytes() != catalog
 
 
