@@ -1,16 +1,26 @@
 """Extractive answers: question + retrieved passages -> verbatim, cited quotes.
 
 How quotes are chosen. Retrieval ranks chunks; an answer is made of sentences. Every
-sentence of the retrieved passages is a candidate (headings and fragments are not) and
+sentence of the retrieved passages is a candidate (headings, headlines, teasers ending in
+":", photo captions, bylines, "Read more" lines and fragments are not: ``quotable``) and
 gets a relevance score
 
     relevance = DENSE * cosine(question, sentence) + LEXICAL * coverage
+                + TYPED * [holds a new mention of the kind asked for]
+                - RESTATING * [adds few content words to the question's own]
 
 where ``coverage`` is the IDF-weighted share of the question's content words that the
 sentence contains, matched by stem and by the corpus spellings of names (Hmeimim finds
 Khmeimim). IDF matters: a word every article uses ("Russia", "Syria" in the seeds) adds
 almost nothing, so a question that only shares such words with the articles does not
-look answered. The passage's fused retrieval score breaks near-ties (``rank`` below).
+look answered. The kind asked for comes from the question's wording (``asks``: who ->
+a name, how many -> a number, when -> a date, why -> a causal phrase); a mention is
+"new" when the question does not already hold its words, so "Who designed the dress Kim
+Kardashian wore?" prefers the sentence naming the designer to the one restating the
+news about Kardashian. Mentions come from ``heuristic_mentions`` (capitalised runs,
+numbers, years and month names) behind the ``MentionFn`` interface, which named-entity
+mentions stored in the index can replace. The passage's fused retrieval score breaks
+near-ties (``rank`` below).
 
 Near-duplicate sentences (cosine >= DUPLICATE, or the same words) are merged into the
 best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR with
@@ -21,7 +31,9 @@ chosen sentences that touch are joined: a quote is always one exact slice
 
 Abstention: a quote must clear ``Policy.bar`` on relevance. When none does, the answer
 says so and keeps the closest candidates apart, as not answering. The bar was calibrated
-on labelled seed questions (tests/data/answer_questions.json; scripts/calibrate_answers.py).
+on labelled seed questions (tests/data/answer_questions.json) and the RealTime QA dev
+weeks, refusing an answerable question costing as much as answering an unanswerable one
+(scripts/calibrate_answers.py --dev).
 
 Pure: no I/O. The caller supplies the passages, the question's weighted terms, the
 document texts (for line numbers) and a sentence embedder.
@@ -49,13 +61,16 @@ if TYPE_CHECKING:
 class Policy:
     dense: float = 0.6  # weight of the sentence's cosine to the question
     lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
-    passage: float = 0.05  # tie-breaker: weight of the passage's fused retrieval score
-    bar: float = 0.50  # relevance the best quote must reach (calibrated; see module docstring)
+    passage: float = 0.5  # weight, in choosing, of the fused retrieval score of the sentence's passage
+    bar: float = 0.547  # relevance the best quote must reach (calibrated; see module docstring)
     support: float = 0.40  # relevance the further quotes of an answered question must reach
     mmr: float = 0.25  # penalty per unit of similarity to a quote already chosen
-    same_document: float = 0.08  # penalty per quote already taken from the same document
+    same_document: float = 0.15  # penalty per quote already taken from the same document
     duplicate: float = 0.92  # cosine at or above which two sentences say the same thing
     closest: int = 3  # candidates shown, as not answering, when nothing clears the bar
+    typed: float = 0.10  # bonus for holding a new mention of the kind asked for (a name for "who")
+    restating: float = 0.10  # penalty for adding nothing to the question's own words
+    shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,7 @@ class Quote:
     keyword_rank: int | None  # the passage's rank in the keyword (BM25) list
     matched: tuple[str, ...] = ()  # question words found in it
     also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
+    adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
 
 
 @dataclass(frozen=True)
@@ -188,6 +204,149 @@ def highlights(text: str, terms: Iterable[Term]) -> list[Span]:
     return [sp for i, sp in enumerate(spans) if i == 0 or sp[0] >= spans[i - 1][1]]
 
 
+# -- what the question asks for -------------------------------------------------------
+@dataclass(frozen=True)
+class Asks:
+    """The kind of answer a question wants, read from its wording (no model)."""
+
+    kind: str | None  # "person", "place", "time", "number", "name", "reason", "yes/no"; None: open
+    wants: frozenset[str] = frozenset()  # mention kinds that can hold it: "name", "number", "date", "reason"
+    head: str | None = None  # the noun after "which"/"what": "Which *company* ..."
+
+
+_HEADS = {
+    "person": """person people man woman men women actor actress singer player players celebrity
+        politician leader official officials president senator senators governor ceo executive star
+        athlete rapper musician author artist judge justice candidate lawmaker minister chancellor
+        coach designer founder comedian host billionaire king queen prince princess pope chef
+        journalist anchor model son daughter wife husband father mother owner""",
+    "place": """country countries city cities state states nation town region island place county
+        continent location capital province territory venue stadium airport park river sea ocean
+        neighborhood neighbourhood street area border""",
+    "time": "year date day month decade century time",
+    "number": """percent percentage number amount price cost age rate total share figure sum score
+        temperature distance speed size fee salary fine tax""",
+}
+HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
+WANTS = {
+    "person": frozenset({"name"}), "place": frozenset({"name"}), "name": frozenset({"name"}),
+    "time": frozenset({"date"}), "number": frozenset({"number"}), "reason": frozenset({"reason"}),
+}
+_WH = re.compile(
+    r"\b(who|whom|whose|where|when|why|how\s+(?:many|much|long|old|far|often|big|large|tall|high)"
+    r"|which|what)\b(?:\s+([\w'-]+))?",
+    re.I,
+)
+_YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I)
+_AUXILIARY = frozenset("""is are was were do does did has have had will would can could should
+    might may must be been being of the a an this that these those it he she they""".split())
+
+
+@lru_cache(maxsize=4096)
+def asks(question: str) -> Asks:
+    """What ``question`` asks for. Quiz questions often set the scene first ("X made history
+    this week. Whose seat is she filling?"): the last sentence holding a question word counts."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    for part in reversed(parts):
+        m = _WH.search(part)
+        if m:
+            return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
+                         (m.group(2) or "").lower())
+    if parts and _YES_NO.match(parts[-1]):
+        return Asks("yes/no")
+    return Asks(None)
+
+
+def _asks(word: str, following: str) -> Asks:
+    kind = {"who": "person", "whom": "person", "whose": "person", "where": "place", "when": "time",
+            "why": "reason", "many": "number", "much": "number", "long": "number", "old": "number",
+            "far": "number", "often": "number", "big": "number", "large": "number", "tall": "number",
+            "high": "number"}.get(word)
+    if kind:
+        return Asks(kind, WANTS[kind])
+    # which/what: the noun after it says what is wanted ("which company", "what year").
+    if not following or following in _AUXILIARY:
+        return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
+    head = following.removesuffix("'s")
+    kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
+    return Asks(kind, WANTS[kind], head)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of a sentence that could be an answer: a name, a number, a date, a reason."""
+
+    start: int  # offsets in the sentence
+    end: int
+    kind: str  # "name", "number", "date", "reason"
+
+
+# The interface named entity mentions will fill (see MentionFn): until the index stores
+# them, cheap patterns stand in. Names are runs of capitalised words; numbers are digits
+# and number words; dates are years, month and day names; reasons are causal phrases.
+MentionFn = Callable[[str], Sequence[Mention]]
+_MONTHS = """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+_NUMBER_WORDS = """two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred hundreds thousand thousands million millions billion billions trillion dozen
+    dozens half""".split()
+_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b")
+_NUMBER = re.compile(r"[$£€]?\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_NAME = re.compile(r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|da|del|van|von|al|bin|and|for|on)\s+)*[A-Z][\w'’.&-]*)*")
+_REASON = re.compile(
+    r"\b(?:because|due to|owing to|as a result|in order to|so that|amid|after|since|over concerns|"
+    r"citing|following|caused by|blamed|in response to|in protest|to protest|to avoid|to prevent|"
+    r"aims? to|meant to|intended to|reason)\b", re.I)
+
+
+@lru_cache(maxsize=50_000)
+def heuristic_mentions(text: str) -> tuple[Mention, ...]:
+    out = [Mention(m.start(), m.end(), "date") for m in _DATE.finditer(text)]
+    dates = {(m.start, m.end) for m in out}
+    out += [Mention(m.start(), m.end(), "number") for m in _NUMBER.finditer(text)
+            if (m.start(), m.end()) not in dates and m.group().strip(",.")]
+    out += [Mention(m.start(), m.end(), "reason") for m in _REASON.finditer(text)]
+    for m in _NAME.finditer(text):
+        start, name = m.start(), m.group()
+        # A capitalised first word of a sentence is no name unless more capitals follow it.
+        if " " not in name and (start == 0 or text[:start].rstrip().endswith((".", '"', "“", "—", "-", ":"))):
+            continue
+        while name and lexical.fold(name.split()[0]) in lexical.STOPWORDS:  # "The Pentagon" -> "Pentagon"
+            cut = name.find(" ")
+            if cut < 0:
+                name = ""
+                break
+            start, name = start + cut + 1, name[cut + 1 :]
+        if name and name.lower().strip(".") not in _MONTHS:
+            out.append(Mention(start, start + len(name), "name"))
+    return tuple(out)
+
+
+def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]) -> list[str]:
+    """The mentions of a wanted kind that the question does not already name."""
+    out = []
+    for m in found:
+        if m.kind not in wanted:
+            continue
+        piece = text[m.start : m.end]
+        if m.kind == "reason" or not stems_of(piece) <= question_stems:
+            out.append(piece)
+    return out
+
+
+def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
+    """How many content words a sentence adds to the question's own."""
+    stop = _stop_stems()
+    return sum(1 for s in stems if s not in question_stems and s not in stop)
+
+
+@lru_cache(maxsize=1)
+def _stop_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in lexical.STOPWORDS)
+
+
 # -- candidates -------------------------------------------------------------------
 _LEANS_BACK = re.compile(r"(?:it|this|these|that|those|they|he|she|such|however|but)\b", re.I)
 _TERMINAL = re.compile(r"""[.!?]["'”’)\]\d\s]*$""")
@@ -204,27 +363,52 @@ class _Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     matched: tuple[str, ...] = ()
+    adds: tuple[str, ...] = ()  # mentions of the kind asked for that the question lacks
+    novel: int = 0  # content words beyond the question's own
     score: float = 0.0
     rank: float = 0.0
     also: list[_Candidate] = field(default_factory=list)
 
 
-def _is_sentence(text: str) -> bool:
-    """Headings, bylines, fragments and questions are not quotable answers."""
-    n = len(text.split())
+# Lines of a page that are not the article's prose: captions and photo credits, bylines,
+# calls to read, watch, share or subscribe, and the like.
+_NOT_PROSE = re.compile(
+    r"""\((?:AP\s+)?Photo\b|\bPhotos?:|\bPhotograph:|\bImage:|\bCredit:|\bIllustration:|Getty\s+Images
+    |\bAP\s+Photo\b|/\s?(?:AP|AFP|Reuters|Getty)\b|\bfile\s+photo\b|\bpictured\b
+    |^\s*(?:By|BY)\s+[A-Z][\w.'’-]+\s+[A-Z]|\bcontributed\s+to\s+this\s+report|@\w{2,}\b
+    |^\W*(?:Read|Click|Tap|Sign\s+up|Subscribe|Watch|Listen|Download|Follow|Related|Advertisement
+    |See\s+also|More:|Also\s+read|Get\s+the|Join|Share\s+this|This\s+story|Copyright)\b
+    |\ball\s+rights\s+reserved|\bnewsletter\b|\bsign\s+up\b""",
+    re.X,
+)
+
+
+def quotable(text: str, shape: bool = True) -> bool:
+    """Headings, teasers, captions, bylines, fragments and questions are not quotable answers.
+    ``shape=False`` keeps only the first checks (length, "#", "?")."""
+    words = text.split()
+    n = len(words)
     if n < 5 or text.lstrip().startswith("#") or text.rstrip().endswith("?"):
         return False
-    return bool(_TERMINAL.search(text)) or n >= 14
+    terminal = bool(_TERMINAL.search(text))
+    if not shape:
+        return terminal or n >= 14
+    if text.rstrip().endswith(":") or _NOT_PROSE.search(text):
+        return False
+    # A headline: no full stop, most words capitalised ("Russia Pulls Troops From Syria Base").
+    if not terminal and sum(w[:1].isupper() for w in words) >= 0.6 * n:
+        return False
+    return terminal or n >= 14
 
 
-def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+def candidates(passages: Sequence[Passage], shape: bool = True) -> list[_Candidate]:
     """Every quotable sentence once (chunks overlap), with the passage that ranked best."""
     found: dict[tuple[str, int, int], _Candidate] = {}
     for p in passages:
         for i, (s, e) in enumerate(p.sentences):
             text = p.text[s - p.start : e - p.start]
             key = (p.document.id, s, e)
-            if key in found or not _is_sentence(text):
+            if key in found or not quotable(text, shape):
                 continue
             lean = i > 0 and _LEANS_BACK.match(text) is not None
             found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s)
@@ -254,13 +438,31 @@ class SentenceVectors:
 
 
 # -- scoring and choosing -------------------------------------------------------------
-def score(found: list[_Candidate], question_vector: np.ndarray, terms: Sequence[Term], policy: Policy) -> None:
+def score(
+    found: list[_Candidate],
+    question_vector: np.ndarray,
+    terms: Sequence[Term],
+    policy: Policy,
+    question: str = "",
+    mentions: MentionFn = heuristic_mentions,
+) -> None:
+    """Relevance, plus a bonus for holding what was asked (a new name for "who", a number for
+    "how many") and a penalty for only restating the question."""
+    wanted, asked = asks(question).wants, stems_of(question)
     for c in found:
         assert c.vector is not None
         c.dense = float(c.vector @ question_vector)
-        c.lexical, c.matched = coverage(stems_of(c.text), terms)
-        c.score = policy.dense * c.dense + policy.lexical * c.lexical
+        sentence_stems = stems_of(c.text)
+        c.lexical, c.matched = coverage(sentence_stems, terms)
+        c.adds = tuple(fresh(c.text, mentions(c.text), asked, wanted)) if wanted else ()
+        c.novel = novelty(sentence_stems, asked)
+        restates = max(0.0, 1 - c.novel / NOVEL_ENOUGH)
+        c.score = (policy.dense * c.dense + policy.lexical * c.lexical + policy.typed * bool(c.adds)
+                   - policy.restating * restates)
         c.rank = c.score + policy.passage * c.passage.score
+
+
+NOVEL_ENOUGH = 4  # new content words at which a sentence stops counting as a restatement
 
 
 def merge_duplicates(found: list[_Candidate], policy: Policy) -> list[_Candidate]:
@@ -368,7 +570,7 @@ def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[
         ref=ref, document=doc.id, start=start, end=end, text=text_of(start, end), score=round(c.score, 4),
         location=location(doc, refs.texts.get(doc.id), start), dense=round(c.dense, 4),
         lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
-        keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also,
+        keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
     )
 
 
@@ -390,12 +592,14 @@ def build(
     searched: int = 0,
     texts: Mapping[str, str] | None = None,
     policy: Policy = Policy(),
+    mentions: MentionFn = heuristic_mentions,
 ) -> Answer:
-    """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar."""
+    """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar.
+    ``mentions`` finds the names, numbers and dates of a sentence (see ``heuristic_mentions``)."""
     texts = texts or {}
-    found = candidates(passages)
+    found = candidates(passages, policy.shape)
     if found:
-        score(found, vectors(question, found), terms, policy)
+        score(found, vectors(question, found), terms, policy, question, mentions)
     found = merge_duplicates(found, policy)
     answered = any(c.score >= policy.bar for c in found)
     if answered:

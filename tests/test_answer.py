@@ -201,3 +201,70 @@ def test_a_sentence_that_adds_the_answer_outranks_one_that_restates_the_question
     plain = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
                   texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0))
     assert "Jean Louis" not in plain.quotes[0].text  # without the two terms the restatement wins
+
+
+# -- what the question asks for, and sentences that hold it ------------------------------
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Justice Ketanji Brown Jackson made history this week. Whose seat is she filling?", "person"),
+    ("Who was the designer of the garment?", "person"),
+    ("Where is Khmeimim Air Base located?", "place"),
+    ("When did Russia intervene in the Syrian civil war?", "time"),
+    ("In what year did the war start?", "time"),
+    ("How many troops would Russia keep in Syria?", "number"),
+    ("How long will the withdrawal take?", "number"),
+    ("Which company bought Twitter?", "name"),
+    ("Which country saw its prime minister resign?", "place"),
+    ("What percentage of voters turned out?", "number"),
+    ("Why did Putin withdraw troops from Syria in 2016?", "reason"),
+    ("Did China send troops to Syria?", "yes/no"),
+    ("What did Steinmeier say about the Russian decision?", None),
+])
+def test_question_types(question: str, kind: str | None) -> None:
+    assert asks(question).kind == kind
+
+
+def test_heuristic_mentions_find_names_numbers_and_dates() -> None:
+    text = "The dress, designed by Jean Louis in 1962, sold for $4.8 million on Tuesday after two days."
+    found = {(m.kind, text[m.start : m.end]) for m in heuristic_mentions(text)}
+    assert {("name", "Jean Louis"), ("date", "1962"), ("date", "Tuesday"), ("number", "$4.8"),
+            ("number", "two"), ("reason", "after")} <= found
+    assert not any(kind == "name" and span in ("The", "The dress") for kind, span in found)
+
+
+@pytest.mark.parametrize("text", [
+    "USA TODAY Sports' NHL experts predict the winners for the first round and the Stanley Cup:",
+    "Russian Forces Pull Back From Syrian Air Base Near Latakia",
+    "Read more: Russia's new deal with the rebels in Damascus explained.",
+    "By John Smith and Jane Doe, staff writers at the Daily Paper.",
+    "Soldiers leave the Hmeimim base on Monday. (AP Photo/Hassan Ammar)",
+    "Sign up for our newsletter to get the latest news every day.",
+    "Who will replace the minister after the scandal this week?",
+])
+def test_headlines_teasers_captions_and_bylines_are_not_quoted(text: str) -> None:
+    assert not quotable(text)
+
+
+def test_quotable_prose() -> None:
+    assert quotable("Russia kept two bases in Syria, the naval facility at Tartus and Hmeimim.")
+
+
+def test_a_sentence_that_adds_the_answer_outranks_one_that_restates_the_question() -> None:
+    text = ("Kim Kardashian damaged a historic Marilyn Monroe dress at the gala. "
+            "The historic Monroe dress was designed by Jean Louis and sewn with crystals. ")
+    doc = _doc("k.txt", None, text)
+    question = "Kim Kardashian damaged a historic Marilyn Monroe dress. Who was the designer of the dress?"
+    terms = tuple(Term(w, frozenset({stem(w)}), 1.0) for w in ("kardashian", "historic", "monroe", "dress", "designer"))
+    vocab = sorted({stem(w) for w in (text + " " + question).replace(".", " ").replace("?", " ").split()})
+
+    def bag(texts: list[str]) -> np.ndarray:
+        rows = np.array([[sum(stem(w) == v for w in t.replace(".", " ").replace("?", " ").split()) for v in vocab]
+                         for t in texts], dtype=float)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+    answer = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0))
+    assert "Jean Louis" in answer.quotes[0].text
+    assert answer.quotes[0].adds == ("Jean Louis",)
+    plain = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+                  k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0))
+    assert "Jean Louis" not in plain.quotes[0].text  # without the two terms the restatement wins
