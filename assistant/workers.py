@@ -52,6 +52,7 @@ import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -428,6 +429,7 @@ class _WorkerSpec:
 def _worker_main(conn: Connection, spec: _WorkerSpec) -> None:
     # Ctrl-C reaches the whole process group; stopping workers is the parent's job.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     _register_reducers()
     if spec.max_memory_mb is not None:
         _limit_memory(spec.max_memory_mb)
@@ -464,6 +466,31 @@ def _call(
     except Exception as exc:  # noqa: BLE001  (one item's bug must not end the run)
         return Failed(f"internal error: {type(exc).__name__}: {_one_line(exc)}"[:200]), False
     return Failed("ran out of memory"), True
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker when its parent, the forkserver, ends; the
+    forkserver ends with the process that owns the pool. So a worker stuck in C does
+    not outlive an indexer killed with SIGKILL or SIGTERM, which runs no cleanup."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere such a worker lives until its task ends
+    import ctypes
+    from multiprocessing import forkserver
+
+    # Every forkserver child inherits the write end of the pipe whose closing tells the
+    # forkserver its owner is gone (so that children may start processes of their own);
+    # a worker that kept it would keep the forkserver, and so itself, alive.
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the forkserver ended before prctl: nobody waits for us
+        os._exit(1)
 
 
 def _limit_memory(megabytes: int) -> None:

@@ -132,9 +132,9 @@ def test_stopping_early_leaves_no_worker_behind() -> None:
     assert all(not _alive(pid) for pid in pids)
 
 
-def test_ctrl_c_stops_the_workers_promptly(tmp_path: Path) -> None:
-    """A real SIGINT to the process group, as a terminal sends it, while the parent
-    waits on workers stuck in a sleep, in C and ignoring SIGTERM."""
+def _parent_with_stuck_workers(on_interrupt: str = "") -> tuple[subprocess.Popen[str], list[int]]:
+    """A process, in a session of its own, whose three workers are stuck: in a sleep, in
+    C and ignoring SIGTERM. Returns it once it has printed their pids."""
     script = (
         "import time\n"
         "from assistant.workers import Pool\n"
@@ -159,11 +159,30 @@ def test_ctrl_c_stops_the_workers_promptly(tmp_path: Path) -> None:
     assert proc.stdout is not None
     pids = [int(p) for p in proc.stdout.readline().split()]
     assert len(pids) == 3, proc.stderr.read() if proc.stderr else ""
+    return proc, pids
+
+
+def test_ctrl_c_stops_the_workers_promptly() -> None:
+    """A real SIGINT to the process group, as a terminal sends it, while the parent
+    waits on its workers."""
+    proc, pids = _parent_with_stuck_workers()
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert "interrupted" in out and proc.returncode != 0
     assert "KeyboardInterrupt" in err
     assert all(not _alive(pid) for pid in pids)
+
+
+def test_workers_do_not_outlive_a_killed_parent() -> None:
+    """SIGKILL runs no cleanup in the parent: the kernel must end the workers."""
+    proc, pids = _parent_with_stuck_workers()
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 30  # a bound for a hang, not a timing: they die at once
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+    proc.communicate(timeout=30)  # the workers held its output pipes
 
 
 def test_in_process_mode_captures_failures_the_same_way() -> None:
