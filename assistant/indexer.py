@@ -1,19 +1,25 @@
 """Indexing: walk paths, decide what changed, and write new chunks to both stores.
 
 Incremental by file signature (size and mtime) first and content hash second, so a
-no-op run reads no file and embeds nothing. Documents are written in batches of about
-``BATCH_CHUNKS`` chunks through the catalog's pending/ready protocol (see
-``catalog.py``): batching keeps the embedder's batches full and Chroma's round trips
-few, and a crash loses at most the batch in flight, which the next run cleans up.
+no-op run reads no file and embeds nothing. Files that changed are read, parsed and
+chunked in worker processes (``workers.Pool``) while this process embeds and writes:
+parsing overlaps embedding, and a file that hangs, crashes its reader or exhausts its
+memory costs only itself (skipped, with the reason). Results come back in the walk's
+order, so an index built with N workers equals one built with one.
+
+Documents are written in batches of about ``BATCH_CHUNKS`` chunks through the catalog's
+pending/ready protocol (see ``catalog.py``): batching keeps the embedder's batches full
+and Chroma's round trips few, and a crash loses at most the batch in flight, which the
+next run cleans up. Only this process writes the stores.
+
+Ids are unique by construction: the label of the file's folder (``Catalog.label``) and
+the path relative to it, checked against the run's own plan as well.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +33,7 @@ from .types import Chunk, Document, IndexReport, SkippedFile
 if TYPE_CHECKING:
     from .embed import Embedder
     from .store import VectorStore
+    from .workers import Outcome, ReadResult
 
 BATCH_CHUNKS = 256
 # No file may hold indexing up: pathological HTML (tens of thousands of unclosed tags) reads
@@ -45,31 +52,15 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-class _ReadTimeout(BaseException):
-    """Raised by the alarm. A BaseException, like KeyboardInterrupt, so that readers'
-    catch-all handlers (which turn any failure into a reason) let it through."""
+@dataclass(frozen=True)
+class ReadLimits:
+    """How files are read: ``jobs`` worker processes (None: one per core; 0: in this
+    process, without limits, for debugging), each file within ``timeout_s`` seconds and,
+    when set, ``max_memory_mb`` of address space per worker."""
 
-
-@contextmanager
-def _time_limit(path: Path, seconds: int) -> Iterator[None]:
-    """Turn a read that runs past ``seconds`` into a skipped file. SIGALRM works only on
-    the main thread; elsewhere (a REPL's /index on a worker) the read is unbounded."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expired(signum: int, frame: object) -> None:
-        raise _ReadTimeout
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    except _ReadTimeout:
-        raise UnreadableFile(str(path), f"took longer than {seconds} s to read") from None
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    jobs: int | None = None
+    timeout_s: float | None = None  # None: READ_SECONDS, read when the run starts
+    max_memory_mb: int | None = None
 
 
 def signature(path: Path) -> str:
@@ -77,14 +68,18 @@ def signature(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-@dataclass
-class _Plan:
-    """What a run will do, decided before anything is embedded."""
+_Item = tuple[Document, str, str, list[Chunk] | None]  # doc, root, signature, its chunks if made
 
-    write: list[tuple[Document, str, str]] = dataclasses.field(default_factory=list)  # doc, root, sig
-    touch: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # doc id, new signature
+
+@dataclass
+class _Run:
+    """What one run has decided so far."""
+
+    report: IndexReport
+    files_total: int
+    planned: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> its file
     remove: list[str] = dataclasses.field(default_factory=list)
-    planned: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> the file it comes from
+    files_done: int = 0
 
 
 class Indexer:
@@ -97,11 +92,13 @@ class Indexer:
         max_bytes: int,
         progress: ProgressFn | None = None,
         closing: list[VectorStore] | None = None,
+        limits: ReadLimits = ReadLimits(),  # noqa: B008 - frozen
     ):
         self.catalog = catalog
         self._store, self._embedder = store, embedder
         self.max_bytes = max_bytes
         self.progress = progress or (lambda p: None)
+        self.limits = limits
         self._closing = closing if closing is not None else []
         self._labels: dict[str, str] = {}
 
@@ -121,31 +118,35 @@ class Indexer:
                     self.catalog.drop(doc_id)
         return pending
 
-    # -- planning -----------------------------------------------------------
+    # -- the run --------------------------------------------------------------
     def run(self, paths: Iterable[Path]) -> IndexReport:
         self.repair()
         report = IndexReport()
-        files, roots = self._walk(paths, report)
+        files, roots = self._walk(paths)
+        run = _Run(report, len(files))
         known = self.catalog.by_path()
-        plan = _Plan()
-        for n, (file, root) in enumerate(files, start=1):
-            self._plan_file(file, root, known.get(str(file), {}), plan, report)
-            self.progress(Progress(n, len(files), 0, str(file)))
+        to_read: list[tuple[Path, Path, str]] = []
+        for file, root in files:
+            sig = self._changed(file, known.get(str(file), {}), run)
+            if sig is not None:
+                to_read.append((file, root, sig))
         seen = {str(f) for f, _ in files}
-        for folder in roots:
-            for doc_id, path in self.catalog.ids_under_root(folder).items():
-                if path not in seen and doc_id not in plan.remove:
-                    plan.remove.append(doc_id)
-        self._apply(plan, report, len(files))
+        for folder in roots:  # files gone from a folder indexed before
+            run.remove.extend(i for i, path in self.catalog.ids_under_root(folder).items() if path not in seen)
+        if run.remove:
+            self.remove(run.remove)
+            report.removed.extend(run.remove)
+            run.remove = []
+        self._write_all(self._planned(to_read, known, run), run)
+        if run.remove:
+            self.remove(run.remove)
+            report.removed.extend(run.remove)
         return report
 
-    def _walk(self, paths: Iterable[Path], report: IndexReport) -> tuple[list[tuple[Path, Path]], list[str]]:
+    def _walk(self, paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[str]]:
         files: list[tuple[Path, Path]] = []
         roots: list[str] = []
         for path in paths:
-            if not path.exists():
-                report.skipped.append(SkippedFile(str(path), "no such file or directory"))
-                continue
             if path.is_dir():
                 roots.append(str(path.resolve()))
             files.extend((f.absolute(), r) for f, r in ingest.walk([path]))
@@ -159,59 +160,103 @@ class Indexer:
             self._labels[key] = self.catalog.label(key, folder=False)
         return self._labels[key]
 
-    def _plan_file(
-        self, file: Path, root: Path, known: dict[str, tuple[str, str]], plan: _Plan, report: IndexReport
-    ) -> None:
+    def _changed(self, file: Path, known: dict[str, tuple[str, str]], run: _Run) -> str | None:
+        """The file's signature when it must be read; None when it is unchanged or unreadable."""
         try:
             sig = signature(file)
         except OSError as exc:
-            report.skipped.append(SkippedFile(str(file), f"cannot read: {exc.strerror}"))
-            return
+            run.report.skipped.append(SkippedFile(str(file), f"cannot read: {exc.strerror}", kept=bool(known)))
+            self._step(run, file)
+            return None
         if known and all(s == sig for s, _ in known.values()):
-            report.unchanged.extend(known)
+            run.report.unchanged.extend(known)
+            self._step(run, file)
+            return None
+        return sig
+
+    def _step(self, run: _Run, file: Path, chunks_done: int | None = None) -> None:
+        run.files_done += 1
+        self.progress(Progress(run.files_done, run.files_total, chunks_done or run.report.chunks, str(file)))
+
+    # -- reading (in worker processes) ---------------------------------------------
+    def _read(self, to_read: list[tuple[Path, Path, str]]) -> Iterator[tuple[tuple[Path, Path, str], Outcome[ReadResult]]]:
+        if not to_read:
             return
-        try:
-            warnings: list[str] = []
-            with _time_limit(file, READ_SECONDS):
-                docs = ingest.read(file, root, max_bytes=self.max_bytes, warnings=warnings)
-        except UnreadableFile as exc:
-            # A failure may pass (a busy machine, a permission glitch): the version indexed
-            # before stays searchable, and goes only when the file itself is gone.
-            kept = "; the version indexed before is kept" if known else ""
-            report.skipped.append(SkippedFile(str(file), exc.reason + kept, kept=bool(known)))
-            return
-        report.skipped.extend(SkippedFile(str(file), w) for w in warnings)
-        label = self._label(root)
-        ids = set()
-        for doc in docs:
-            doc = dataclasses.replace(doc, id=f"{label}/{doc.id}")
-            if doc.id in plan.planned and plan.planned[doc.id] != doc.path:
-                report.skipped.append(SkippedFile(str(file), f"its id {doc.id} is taken by {plan.planned[doc.id]}"))
-                continue
-            plan.planned[doc.id] = doc.path
-            ids.add(doc.id)
-            previous = known.get(doc.id)
-            if previous and previous[1] == doc.sha256 and previous[0]:
-                plan.touch.append((doc.id, sig))
-                report.unchanged.append(doc.id)
+        from .workers import READ_PRELOAD, Pool, ReadAndChunk, counter_for
+
+        counter = counter_for(self._embedder())
+        timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
+        task = ReadAndChunk(self.max_bytes, counter)
+        with Pool(task, jobs=self.limits.jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
+                  expected=(UnreadableFile,), preload=READ_PRELOAD) as pool:
+            items = [(file, root) for file, root, _ in to_read]
+            for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
+                yield (file, root, sig), outcome
+
+    def _planned(self, to_read: list[tuple[Path, Path, str]], known: dict[str, dict[str, tuple[str, str]]],
+                 run: _Run) -> Iterator[_Item]:
+        """The documents to write, file by file as the workers finish them."""
+        from .workers import Failed
+
+        touch: list[tuple[str, str]] = []
+        for (file, root, sig), outcome in self._read(to_read):
+            before = known.get(str(file), {})
+            if isinstance(outcome, Failed):
+                reason = outcome.error.reason if isinstance(outcome.error, UnreadableFile) else outcome.reason
+                # A failure may pass (a busy machine, a permission glitch): the version indexed
+                # before stays searchable, and goes only when the file itself is gone.
+                kept = "; the version indexed before is kept" if before else ""
+                run.report.skipped.append(SkippedFile(str(file), reason + kept, kept=bool(before)))
             else:
-                plan.write.append((doc, str(root.resolve()), sig))
-                (report.updated if previous else report.added).append(doc.id)
-        plan.remove.extend(i for i in known if i not in ids)
+                result = outcome.value
+                run.report.skipped.extend(SkippedFile(str(file), w) for w in result.warnings)
+                yield from self._plan_documents(file, root, sig, result, before, run, touch)
+            self._step(run, file)
+        if touch:
+            with self.catalog.transaction():
+                self.catalog.touch(touch)
+
+    def _plan_documents(self, file: Path, root: Path, sig: str, result: ReadResult,
+                        before: dict[str, tuple[str, str]], run: _Run, touch: list[tuple[str, str]]) -> Iterator[_Item]:
+        label, ids = self._label(root), set()
+        chunk_lists: list[list[Chunk] | None] = [None] * len(result.documents)
+        if result.chunks is not None:
+            chunk_lists = list(result.chunks)
+        for doc, chunks in zip(result.documents, chunk_lists):
+            doc = dataclasses.replace(doc, id=f"{label}/{doc.id}")
+            if run.planned.get(doc.id, doc.path) != doc.path:
+                run.report.skipped.append(SkippedFile(str(file), f"its id {doc.id} is taken by {run.planned[doc.id]}"))
+                continue
+            run.planned[doc.id] = doc.path
+            ids.add(doc.id)
+            previous = before.get(doc.id)
+            if previous and previous[1] == doc.sha256 and previous[0]:
+                touch.append((doc.id, sig))
+                run.report.unchanged.append(doc.id)
+                continue
+            (run.report.updated if previous else run.report.added).append(doc.id)
+            if chunks is not None:
+                chunks = [dataclasses.replace(c, doc_id=doc.id) for c in chunks]
+            yield doc, str(root.resolve()), sig, chunks
+        run.remove.extend(i for i in before if i not in ids)
 
     # -- writing ------------------------------------------------------------
-    def _apply(self, plan: _Plan, report: IndexReport, files_total: int) -> None:
-        if plan.touch:
-            with self.catalog.transaction():
-                self.catalog.touch(plan.touch)
-        if plan.remove:
-            self.remove(plan.remove)
-            report.removed.extend(plan.remove)
-        done = 0
-        for batch in self._batches(plan.write):
-            done += self._write(batch)
-            report.chunks = done
-            self.progress(Progress(files_total, files_total, done, batch[-1][0][0].path))
+    def _write_all(self, items: Iterable[_Item], run: _Run) -> None:
+        batch: list[tuple[_Item, list[Chunk]]] = []
+        size = 0
+        for item in items:
+            chunks = item[3] if item[3] is not None else chunking.chunk_document(item[0], self._embedder().count_tokens)
+            batch.append((item, chunks))
+            size += len(chunks)
+            if size >= BATCH_CHUNKS:
+                self._flush(batch, run)
+                batch, size = [], 0
+        if batch:
+            self._flush(batch, run)
+
+    def _flush(self, batch: list[tuple[_Item, list[Chunk]]], run: _Run) -> None:
+        run.report.chunks += self._write(batch)
+        self.progress(Progress(run.files_done, run.files_total, run.report.chunks, batch[-1][0][0].path))
 
     def remove(self, doc_ids: list[str]) -> None:
         store = self._store()  # opened first: a store that cannot be reached changes nothing
@@ -223,37 +268,21 @@ class Indexer:
             for doc_id in doc_ids:
                 self.catalog.drop(doc_id)
 
-    def _batches(self, items: list[tuple[Document, str, str]]):  # type: ignore[no-untyped-def]
-        count = self._embedder().count_tokens
-        batch: list[tuple[tuple[Document, str, str], list[Chunk]]] = []
-        size = 0
-        for item in items:
-            chunks = chunking.chunk_document(item[0], count)
-            batch.append((item, chunks))
-            size += len(chunks)
-            if size >= BATCH_CHUNKS:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
-
-    def _write(self, batch: list[tuple[tuple[Document, str, str], list[Chunk]]]) -> int:
+    def _write(self, batch: list[tuple[_Item, list[Chunk]]]) -> int:
         store = self._store()  # opened first: a store that cannot be reached changes nothing
         with self.catalog.transaction():
-            for (doc, root, sig), _ in batch:
+            for (doc, root, sig, _), _ in batch:
                 self.catalog.mark_pending(doc, root, sig)
         ids, texts, owners = [], [], []
-        for (doc, _, _), chunks in batch:
+        for (doc, _, _, _), chunks in batch:
             for c in chunks:
                 ids.append(chunk_id(doc.id, c.index))
                 texts.append(chunking.embedding_text(doc.title, c))
                 owners.append(doc.id)
-        store.delete_docs([doc.id for (doc, _, _), _ in batch])  # vectors of a previous version
+        store.delete_docs([doc.id for (doc, _, _, _), _ in batch])  # vectors of a previous version
         if texts:
             store.upsert(ids, self._embedder().embed(texts), owners)
         with self.catalog.transaction():
-            for (doc, _, _), chunks in batch:
+            for (doc, _, _, _), chunks in batch:
                 self.catalog.finish(doc, chunks)
         return len(texts)
-
-

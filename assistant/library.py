@@ -25,7 +25,7 @@ from . import config
 from .catalog import Catalog
 from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
-from .indexer import Indexer, ProgressFn
+from .indexer import Indexer, ProgressFn, ReadLimits
 from .retrieve import Policy, Retriever
 from .types import DocumentInfo, Filters, IndexReport, Passage
 
@@ -215,9 +215,11 @@ class Library:
         max_bytes: int | None = None,
         progress: ProgressFn | None = None,
         on_wait: Callable[[str], None] | None = None,
+        limits: ReadLimits | None = None,
     ) -> IndexReport:
         """Index files and folders; unchanged files cost nothing. With no paths, refresh
-        every folder indexed before."""
+        every folder indexed before. ``limits``: how many worker processes read the files,
+        and the time and memory each file may take (see ``indexer.ReadLimits``)."""
         targets = _existing(paths)
         if not targets and not self.exists():
             raise UsageError(f"nothing to refresh: the index at {self.index_dir} does not exist yet; "
@@ -234,7 +236,7 @@ class Library:
                 targets = targets or [Path(r) for r in catalog.roots()]
                 if not targets:
                     raise UsageError(f"nothing to refresh: no folder has been indexed in {self.index_dir}")
-                with contextlib.closing(self._indexer(catalog, manifest, max_bytes, progress)) as indexer:
+                with contextlib.closing(self._indexer(catalog, manifest, max_bytes, progress, limits)) as indexer:
                     return indexer.run(targets)
             finally:
                 catalog.close()
@@ -247,7 +249,8 @@ class Library:
 
             probe(self._chroma_url)
 
-    def _indexer(self, catalog: Catalog, manifest: Manifest, max_bytes: int | None, progress: ProgressFn | None) -> Indexer:
+    def _indexer(self, catalog: Catalog, manifest: Manifest, max_bytes: int | None, progress: ProgressFn | None,
+                 limits: ReadLimits | None = None) -> Indexer:
         store: list[VectorStore] = []
 
         def open_store() -> VectorStore:
@@ -265,7 +268,7 @@ class Library:
             return self._embedder
 
         return Indexer(catalog, open_store, embedder, max_bytes=config.max_bytes(max_bytes),
-                       progress=progress, closing=store)
+                       progress=progress, closing=store, limits=limits or ReadLimits())
 
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents by id; returns the ids that were indexed."""
@@ -292,6 +295,7 @@ class Library:
         max_bytes: int | None = None,
         progress: ProgressFn | None = None,
         on_wait: Callable[[str], None] | None = None,
+        limits: ReadLimits | None = None,
     ) -> IndexReport:
         """Build the index again from ``paths`` (or the folders it had) and swap it in only
         when complete: until then, and after any failure, the old index is untouched."""
@@ -309,18 +313,18 @@ class Library:
             self._check_can_build()
             url = self._chroma_url or (old.chroma_url if old else None)
             manifest = Manifest.new(self.model_id, url, replacing=True)
-            self._swap_build(targets, manifest, old, max_bytes, progress)
+            self._swap_build(targets, manifest, old, max_bytes, progress, limits)
         self.close()
         return self._last_report
 
     def _swap_build(self, targets: list[Path], manifest: Manifest, old: Manifest | None,
-                    max_bytes: int | None, progress: ProgressFn | None) -> None:
+                    max_bytes: int | None, progress: ProgressFn | None, limits: ReadLimits | None) -> None:
         build = self.index.build_folder()
         catalog = Catalog(build / "catalog.sqlite3")
         indexer: Indexer | None = None
         try:
             catalog.set_meta(manifest.to_meta())
-            indexer = self._indexer(catalog, manifest, max_bytes, progress)
+            indexer = self._indexer(catalog, manifest, max_bytes, progress, limits)
             self._last_report = indexer.run(targets)
             indexer.close()
             close_for_swap(catalog)
