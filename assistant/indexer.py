@@ -93,12 +93,15 @@ class Indexer:
         progress: ProgressFn | None = None,
         closing: list[VectorStore] | None = None,
         limits: ReadLimits = ReadLimits(),  # noqa: B008 - frozen
+        reader: Callable[[int, Callable[[list[str]], list[int]] | None], Callable[[tuple[Path, Path]], ReadResult]]
+        | None = None,
     ):
         self.catalog = catalog
         self._store, self._embedder = store, embedder
         self.max_bytes = max_bytes
         self.progress = progress or (lambda p: None)
         self.limits = limits
+        self._reader = reader  # the worker task's factory; tests give one that misbehaves
         self._closing = closing if closing is not None else []
         self._labels: dict[str, str] = {}
 
@@ -186,7 +189,7 @@ class Indexer:
 
         counter = counter_for(self._embedder())
         timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
-        task = ReadAndChunk(self.max_bytes, counter)
+        task = (self._reader or ReadAndChunk)(self.max_bytes, counter)
         with Pool(task, jobs=self.limits.jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
                   expected=(UnreadableFile,), preload=READ_PRELOAD) as pool:
             items = [(file, root) for file, root, _ in to_read]
