@@ -71,9 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Index files and folders. Unchanged files are skipped; "
                                 "with no PATH, refresh every folder indexed before.")
     index.add_argument("paths", nargs="*", metavar="PATH")
-    index.add_argument("--rebuild", action="store_true", help="discard the index and build it again")
+    index.add_argument("--rebuild", action="store_true", help="build the index again beside the old one and swap it in when complete")
     index.add_argument("--max-size", type=_positive, metavar="MB",
                        help="skip files larger than MB megabytes (1 MB = 1,000,000 bytes; default 50)")
+    index.add_argument("--jobs", type=_positive, metavar="N",
+                       help="worker processes that read and parse files (default: one per core)")
+    index.add_argument("--read-timeout", type=_positive, metavar="S",
+                       help="skip a file whose reading takes longer than S seconds (default 60)")
+    index.add_argument("--max-memory", type=_positive, metavar="MB",
+                       help="skip a file whose reader needs more than MB megabytes (default: no cap)")
     _common(index, suppress=True)
 
     sources = commands.add_parser("sources", help="list the indexed documents")
@@ -107,9 +113,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     lib = _library(args)
     max_bytes = args.max_size * MB if args.max_size else None
+    from .indexer import ReadLimits
+
+    limits = ReadLimits(args.jobs, args.read_timeout, args.max_memory)
     with render.index_progress() as progress:
         call = lib.rebuild if args.rebuild else lib.add
-        report = call(args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note)
+        report = call(args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note, limits=limits)
     render.index_report(report)
     return EXIT_SKIPPED if report.skipped else 0
 
