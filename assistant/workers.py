@@ -539,6 +539,20 @@ CountTokens = Callable[[list[str]], list[int]]
 # Not assistant.embed: it imports numpy, whose OpenBLAS would start threads in the
 # forkserver, and a forkserver must stay single-threaded to fork safely.
 READ_PRELOAD = ("assistant.ingest", "assistant.chunk", "tokenizers", "pysbd")
+# The readers import these on first use: ~0.7 s for HTML, paid by every fresh worker
+# unless preloaded, and worth preloading only when such files are to be read.
+_PRELOAD_BY_SUFFIX = {
+    ".html": ("trafilatura", "htmldate", "lxml.html"),
+    ".htm": ("trafilatura", "htmldate", "lxml.html"),
+    ".pdf": ("pypdf",),
+}
+
+
+def read_preload(paths: Iterable[Path]) -> tuple[str, ...]:
+    """``Pool(preload=...)`` for ``read_and_chunk`` over ``paths``: READ_PRELOAD and
+    the libraries of the formats among them. (A name that fails to import is skipped.)"""
+    extra = {m for p in paths for m in _PRELOAD_BY_SUFFIX.get(Path(p).suffix.lower(), ())}
+    return (*READ_PRELOAD, *sorted(extra))
 
 
 class ReadResult(NamedTuple):

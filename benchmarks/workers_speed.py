@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 # spawn and forkserver alike), so what it imports at the top, each worker pays for.
 from assistant import config, workers  # noqa: E402
 from assistant.errors import UnreadableFile  # noqa: E402
-from assistant.workers import READ_PRELOAD, Ok, Pool, ReadAndChunk, _Slot, counter_for  # noqa: E402
+from assistant.workers import Ok, Pool, ReadAndChunk, _Slot, counter_for, read_preload  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "benchmarks" / "trafilatura-eval" / "pages"
 
@@ -43,7 +43,7 @@ def unpack(pages: Path, folder: Path, limit: int | None) -> list[Path]:
 
 def run(task: ReadAndChunk, files: list[Path], root: Path, jobs: int) -> tuple[float, list[object]]:
     started = time.perf_counter()
-    with Pool(task, jobs=jobs, expected=(UnreadableFile,), preload=READ_PRELOAD) as pool:
+    with Pool(task, jobs=jobs, expected=(UnreadableFile,), preload=read_preload(files)) as pool:
         results = [
             tuple(o.value) if isinstance(o, Ok) else o.reason
             for _, o in pool.map((f, root) for f in files)
@@ -51,7 +51,7 @@ def run(task: ReadAndChunk, files: list[Path], root: Path, jobs: int) -> tuple[f
     return time.perf_counter() - started, results
 
 
-def start_up_times(task: ReadAndChunk, n: int = 6) -> list[float]:
+def start_up_times(task: ReadAndChunk, preload: tuple[str, ...], n: int = 6) -> list[float]:
     times: list[float] = []
     original = _Slot._worker
 
@@ -66,7 +66,7 @@ def start_up_times(task: ReadAndChunk, n: int = 6) -> list[float]:
     _Slot._worker = timed  # type: ignore[method-assign]
     try:
         for _ in range(n):  # a pool each: every start is a fresh worker
-            with Pool(task, jobs=1, preload=READ_PRELOAD) as pool:
+            with Pool(task, jobs=1, preload=preload) as pool:
                 list(pool.map([]))
                 list(pool.map([(Path("/nonexistent.txt"), Path("/"))]))
     finally:
@@ -90,7 +90,7 @@ def main() -> None:
         files = unpack(args.pages, Path(tmp), args.limit)
         size = sum(f.stat().st_size for f in files)
         print(f"{len(files)} pages, {size / 1e6:.1f} MB of HTML")
-        starts = start_up_times(task)
+        starts = start_up_times(task, read_preload(files))
         later = " ".join(f"{s:.3f}" for s in sorted(starts[1:]))
         print(f"{args.start_method} worker start-up: first {starts[0]:.3f} s, then {later} s")
         if not files:

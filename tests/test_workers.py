@@ -24,7 +24,6 @@ from assistant.embed import HashEmbedder, OnnxEmbedder, open_embedder
 from assistant.errors import UnreadableFile
 from assistant.ingest import read
 from assistant.workers import (
-    READ_PRELOAD,
     Failed,
     Ok,
     OnnxTokenCounter,
@@ -32,6 +31,7 @@ from assistant.workers import (
     ReadAndChunk,
     counter_for,
     death_reason,
+    read_preload,
 )
 
 from ._worker_tasks import heavy_modules_after_reading, task, value
@@ -257,7 +257,7 @@ def test_read_and_chunk_in_workers_equals_reading_and_chunking_here(
         else:
             expected.append((docs, [chunk_document(d, minilm.count_tokens) for d in docs], []))
     task = ReadAndChunk(max_bytes=10**6, count_tokens=counter_for(minilm))
-    with Pool(task, jobs=2, expected=(UnreadableFile,), preload=READ_PRELOAD) as pool:
+    with Pool(task, jobs=2, expected=(UnreadableFile,), preload=read_preload(files)) as pool:
         got = [
             tuple(o.value) if isinstance(o, Ok) else o.error.reason  # type: ignore[union-attr]
             for _, o in pool.map([(f, articles) for f in files])
@@ -272,6 +272,14 @@ def test_workers_import_neither_torch_nor_chromadb(minilm: OnnxEmbedder, article
     with Pool(heavy_modules_after_reading, jobs=1) as pool:
         ((_, outcome),) = pool.map([(articles, str(minilm._folder))])
     assert outcome == Ok([])
+
+
+def test_the_preload_names_the_libraries_of_the_formats_to_read() -> None:
+    base = read_preload([Path("a.txt"), Path("b.md")])
+    assert "assistant.ingest" in base and "trafilatura" not in base
+    html = read_preload([Path("a.txt"), Path("b.HTML"), Path("c.htm")])
+    assert html.count("trafilatura") == 1 and "pypdf" not in html
+    assert all(m not in read_preload([Path("x.pdf")]) for m in ("assistant.embed", "numpy"))
 
 
 def test_counter_for_falls_back_to_none_without_a_picklable_counter() -> None:
