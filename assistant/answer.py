@@ -338,8 +338,7 @@ def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], w
 
 def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
     """How many content words a sentence adds to the question's own."""
-    stop = _stop_stems()
-    return sum(1 for s in stems if s not in question_stems and s not in stop)
+    return len(stems - question_stems - _stop_stems())
 
 
 @lru_cache(maxsize=1)
@@ -371,18 +370,20 @@ class _Candidate:
 
 
 # Lines of a page that are not the article's prose: captions and photo credits, bylines,
-# calls to read, watch, share or subscribe, and the like.
-_NOT_PROSE = re.compile(
-    r"""\((?:AP\s+)?Photo\b|\bPhotos?:|\bPhotograph:|\bImage:|\bCredit:|\bIllustration:|Getty\s+Images
-    |\bAP\s+Photo\b|/\s?(?:AP|AFP|Reuters|Getty)\b|\bfile\s+photo\b|\bpictured\b
-    |^\s*(?:By|BY)\s+[A-Z][\w.'’-]+\s+[A-Z]|\bcontributed\s+to\s+this\s+report|@\w{2,}\b
-    |^\W*(?:Read|Click|Tap|Sign\s+up|Subscribe|Watch|Listen|Download|Follow|Related|Advertisement
-    |See\s+also|More:|Also\s+read|Get\s+the|Join|Share\s+this|This\s+story|Copyright)\b
-    |\ball\s+rights\s+reserved|\bnewsletter\b|\bsign\s+up\b""",
-    re.X,
+# calls to read, watch, share or subscribe. Plain substrings (case-folded) where they can be:
+# a quotable check runs for every sentence of every retrieved passage.
+_NOT_PROSE = ("(photo", "photo:", "photos:", "photograph:", "image:", "credit:", "illustration:",
+              "getty images", "ap photo", "file photo", "pictured", "/ap)", "/ ap)", "/afp", "/reuters",
+              "contributed to this report", "all rights reserved", "newsletter", "sign up")
+_CALL = re.compile(
+    r"\W*(?:Read|Click|Tap|Subscribe|Watch|Listen|Download|Follow|Related|Advertisement|See also"
+    r"|More:|Also read|Get the|Join|Share this|This story|Copyright)\b"
+    r"|(?:By|BY)\s+[A-Z][\w.'’-]+\s+[A-Z]"  # a byline: "By Jane Doe ..."
 )
+_HANDLE = re.compile(r"@\w{2,}")
 
 
+@lru_cache(maxsize=50_000)
 def quotable(text: str, shape: bool = True) -> bool:
     """Headings, teasers, captions, bylines, fragments and questions are not quotable answers.
     ``shape=False`` keeps only the first checks (length, "#", "?")."""
@@ -393,7 +394,10 @@ def quotable(text: str, shape: bool = True) -> bool:
     terminal = bool(_TERMINAL.search(text))
     if not shape:
         return terminal or n >= 14
-    if text.rstrip().endswith(":") or _NOT_PROSE.search(text):
+    lower = text.casefold()
+    if text.rstrip().endswith(":") or any(s in lower for s in _NOT_PROSE) or _CALL.match(text):
+        return False
+    if "@" in text and _HANDLE.search(text):
         return False
     # A headline: no full stop, most words capitalised ("Russia Pulls Troops From Syria Base").
     if not terminal and sum(w[:1].isupper() for w in words) >= 0.6 * n:
@@ -471,14 +475,19 @@ def merge_duplicates(found: list[_Candidate], policy: Policy) -> list[_Candidate
 
     kept: list[_Candidate] = []
     by_words: dict[tuple[str, ...], _Candidate] = {}
+    vectors: np.ndarray | None = None  # row i: kept[i]'s vector (filled as sentences are kept)
     for c in sorted(found, key=lambda c: -c.rank):
         same = tuple(c.text.casefold().split())
         twin = by_words.get(same)
         if twin is None and kept:
-            similar = np.stack([_vector(k) for k in kept]) @ _vector(c)
+            assert vectors is not None
+            similar = vectors[: len(kept)] @ _vector(c)
             best = int(similar.argmax())
             twin = kept[best] if similar[best] >= policy.duplicate else None
         if twin is None:
+            if vectors is None:
+                vectors = np.empty((len(found), len(_vector(c))), dtype=_vector(c).dtype)
+            vectors[len(kept)] = _vector(c)
             by_words[same] = c
             kept.append(c)
         elif twin.passage.document.id != c.passage.document.id:
