@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--data DIR] [--quick] [--skip-scale] [--scifact-index DIR] [--scale-index DIR]
 
 Runs benchmarks/scifact.py on the train and test splits (one temporary index shared by
-both), then benchmarks/speed.py and benchmarks/webpages.py (``--skip-webpages``), and rewrites the generated part of RESULTS.md (between
+both), then benchmarks/speed.py, benchmarks/webpages.py (``--skip-webpages``) and
+benchmarks/realtimeqa.py on its dev and test weeks (``--skip-realtimeqa``), and rewrites the generated part of RESULTS.md (between
 its ``generated`` markers) with the numbers, the command, the machine and the date.
 Raw numbers also land in benchmarks/out/results.json and the test run file in
 benchmarks/out/scifact-test.run. ``--skip-scale`` leaves out the >= 100,000-chunk index
@@ -26,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import realtimeqa  # noqa: E402
 import scifact  # noqa: E402
 import speed  # noqa: E402
 import webpages  # noqa: E402
@@ -93,6 +95,8 @@ def write_results(results: dict, command: str, load: float) -> None:
         block += ["### Speed", "", *speed_table(results["speed"]), ""]
     if "webpages" in results:
         block += ["### Saved web pages (benchmarks/webpages.py)", "", *results["webpages"]["table"], ""]
+    for split, found in results.get("realtimeqa", {}).items():
+        block += [f"### RealTime QA, {split} weeks (benchmarks/realtimeqa.py)", "", realtimeqa.table(found), ""]
     block.append(END)
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
@@ -110,6 +114,7 @@ def main() -> None:
                         "reused when it already holds the corpus (else a temporary one)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-webpages", action="store_true", help="leave out the saved-web-page sets")
+    parser.add_argument("--skip-realtimeqa", action="store_true", help="leave out the RealTime QA weeks")
     parser.add_argument("--scale-index", type=Path, help="build the >= 100,000-chunk index here and keep it; "
                         "reused, with the figures of the run that built it, when it is there")
     args = parser.parse_args()
@@ -141,6 +146,10 @@ def main() -> None:
         results["webpages"] = webpages.main([])
     elif not args.skip_webpages:
         print(f"skipped the saved web pages: no {webpages.DATA}", file=sys.stderr)
+    if not args.skip_realtimeqa and realtimeqa.DATA.is_dir():
+        results["realtimeqa"] = {split: realtimeqa.main(["--split", split]) for split in ("dev", "test")}
+    elif not args.skip_realtimeqa:
+        print(f"skipped RealTime QA: no {realtimeqa.DATA}", file=sys.stderr)
     previous.write_text(json.dumps(results, indent=2))
     write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]), load)
     print(f"wrote {RESULTS}")
