@@ -331,6 +331,16 @@ class Catalog:
         """Record new file signatures, (doc id, signature), for documents whose text did not change."""
         self.db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in signatures])
 
+    def update_metadata(self, doc: Document, signature: str) -> None:
+        """New title, date, source, url and author for a document whose text did not change
+        (its manifest row was edited); the keyword index's title column follows."""
+        self.db.execute(
+            "UPDATE documents SET title = ?, date = ?, source = ?, url = ?, author = ?, signature = ? WHERE id = ?",
+            (doc.title, doc.date, doc.source, doc.url, doc.author, signature, doc.id),
+        )
+        rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc.id,))]
+        self.keywords.set_title(rowids, doc.title or "")
+
     def mark_pending(self, doc: Document, root: str, signature: str) -> None:
         """Step 1 of a write: record the intent before touching the vector store. Only a row
         of the same file is ever replaced; ids are unique by construction (see ``label``),

@@ -22,10 +22,10 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import chunk as chunking
-from . import ingest
+from . import ingest, metadata
 from .catalog import Catalog, chunk_id
 from .errors import UnreadableFile
 from .types import Chunk, Document, IndexReport, SkippedFile
@@ -78,6 +78,7 @@ class _Run:
     report: IndexReport
     files_total: int
     planned: dict[str, str] = dataclasses.field(default_factory=dict)  # doc id -> its file
+    folders: dict[str, metadata.FolderMetadata] = dataclasses.field(default_factory=dict)  # by root
     remove: list[str] = dataclasses.field(default_factory=list)
     files_done: int = 0
 
@@ -127,10 +128,12 @@ class Indexer:
         report = IndexReport()
         files, roots = self._walk(paths)
         run = _Run(report, len(files))
+        files = self._load_metadata(files, roots, run)
+        run.files_total = len(files)
         known = self.catalog.by_path()
         to_read: list[tuple[Path, Path, str]] = []
         for file, root in files:
-            sig = self._changed(file, known.get(str(file), {}), run)
+            sig = self._changed(file, root, known.get(str(file), {}), run)
             if sig is not None:
                 to_read.append((file, root, sig))
         seen = {str(f) for f, _ in files}
@@ -163,10 +166,30 @@ class Indexer:
             self._labels[key] = self.catalog.label(key, folder=False)
         return self._labels[key]
 
-    def _changed(self, file: Path, known: dict[str, tuple[str, str]], run: _Run) -> str | None:
-        """The file's signature when it must be read; None when it is unchanged or unreadable."""
+    def _load_metadata(self, files: list[tuple[Path, Path]], roots: list[str], run: _Run) -> list[tuple[Path, Path]]:
+        """Each indexed folder's manifest (see ``metadata.py``); the manifest files themselves
+        are not articles."""
+        for root in roots:
+            under = {f.relative_to(r).as_posix() for f, r in files if str(r) == root}
+            folder = metadata.load(Path(root), under)
+            run.report.warnings.extend(folder.warnings)
+            run.folders[root] = folder
+        return [(f, r) for f, r in files if not metadata.is_manifest(f, r)]
+
+    def _row(self, file: Path, root: Path, run: _Run) -> tuple[dict[str, str], str]:
+        """The manifest's values for ``file``, and their fingerprint."""
+        folder = run.folders.get(str(root))
+        if folder is None:
+            return {}, ""
+        relative = file.relative_to(root).as_posix()
+        return folder.rows.get(relative, {}), folder.row_key(relative)
+
+    def _changed(self, file: Path, root: Path, known: dict[str, tuple[str, str]], run: _Run) -> str | None:
+        """The file's signature when it must be read; None when it is unchanged or unreadable.
+        A manifest row is part of the signature: editing it makes the file be read again."""
         try:
-            sig = signature(file)
+            key = self._row(file, root, run)[1]
+            sig = signature(file) + (f"|{key}" if key else "")
         except OSError as exc:
             run.report.skipped.append(SkippedFile(str(file), f"cannot read: {exc.strerror}", kept=bool(known)))
             self._step(run, file)
@@ -202,6 +225,7 @@ class Indexer:
         from .workers import Failed
 
         touch: list[tuple[str, str]] = []
+        retitle: list[tuple[Document, str]] = []
         for (file, root, sig), outcome in self._read(to_read):
             before = known.get(str(file), {})
             if isinstance(outcome, Failed):
@@ -213,20 +237,23 @@ class Indexer:
             else:
                 result = outcome.value
                 run.report.skipped.extend(SkippedFile(str(file), w) for w in result.warnings)
-                yield from self._plan_documents(file, root, sig, result, before, run, touch)
+                yield from self._plan_documents(file, root, sig, result, before, run, touch, retitle)
             self._step(run, file)
-        if touch:
+        if touch or retitle:
             with self.catalog.transaction():
                 self.catalog.touch(touch)
+                for doc, sig in retitle:
+                    self.catalog.update_metadata(doc, sig)
 
-    def _plan_documents(self, file: Path, root: Path, sig: str, result: ReadResult,
-                        before: dict[str, tuple[str, str]], run: _Run, touch: list[tuple[str, str]]) -> Iterator[_Item]:
+    def _plan_documents(self, file: Path, root: Path, sig: str, result: ReadResult, before: dict[str, tuple[str, str]],
+                        run: _Run, touch: list[tuple[str, str]], retitle: list[tuple[Document, str]]) -> Iterator[_Item]:
         label, ids = self._label(root), set()
+        row: dict[str, Any] = dict(self._row(file, root, run)[0])
         chunk_lists: list[list[Chunk] | None] = [None] * len(result.documents)
         if result.chunks is not None:
             chunk_lists = list(result.chunks)
         for doc, chunks in zip(result.documents, chunk_lists):
-            doc = dataclasses.replace(doc, id=f"{label}/{doc.id}")
+            doc = dataclasses.replace(doc, id=f"{label}/{doc.id}", **row)
             if run.planned.get(doc.id, doc.path) != doc.path:
                 run.report.skipped.append(SkippedFile(str(file), f"its id {doc.id} is taken by {run.planned[doc.id]}"))
                 continue
@@ -234,7 +261,11 @@ class Indexer:
             ids.add(doc.id)
             previous = before.get(doc.id)
             if previous and previous[1] == doc.sha256 and previous[0]:
-                touch.append((doc.id, sig))
+                # The same text: nothing to embed, but its metadata may have changed (the manifest).
+                if self._metadata_changed(doc):
+                    retitle.append((doc, sig))
+                else:
+                    touch.append((doc.id, sig))
                 run.report.unchanged.append(doc.id)
                 continue
             (run.report.updated if previous else run.report.added).append(doc.id)
@@ -242,6 +273,10 @@ class Indexer:
                 chunks = [dataclasses.replace(c, doc_id=doc.id) for c in chunks]
             yield doc, str(root.resolve()), sig, chunks
         run.remove.extend(i for i in before if i not in ids)
+
+    def _metadata_changed(self, doc: Document) -> bool:
+        stored = self.catalog.infos([doc.id]).get(doc.id)
+        return stored is None or any(getattr(stored, f) != getattr(doc, f) for f in metadata.FIELDS)
 
     # -- writing ------------------------------------------------------------
     def _write_all(self, items: Iterable[_Item], run: _Run) -> None:

@@ -263,6 +263,9 @@ class KeywordIndex:
     def add_terms(self, text: str) -> None:
         add_terms(self.db, text)
 
+    def set_title(self, rowids: list[int], title: str) -> None:
+        self.db.executemany("UPDATE chunks_fts SET title = ? WHERE rowid = ?", [(title, r) for r in rowids])
+
     def remove_terms(self, text: str) -> None:
         remove_terms(self.db, text)
 

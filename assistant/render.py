@@ -72,6 +72,8 @@ def index_progress() -> Iterator[Any]:
 
 
 def index_report(report: IndexReport) -> None:
+    for warning in report.warnings:
+        note(f"warning: {warning}")
     for skipped in report.skipped:
         note(f"skipped {skipped.path}: {skipped.reason}")
     print(f"{report.summary()} ({report.chunks} chunks embedded)")

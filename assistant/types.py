@@ -135,6 +135,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     chunks: int = 0  # chunks embedded in this run
+    warnings: list[str] = field(default_factory=list)  # e.g. a bad row of a folder's manifest
 
     def summary(self) -> str:
         return (

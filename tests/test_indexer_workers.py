@@ -28,13 +28,13 @@ def test_a_hang_a_crash_and_a_memory_blowup_each_cost_only_their_file(tmp_path: 
     catalog.set_meta(Manifest.new("hash-64", None).to_meta())
     store = VectorStore(index / "chroma")
     embedder = HashEmbedder()
-    limits = ReadLimits(jobs=2, timeout_s=3, max_memory_mb=1024)
+    limits = ReadLimits(jobs=2, timeout_s=10, max_memory_mb=1024)
     indexer = Indexer(catalog, lambda: store, lambda: embedder, max_bytes=10**6, limits=limits, reader=FaultyReader)
     report = indexer.run([folder])
     assert sorted(report.added) == ["in/a.txt", "in/b.txt", "in/c.txt", "in/d.txt"]
     reasons = {Path(s.path).stem: s.reason for s in report.skipped}
     assert reasons == {
-        "hang": "took longer than 3 s to read",
+        "hang": "took longer than 10 s to read",
         "segv": "the reader crashed (SIGSEGV)",
         "memory": "ran out of memory",
     }

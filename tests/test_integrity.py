@@ -238,3 +238,32 @@ def test_sources_json_lists_labelled_ids(tmp_path: Path) -> None:
         lib.add([folder])
     listed = json.loads(run_cli("sources", "--json", "--index", str(index), env={"ASSISTANT_MODEL": "hash-64"}).stdout)
     assert [s["document"] for s in listed] == ["articles/notes.txt"]
+
+
+def test_a_folder_manifest_supplies_metadata_and_edits_apply_without_embedding(tmp_path: Path) -> None:
+    folder = note(tmp_path / "articles", "The icebreaker Yamal docked at Tartus.")
+    note(folder, "A convoy left Latakia at dawn.", "convoy.txt")
+    (folder / "manifest.csv").write_text(
+        "file,title,date,source\n"
+        "notes.txt,Icebreaker at Tartus,2016-03-15,Reuters\n"
+        "missing.txt,Nothing,2020-01-01,\n"
+        "convoy.txt,,not-a-date,\n",
+        encoding="utf-8",
+    )
+    with fake(tmp_path / "index") as lib:
+        first = lib.add([folder])
+        assert sorted(first.added) == ["articles/convoy.txt", "articles/notes.txt"]  # the manifest is no article
+        assert len(first.warnings) == 2
+        assert "manifest.csv:3" in first.warnings[0] and "missing.txt" in first.warnings[0]
+        assert "manifest.csv:4" in first.warnings[1] and "not-a-date" in first.warnings[1]
+        docs = {d.id: d for d in lib.documents()}
+        assert (docs["articles/notes.txt"].title, docs["articles/notes.txt"].date) == ("Icebreaker at Tartus", "2016-03-15")
+        assert docs["articles/notes.txt"].source == "Reuters" and docs["articles/convoy.txt"].date is None
+        (folder / "manifest.csv").write_text("file,date\nnotes.txt,2017-01-02\nconvoy.txt,2018\n", encoding="utf-8")
+        second = lib.add([folder])
+        assert second.chunks == 0 and not second.added and not second.updated and not second.warnings
+        docs = {d.id: d for d in lib.documents()}
+        assert docs["articles/notes.txt"].date == "2017-01-02" and docs["articles/notes.txt"].title == "Notes"
+        assert docs["articles/convoy.txt"].date == "2018"
+        assert [h.document.id for h in lib.search("convoy", k=1, since="2018")] == ["articles/convoy.txt"]
+        assert lib.add([folder]).chunks == 0
