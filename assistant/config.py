@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 DEFAULT_INDEX = "index"
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 def index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -31,7 +30,11 @@ def max_bytes(explicit: int | None = None) -> int:
     if explicit is not None:
         return explicit
     env = os.environ.get("ASSISTANT_MAX_BYTES")
-    return int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
+    if env and env.isdigit():
+        return int(env)
+    from .ingest.readers import DEFAULT_MAX_BYTES  # the readers enforce the limit: one default
+
+    return DEFAULT_MAX_BYTES
 
 
 def cache_dir() -> Path:

@@ -103,6 +103,16 @@ def open_embedder(
     return OnnxEmbedder(folder, model_id)
 
 
+def needs_export(model: str | None, cache_dir: Path | None = None) -> bool:
+    """Whether opening ``model`` will first export it to ONNX (several seconds, once)."""
+    model_id = DEFAULT_MODEL if model in (None, DEFAULT_MODEL) else str(model)
+    try:
+        _check_path(model_id)
+    except ModelError:
+        return False  # opening it fails at once, with its own message
+    return not _is_exported(Path(cache_dir or _default_cache_dir()) / _slug(model_id))
+
+
 class OnnxEmbedder:
     """A sentence-transformers model run through onnxruntime from an exported folder."""
 

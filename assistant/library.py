@@ -61,6 +61,7 @@ class Library:
         self._store_version = 0
         self._embedder: Embedder | None = embedder
         self._injected_embedder = embedder
+        self._note: Callable[[str], None] | None = None  # where a writer says what takes long
         self._injected_store = store
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
@@ -112,12 +113,14 @@ class Library:
             self._embedder = self._open_embedder(self.model_id)
         return self._embedder
 
-    @staticmethod
-    def _open_embedder(model: str) -> Embedder:
-        from .embed import DEFAULT_MODEL, open_embedder
+    def _open_embedder(self, model: str) -> Embedder:
+        from .embed import DEFAULT_MODEL, needs_export, open_embedder
 
         # The ONNX export is made once per model and shared by every index (see config.cache_dir).
-        embedder = open_embedder(None if model == DEFAULT_MODEL else model, cache_dir=config.cache_dir() / "onnx")
+        name, cache = None if model == DEFAULT_MODEL else model, config.cache_dir() / "onnx"
+        if self._note is not None and needs_export(name, cache):
+            self._note(f"preparing the model {model} for first use (once, about 10 s) ...")
+        embedder = open_embedder(name, cache_dir=cache)
         # The retriever and the answer's sentence scorer both need the question's vector:
         # memoised, a question is embedded once.
         embedder.embed_query = functools.lru_cache(maxsize=64)(embedder.embed_query)  # type: ignore[method-assign]
@@ -221,6 +224,7 @@ class Library:
         every folder indexed before. ``limits``: how many worker processes read the files,
         and the time and memory each file may take (see ``indexer.ReadLimits``)."""
         targets = _existing(paths)
+        self._note = on_wait
         if not targets and not self.exists():
             raise UsageError(f"nothing to refresh: the index at {self.index_dir} does not exist yet; "
                              "give the files or folders to index")
@@ -300,6 +304,7 @@ class Library:
         """Build the index again from ``paths`` (or the folders it had) and swap it in only
         when complete: until then, and after any failure, the old index is untouched."""
         targets = _existing(paths)
+        self._note = on_wait
         with self.index.lock(on_wait):
             roots, old = self.index.read_old()
             targets = targets or [Path(r) for r in roots]

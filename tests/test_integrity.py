@@ -267,3 +267,12 @@ def test_a_folder_manifest_supplies_metadata_and_edits_apply_without_embedding(t
         assert docs["articles/convoy.txt"].date == "2018"
         assert [h.document.id for h in lib.search("convoy", k=1, since="2018")] == ["articles/convoy.txt"]
         assert lib.add([folder]).chunks == 0
+
+
+def test_the_first_index_says_it_prepares_the_model(tmp_path: Path) -> None:
+    folder = note(tmp_path / "articles", "The icebreaker Yamal docked at Tartus.")
+    done = run_cli("index", str(folder), "--index", str(tmp_path / "index"), env={"ASSISTANT_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert "preparing the model sentence-transformers/all-MiniLM-L6-v2 for first use" in done.stderr
+    again = run_cli("index", str(folder), "--index", str(tmp_path / "index"), env={"ASSISTANT_CACHE": str(tmp_path / "cache")})
+    assert "preparing the model" not in again.stderr
