@@ -60,9 +60,8 @@ def test_hmeimim_finds_every_other_spelling(seeds_lib: Library) -> None:
     found = " ".join(p.text.lower() for p in passages)
     for spelling in AIRBASE:
         assert spelling in found, spelling
-    assert {p.keyword_rank is not None for p in passages} == {True, False} or all(
-        p.keyword_rank is not None for p in passages
-    )
+    for spelling in AIRBASE:  # each spelling is reached by keyword search itself (the variant expansion)
+        assert any(spelling in p.text.lower() and p.keyword_rank is not None for p in passages), spelling
 
 
 def test_tartous_matches_tartus(seeds_lib: Library) -> None:

@@ -182,12 +182,12 @@ def test_random_questions_never_raise_anything_unexpected(seeds_lib: Library, qu
 
 def test_awkward_questions_through_the_cli(seeds_index: Path) -> None:
     empty = run_cli("-q", "", "--index", str(seeds_index), "--json", input="")
-    assert empty.returncode in (0, 1, 2) and "Traceback" not in empty.stderr
-    assert (empty.stdout + empty.stderr).strip()
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr  # an empty question is a usage error
+    assert empty.stderr.strip().splitlines()[-1] == "assistant: error: the question is empty"
     # One process for the rest: '-q -' reads one question per line.
     lines = [q.replace("\n", " ") for q in AWKWARD_QUESTIONS.values()]
     result = run_cli("-q", "-", "--json", "--index", str(seeds_index), input="\n".join(lines) + "\n")
-    assert result.returncode in (0, 1), result.stderr
+    assert result.returncode == 0, result.stderr  # a batch answers what it can: blank lines are skipped
     assert "Traceback" not in result.stderr, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert answers and all(not a["answered"] or a["quotes"] for a in answers)
