@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/mypy assistant --ignore-missing-imports
 
 bench: setup
+	$(BIN)/python -m pytest -q -m bench
 	$(BIN)/python benchmarks/run_all.py
 
 # The SciFact study behind RESULTS.md's notes (keeps its index and vectors in benchmarks/out).

@@ -17,6 +17,9 @@ import metrics  # noqa: E402
 DATA = ROOT.parent / "shared" / "benchmarks" / "beir-scifact"
 
 
+pytestmark = pytest.mark.bench
+
+
 def test_reference_ndcg_matches_a_hand_computed_case() -> None:
     qrels = {"q": {"a": 1, "b": 1}}
     run = {"q": {"x": 3.0, "a": 2.0, "y": 1.0, "b": 0.5}}
