@@ -37,7 +37,7 @@ class Settings:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
-        return cls(args.k or DEFAULT_K, Filters(args.source, args.since, args.until), args.json, args.explain)
+        return cls(args.k or DEFAULT_K, Filters(args.source, args.since, args.until, getattr(args, "as_of", None)), args.json, args.explain)
 
 
 def ask(lib: Library, question: str, settings: Settings) -> Answer:

@@ -419,4 +419,7 @@ def _where(filters: Filters) -> tuple[str, list[str]]:
         if bound:
             sql += f" AND date IS NOT NULL AND substr(date, 1, ?) {op} ?"
             args += [str(len(bound)), bound]
+    if filters.as_of:
+        sql += " AND (date IS NULL OR substr(date, 1, ?) <= ?)"
+        args += [str(len(filters.as_of)), filters.as_of]
     return sql, args

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", metavar="TEXT", help="only documents whose id, title or source matches")
     ask.add_argument("--since", type=_date, metavar="DATE", help="only documents dated on or after DATE")
     ask.add_argument("--until", type=_date, metavar="DATE", help="only documents dated on or before DATE")
+    ask.add_argument("--as-of", type=_date, metavar="DATE",
+                     help="answer as of DATE: leave out documents dated after it (undated ones stay)")
     ask.add_argument("--explain", action="store_true", help="show the ranks and scores behind each quote")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

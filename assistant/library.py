@@ -368,10 +368,12 @@ class Library:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        as_of: str | None = None,
         filters: Filters | None = None,
     ) -> list[Passage]:
-        """The ``k`` passages that best match ``question``, best first."""
-        filters = filters or Filters(source, since, until)
+        """The ``k`` passages that best match ``question``, best first. ``as_of``: the
+        reference date; documents dated after it are left out (undated ones stay)."""
+        filters = filters or Filters(source, since, until, as_of)
         self._prepare(question)
         with self.catalog.snapshot():
             return self.retriever.search(question, k, filters)
@@ -390,6 +392,7 @@ class Library:
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        as_of: str | None = None,
         filters: Filters | None = None,
         policy: AnswerPolicy | None = None,
     ) -> Answer:
@@ -398,7 +401,7 @@ class Library:
         Everything one answer reads comes from one version of the catalog."""
         from . import answer
 
-        filters = filters or Filters(source, since, until)
+        filters = filters or Filters(source, since, until, as_of)
         self._prepare(question)
         catalog = self.catalog
         with catalog.snapshot():

@@ -101,14 +101,17 @@ class Filters:
     """Which documents a search may return; the one value that carries them from the CLI,
     the REPL or a library call down to the catalog. ``source`` matches the source field,
     the title or the document id (case-insensitive substring, or a glob with ``*?[``);
-    ``since``/``until`` are ISO date prefixes (YYYY, YYYY-MM or YYYY-MM-DD), inclusive."""
+    ``since``/``until`` are ISO date prefixes (YYYY, YYYY-MM or YYYY-MM-DD), inclusive, and
+    leave undated documents out; ``as_of`` leaves out only documents dated after it."""
 
     source: str | None = None
     since: str | None = None
     until: str | None = None
+    # The reference date ("as of"): documents dated after it are left out; undated ones stay.
+    as_of: str | None = None
 
     def active(self) -> bool:
-        return any((self.source, self.since, self.until))
+        return any((self.source, self.since, self.until, self.as_of))
 
     def describe(self) -> str:
         parts = [f"{name}={value}" for name, value in vars(self).items() if value]

@@ -276,3 +276,16 @@ def test_the_first_index_says_it_prepares_the_model(tmp_path: Path) -> None:
     assert "preparing the model sentence-transformers/all-MiniLM-L6-v2 for first use" in done.stderr
     again = run_cli("index", str(folder), "--index", str(tmp_path / "index"), env={"ASSISTANT_CACHE": str(tmp_path / "cache")})
     assert "preparing the model" not in again.stderr
+
+
+def test_as_of_leaves_out_later_documents_and_keeps_undated_ones(tmp_path: Path) -> None:
+    folder = note(tmp_path / "articles", "The convoy left Tartus in the spring.", "early.txt")
+    note(folder, "The convoy left Tartus in the winter.", "late.txt")
+    note(folder, "The convoy left Tartus at some point.", "undated.txt")
+    (folder / "manifest.csv").write_text("file,date\nearly.txt,2016-03-15\nlate.txt,2024-12-13\n", encoding="utf-8")
+    with fake(tmp_path / "index") as lib:
+        lib.add([folder])
+        found = {h.document.id for h in lib.search("convoy Tartus", k=5, as_of="2020")}
+        assert found == {"articles/early.txt", "articles/undated.txt"}
+        answer = lib.ask("When did the convoy leave Tartus?", as_of="2016-03-14")
+        assert answer.searched == 1 and {q.document for q in answer.quotes + answer.closest} <= {"articles/undated.txt"}
