@@ -429,6 +429,9 @@ class _WorkerSpec:
 def _worker_main(conn: Connection, spec: _WorkerSpec) -> None:
     # Ctrl-C reaches the whole process group; stopping workers is the parent's job.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers are the parallelism: tokenizers' own thread pool in each would
+    # oversubscribe the cores (set here, not in the task: jobs=0 must not change it).
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _die_with_parent()
     _register_reducers()
     if spec.max_memory_mb is not None:
@@ -611,9 +614,6 @@ def _counting_tokenizer(folder: str) -> tuple[Any, bool]:
     """``embed._load_tokenizer(path, None)`` and the lower-casing ``_prepare`` applies,
     restated: importing ``embed`` imports numpy, whose OpenBLAS starts threads in every
     worker (and in the forkserver, if preloaded). test_workers holds the two equal."""
-    # Serial: the workers are the parallelism; tokenizers' own thread pool in each
-    # would oversubscribe the cores.
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from tokenizers import Tokenizer
 
     meta = json.loads((Path(folder) / "meta.json").read_text())
