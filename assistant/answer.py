@@ -519,12 +519,18 @@ def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
 
 # -- building the answer -----------------------------------------------------------------
 def location(doc: DocumentInfo, text: str | None, offset: int) -> str | None:
+    """Where a quote is, in words a reader can find: the page of a PDF; the file line of a
+    JSONL record (a record is one line); the paragraph of an HTML page's extracted text
+    (its lines are not the file's); the line of a .txt or .md file, whose text is the file."""
     if doc.format == "pdf":
         page = doc.page_at(offset)
         return None if page is None else f"page {page}"
+    if doc.format == "jsonl":
+        return f"line {doc.line}" if doc.line else None
     if text is None:
         return None
-    return f"line {text.count(chr(10), 0, offset) + 1}"
+    unit = "paragraph" if doc.format in ("html", "htm") else "line"
+    return f"{unit} {text.count(chr(10), 0, offset) + 1}"
 
 
 def _spans(chosen: list[_Candidate], texts: Mapping[str, str]) -> list[tuple[_Candidate, int, int]]:

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS documents(
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL,
     title TEXT, date TEXT, source TEXT, url TEXT, author TEXT,
     sha256 TEXT NOT NULL, signature TEXT NOT NULL, pages TEXT NOT NULL, text TEXT NOT NULL,
-    state TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0);
+    state TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0, line INTEGER);
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks(
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-_DOC_COLUMNS = "id, path, format, title, date, source, url, author, sha256, chunks, pages"
+_DOC_COLUMNS = "id, path, format, title, date, source, url, author, sha256, chunks, pages, line"
 
 
 @dataclass(frozen=True)
@@ -351,11 +351,11 @@ class Catalog:
         self.retire(doc.id)
         self.db.execute(
             "INSERT OR REPLACE INTO documents(id, root, path, format, title, date, source, url,"
-            " author, sha256, signature, pages, text, state, chunks)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', 0)",
+            " author, sha256, signature, pages, text, state, chunks, line)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', 0, ?)",
             (
                 doc.id, root, doc.path, doc.format, doc.title, doc.date, doc.source, doc.url,
-                doc.author, doc.sha256, signature, json.dumps(list(doc.pages)), doc.text,
+                doc.author, doc.sha256, signature, json.dumps(list(doc.pages)), doc.text, doc.line,
             ),
         )
 

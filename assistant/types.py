@@ -32,6 +32,7 @@ class Document:
     pages: tuple[int, ...] = ()
     # Spans of ``text`` left out of chunks: boilerplate footers and repeated paragraphs.
     excluded: tuple[Span, ...] = ()
+    line: int | None = None  # the file line a JSONL record is on (a record is one line)
 
     @property
     def sha256(self) -> str:
@@ -67,6 +68,7 @@ class DocumentInfo:
     sha256: str
     chunks: int
     pages: tuple[int, ...] = ()
+    line: int | None = None  # see Document.line
 
     def page_at(self, offset: int) -> int | None:
         """1-based PDF page holding ``offset``, or None for formats without pages."""

@@ -289,3 +289,29 @@ def test_as_of_leaves_out_later_documents_and_keeps_undated_ones(tmp_path: Path)
         assert found == {"articles/early.txt", "articles/undated.txt"}
         answer = lib.ask("When did the convoy leave Tartus?", as_of="2016-03-14")
         assert answer.searched == 1 and {q.document for q in answer.quotes + answer.closest} <= {"articles/undated.txt"}
+
+
+def test_locations_name_what_a_reader_can_find_in_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    records = [json.dumps({"text": f"Filler record number {n} about nothing much at all."}) for n in range(40)]
+    records.append(json.dumps({"title": "Icebreaker", "text": "Intro line.\nThe icebreaker Yamal docked at Tartus on Monday."}))
+    (folder / "feed.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    body = "".join(f"<p>Paragraph {n} is about the weather in the north today.</p>\n" for n in range(5))
+    (folder / "page.html").write_text(
+        f"<html><head><title>Convoy</title></head><body><article><h1>Convoy</h1>{body}"
+        "<p>A convoy of trucks left Latakia at dawn on Tuesday morning.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "crlf.txt").write_bytes("\ufeffTitle line\r\n\r\nThe ferry Sparta reached Novorossiysk on Friday.\r\n".encode())
+    with Library(tmp_path / "index") as lib:
+        lib.add([folder])
+        jsonl = lib.ask("Where did the icebreaker Yamal dock?", k=1)
+        assert jsonl.quotes[0].document == "articles/feed.jsonl#41" and jsonl.quotes[0].location == "line 41"
+        html = lib.ask("Where did the convoy of trucks leave from?", k=1)
+        assert html.quotes[0].location and html.quotes[0].location.startswith("paragraph ")
+        crlf = lib.ask("Which port did the ferry Sparta reach?", k=1).quotes[0]
+        raw = (folder / "crlf.txt").read_bytes().decode("utf-8")
+        text = raw.removeprefix("\ufeff")  # offsets count code points after the BOM; newlines are kept as written
+        assert lib.text(crlf.document) == text
+        assert text[crlf.start : crlf.end] == crlf.text and crlf.location == "line 3"

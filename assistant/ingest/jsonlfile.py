@@ -73,6 +73,7 @@ def _record(source: Source, number: int, line: str, ids: set[str]) -> Document:
         url=text_field(record.get("url")),
         author=text_field(record.get("author")),
         excluded=excluded_spans(text),
+        line=number,
     )
 
 
