@@ -11,7 +11,7 @@ indexed through the product (``Library(index).add([folder])``) under benchmarks/
 <week>/; a rerun re-indexes nothing that has not changed.
 
 Each question (those ending in "except" are left out, as the official scorer does) is asked
-with ``Library.ask(question, k=5)``. Metrics over the *answerable* questions (a gold choice's
+with ``Library.ask(question, k=5, as_of=<the question's date>)``. Metrics over the *answerable* questions (a gold choice's
 text appears somewhere in that week's folder):
 
 * recall@k: a gold choice's text appears in one of the first k quotes (a refused question
@@ -266,7 +266,7 @@ def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
     before = before_policy()
     for q in qs:
         started = time.perf_counter()
-        answer = lib.ask(q.text, k=5)
+        answer = lib.ask(q.text, k=5, as_of=q.date.replace("/", "-"))  # the week's folder holds nothing later
         ms = (time.perf_counter() - started) * 1000
         shown = answer.quotes or answer.closest
         pool = lib.search(q.text, max(POOLS))
