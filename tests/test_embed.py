@@ -131,7 +131,7 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> Non
     def broken(*args: object) -> None:
         raise RuntimeError("exporter crashed\nwith a traceback-like second line")
 
-    monkeypatch.setattr(embed, "_export_graph", broken)
+    monkeypatch.setattr(embed.export, "_export_graph", broken)
     with pytest.raises(
         ModelError, match="cannot export .*all-MiniLM-L6-v2 to ONNX: exporter crashed$"
     ):
@@ -140,7 +140,7 @@ def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> Non
 
 
 def test_auto_falls_back_to_torch_when_export_fails(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(embed, "_export_graph", lambda *args: 1 / 0)
+    monkeypatch.setattr(embed.export, "_export_graph", lambda *args: 1 / 0)
     embedder = open_embedder(cache_dir=tmp_path)
     assert isinstance(embedder, embed.TorchEmbedder)
     assert embedder.onnx_error is not None and "division by zero" in embedder.onnx_error
