@@ -208,13 +208,13 @@ class Indexer:
     def _read(self, to_read: list[tuple[Path, Path, str]]) -> Iterator[tuple[tuple[Path, Path, str], Outcome[ReadResult]]]:
         if not to_read:
             return
-        from .workers import READ_PRELOAD, Pool, ReadAndChunk, counter_for
+        from .workers import Pool, ReadAndChunk, counter_for, read_preload
 
         counter = counter_for(self._embedder())
         timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
         task = (self._reader or ReadAndChunk)(self.max_bytes, counter)
         with Pool(task, jobs=self.limits.jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
-                  expected=(UnreadableFile,), preload=READ_PRELOAD) as pool:
+                  expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read)) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
                 yield (file, root, sig), outcome

@@ -64,7 +64,9 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
         db.execute("BEGIN IMMEDIATE")
         old_roots = {r[0] for r in db.execute("SELECT path FROM roots")}
         db.execute("DELETE FROM documents WHERE state != 'ready'")  # a killed run's leftovers
-        db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")  # JSONL records' file lines: known on re-read
+        columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
+        if "line" not in columns:  # JSONL records' file lines: filled when a file is read again
+            db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
         db.execute("DROP TABLE roots")
         db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)")
         db.execute("COMMIT")
