@@ -26,7 +26,7 @@ from .catalog import Catalog
 from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
 from .indexer import Indexer, ProgressFn, ReadLimits
-from .retrieve import Policy, Retriever
+from .retrieve import Retriever, SearchPolicy
 from .types import DocumentInfo, Filters, IndexReport, Passage
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Library:
         *,
         model: str | None = None,
         chroma_url: str | None = None,
-        policy: Policy | None = None,
+        policy: SearchPolicy | None = None,
         embedder: Embedder | None = None,
         store: VectorStore | None = None,
     ):
@@ -53,7 +53,7 @@ class Library:
         self.index = Index(self.index_dir)
         self._model = config.model_name(model)
         self._chroma_url = config.chroma_url(chroma_url)
-        self.policy = policy or Policy()
+        self.policy = policy or SearchPolicy()
         self._catalog: Catalog | None = None
         self._manifest: Manifest | None = None
         self._catalog_file: tuple[int, int] | None = None

@@ -43,7 +43,7 @@ def date_bound(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Policy:
+class SearchPolicy:
     candidates: int = 50  # per retriever, before fusion
     retrievers: tuple[str, ...] = ("dense", "keyword")  # the benchmark's ablations drop one
     dense_weight: float = 0.7  # tuned on SciFact train: 0.5 -> 0.738, 0.7 -> 0.744
@@ -63,8 +63,9 @@ def _ranks(scores: dict[str, float]) -> dict[str, int]:
 
 
 class Retriever:
-    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, policy: Policy = Policy()):
-        self.catalog, self.store, self.embedder, self.policy = catalog, store, embedder, policy
+    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, policy: SearchPolicy | None = None):
+        self.catalog, self.store, self.embedder = catalog, store, embedder
+        self.policy = policy or SearchPolicy()
 
     def dense(self, question: str, limit: int, doc_ids: list[str] | None) -> dict[str, float]:
         vector = self.embedder.embed_query(question)

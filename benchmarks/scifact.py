@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import metrics  # noqa: E402
 
 from assistant import Library  # noqa: E402
-from assistant.retrieve import Policy  # noqa: E402
+from assistant.retrieve import SearchPolicy  # noqa: E402
 
 FILE = "scifact.jsonl"
 DEPTH = 100
@@ -117,7 +117,7 @@ def documents(lib: Library, question: str) -> dict[str, float]:
     return scores
 
 
-def evaluate(lib: Library, policy: Policy, queries: dict[str, str], qrels: dict, run_file: Path | None, tag: str) -> dict[str, float]:
+def evaluate(lib: Library, policy: SearchPolicy, queries: dict[str, str], qrels: dict, run_file: Path | None, tag: str) -> dict[str, float]:
     lib.retriever.policy = policy
     started = time.perf_counter()
     run = {qid: documents(lib, queries[qid]) for qid in qrels}

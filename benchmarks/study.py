@@ -37,12 +37,15 @@ import scifact  # noqa: E402
 
 from assistant import chunk as chunking  # noqa: E402
 from assistant import lexical  # noqa: E402
-from assistant.retrieve import Policy, scaled  # noqa: E402
+from assistant.retrieve import (
+    SearchPolicy,  # noqa: E402
+    scaled,  # noqa: E402
+)
 from assistant.types import Document  # noqa: E402
 
 CANDIDATES = 300  # per retriever: what Retriever.search fetches when scifact.py asks for 300 passages
 DEPTH = 100
-DENSE = Policy().dense_weight  # the product's fusion: DENSE x cosine + (1 - DENSE) x BM25 / best
+DENSE = SearchPolicy().dense_weight  # the product's fusion: DENSE x cosine + (1 - DENSE) x BM25 / best
 
 
 # -- the pieces every idea re-scores ---------------------------------------------------------
