@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--max-size", type=_positive, metavar="MB",
                        help="skip files larger than MB megabytes (1 MB = 1,000,000 bytes; default 50)")
     index.add_argument("--jobs", type=_positive, metavar="N",
-                       help="worker processes that read and parse files (default: one per core)")
+                       help="worker processes that read and parse files (default: cores - 1, at least 1)")
     index.add_argument("--read-timeout", type=_positive, metavar="S",
                        help="skip a file whose reading takes longer than S seconds (default 60)")
     index.add_argument("--max-memory", type=_positive, metavar="MB",

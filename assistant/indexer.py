@@ -19,6 +19,7 @@ the path relative to it, checked against the run's own plan as well.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,9 @@ ProgressFn = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """How files are read: ``jobs`` worker processes (None: one per core; 0: in this
+    """How files are read: ``jobs`` worker processes (None: one fewer than the cores, at
+    least one, because this process embeds at the same time and embedding is ~90% of the
+    work: on 2 busy cores a second worker made indexing 6% slower, benchmarks/RESULTS.md; 0: in this
     process, without limits, for debugging), each file within ``timeout_s`` seconds and,
     when set, ``max_memory_mb`` of address space per worker."""
 
@@ -213,7 +216,8 @@ class Indexer:
         counter = counter_for(self._embedder())
         timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
         task = (self._reader or ReadAndChunk)(self.max_bytes, counter)
-        with Pool(task, jobs=self.limits.jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
+        jobs = self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
+        with Pool(task, jobs=jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
                   expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read)) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
