@@ -37,9 +37,16 @@ _DATE_BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 def date_bound(value: str) -> str:
     """Check a ``since``/``until`` bound: YYYY, YYYY-MM or YYYY-MM-DD, compared with
     documents' ISO dates as a prefix. Raises ValueError with a message fit for a user."""
-    if not _DATE_BOUND.fullmatch(value):
-        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    return value
+    import datetime
+
+    if _DATE_BOUND.fullmatch(value):
+        parts = [int(p) for p in value.split("-")]
+        try:
+            datetime.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+            return value
+        except ValueError:
+            pass  # 2020-13 or 2021-02-29: the right shape, but no such date
+    raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,14 @@ def test_the_repl_switches_index_and_keeps_the_old_one_on_a_bad_path(seeds_index
     assert "error: no index at" in text
     assert f"Index: {seeds_index} (5 articles)" in text
     assert "seeds/003_e5a73f4839f377ea.txt" in text
+
+
+def test_dates_that_do_not_exist_are_usage_errors(capsys) -> None:  # type: ignore[no-untyped-def]
+    for flag, value in (("--as-of", "2020-13-01"), ("--since", "2021-02-29"), ("--until", "2020-00")):
+        try:
+            main(["-q", "x", flag, value])
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{flag} {value} was accepted")
+        assert f"not a date: '{value}'" in capsys.readouterr().err
