@@ -232,9 +232,9 @@ def test_seeds_are_the_shared_seeds_byte_for_byte() -> None:
 def test_keyword_only_passages_are_scored_with_their_real_cosine(seeds_index: Path) -> None:
     """A passage the dense list missed is fused with its true similarity, not with 0."""
     from assistant import chunk as chunking
-    from assistant.retrieve import Policy
+    from assistant.retrieve import SearchPolicy
 
-    with Library(seeds_index, policy=Policy(candidates=2)) as lib:
+    with Library(seeds_index, policy=SearchPolicy(candidates=2)) as lib:
         question = "Tartus naval facility lease"
         passages = lib.search(question, k=4)
         missed = [p for p in passages if p.dense_rank is None and p.keyword_rank is not None]
