@@ -28,7 +28,6 @@ Offsets are positions in the indexed document text counted in Unicode code point
 
 import argparse
 import contextlib
-import datetime
 import functools
 import inspect
 import os
@@ -168,16 +167,13 @@ def _in_range(name: str, value: int, bounds: tuple[int, int]) -> int:
 
 
 def _date(name: str, value: str | None) -> str | None:
-    """A date bound as the CLI takes it (YYYY, YYYY-MM or YYYY-MM-DD), and a real date."""
+    """A date bound as the CLI takes it: YYYY, YYYY-MM or YYYY-MM-DD, and a real date."""
     if value is None or value == "":
         return None
     try:
-        date_bound(value)
-        datetime.date.fromisoformat((value + "-01-01")[:10])
+        return date_bound(value)
     except ValueError as exc:
-        detail = str(exc) if "YYYY" in str(exc) else f"not a calendar date: {value!r}"
-        raise ToolError(f"{name}: {detail}") from None
-    return value
+        raise ToolError(f"{name}: {exc}") from None
 
 
 @functools.cache
