@@ -395,10 +395,6 @@ class Catalog:
                 out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences)  # type: ignore[arg-type]
         return out
 
-    def chunk_rows(self) -> Iterator[tuple[str, str]]:
-        """(chunk id, doc id) of every chunk, for copying vectors into a new store."""
-        yield from ((r[0], r[1]) for r in self.db.execute("SELECT id, doc_id FROM chunks ORDER BY rowid"))
-
 
 def _parts(keys: list, size: int = 500) -> Iterator[list]:  # type: ignore[type-arg]
     """SQLite limits the number of bound parameters per statement."""

@@ -28,7 +28,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -304,10 +304,6 @@ def close_for_swap(catalog: Catalog) -> None:
     catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     catalog.db.execute("PRAGMA journal_mode=DELETE")
     catalog.close()
-
-
-def upgraded(manifest: Manifest) -> Manifest:
-    return replace(manifest, schema=SCHEMA_VERSION)
 
 
 # Schema versions that ``Library`` can migrate in place (see ``migrate.py``).
