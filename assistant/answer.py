@@ -54,6 +54,8 @@ from .types import DocumentInfo, Passage, Span
 if TYPE_CHECKING:
     import numpy as np
 
+    from .answerline import Direct
+
     EmbedFn = Callable[[list[str]], np.ndarray]
 
 
@@ -123,6 +125,7 @@ class Answer:
     citations: tuple[Citation, ...]
     searched: int  # documents searched (the index, or those the filters let through)
     terms: tuple[Term, ...] = ()
+    direct: Direct | None = None  # the answer line (answerline.py); None: no line
 
     def citation(self, ref: int) -> Citation:
         return next(c for c in self.citations if c.ref == ref)

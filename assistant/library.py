@@ -411,10 +411,31 @@ class Library:
             keywords = catalog.keywords
             terms = answer.weigh_terms(question, keywords.variants, keywords.df, every)
             texts = {p.document.id: self.text(p.document.id) for p in passages}
-        return answer.build(
+        built = answer.build(
             question, passages, terms, self.sentence_vectors, k=k, searched=scope, texts=texts,
             policy=policy or answer.Policy(),
         )
+        return self._with_answer_line(built, filters)
+
+    def _with_answer_line(self, built: Answer, filters: Filters) -> Answer:
+        """The answer itself on top (``answerline.py``). A list question ("Which bases ...")
+        also reads the sentences of a wider search, every passage matching its topic, so the
+        list holds every item the articles support, not only those the quotes name."""
+        from . import answer, answerline
+
+        wanted = answer.asks(built.question)
+        if not built.answered or wanted.kind not in answerline.KINDS:
+            return answerline.attach(built, None)
+        catalog = self.catalog
+        with catalog.snapshot():
+            variants = functools.lru_cache(maxsize=512)(catalog.keywords.variants)
+            wide: list[Passage] = []
+            if answerline.is_list(built.question, wanted):
+                wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
+            extra = answerline.sentences_of(wide, quotable=answer.quotable)
+            infos = {p.document.id: p.document for p in wide}
+            line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()})
+            return answerline.attach(built, line, infos, catalog.text)
 
     @property
     def sentence_vectors(self) -> SentenceVectors:

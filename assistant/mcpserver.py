@@ -83,10 +83,27 @@ class CitationOut(BaseModel):
     location: str | None
 
 
+class CandidateOut(BaseModel):
+    text: str = Field(description="the answer, verbatim in quote.text")
+    variants: list[str] = Field(description="other spellings of it seen in the articles")
+    refs: list[int] = Field(description="citation numbers of the articles that say it")
+    documents: list[str] = Field(description="the articles that say it, oldest first")
+    dates: list[str | None] = Field(description="their dates, parallel to documents; null: undated")
+    quote: dict[str, Any] = Field(description="its best sentence: ref, document, start, end, text (verbatim)")
+
+
+class AnswerLineOut(BaseModel):
+    line: str = Field(description="the answer line as the terminal shows it")
+    type: str = Field(description="what was asked for: person, place, time, number, name")
+    candidates: list[CandidateOut] = Field(description="best first: two for a close second or a disagreement, every item of a list")
+    list: bool = Field(description="a list question: every item the articles support")
+    disagree: bool = Field(description="the sources give different answers (see each candidate's dates)")
+
+
 class AskResult(BaseModel):
     question: str
     answered: bool = Field(description="false: no passage answers; see message and closest")
-    answer: str | None = Field(description="the answer line, when the library gives one")
+    answer: AnswerLineOut | None = Field(description="the answer itself, found verbatim in the quotes; null when none")
     quotes: list[QuoteOut] = Field(description="best first; empty when not answered")
     closest: list[QuoteOut] = Field(description="when not answered: the nearest passages, which do NOT answer")
     citations: list[CitationOut]
@@ -192,12 +209,17 @@ def _quote_out(q: Quote) -> QuoteOut:
                     location=q.location, score=q.score, also=also)
 
 
-def _answer_line(answer: Answer) -> str | None:
-    """The answer itself, once the library's Answer carries one (the direct-answers work);
-    until then there is none and the quotes are the answer."""
-    line = getattr(answer, "answer", None)
-    text = getattr(line, "text", line)
-    return text if isinstance(text, str) and text else None
+def _answer_line(answer: Answer) -> AnswerLineOut | None:
+    """The answer line (``answerline.py``), or None when the answer has none."""
+    from .render import direct_json, direct_lines
+
+    found = direct_json(answer.direct)
+    if found is None:
+        return None
+    line = " ".join(" ".join(row) for row in direct_lines(answer))
+    cands = [CandidateOut(**{k: v for k, v in c.items() if k != "score"}) for c in found["candidates"]]
+    return AnswerLineOut(line=" ".join(line.split()), type=found["type"], candidates=cands, list=found["list"],
+                         disagree=found["disagree"])
 
 
 def _cite(q: QuoteOut, citations: dict[int, CitationOut]) -> str:
@@ -209,7 +231,7 @@ def _cite(q: QuoteOut, citations: dict[int, CitationOut]) -> str:
 def _ask_text(r: AskResult) -> str:
     cites = {c.ref: c for c in r.citations}
     if r.answered:
-        lines = [f"Answer: {r.answer}"] if r.answer else []
+        lines = [r.answer.line] if r.answer else []
         lines += [_cite(q, cites) for q in r.quotes]
     else:
         lines = [r.message or "No passage answers this."]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .answer import Answer, Citation, Quote, Term, highlights
 from .answer import Policy as AnswerPolicy
+from .answerline import Candidate, Direct
 from .types import DocumentInfo, IndexReport
 
 if TYPE_CHECKING:
@@ -223,12 +224,30 @@ def citation_json(c: Citation) -> dict[str, Any]:
             "location": c.location, "format": c.format}
 
 
+def direct_json(line: Direct | None) -> dict[str, Any] | None:
+    """The answer line as JSON (README: "JSON output"): null when there is none."""
+    if line is None:
+        return None
+    return {
+        "type": line.type,
+        "list": line.list,
+        "disagree": line.disagree,
+        "candidates": [{
+            "text": c.text, "variants": list(c.variants), "refs": list(c.refs), "documents": list(c.documents),
+            "dates": list(c.dates), "score": c.score,
+            "quote": {"ref": c.quote.ref, "document": c.quote.document, "start": c.quote.start, "end": c.quote.end,
+                      "text": c.quote.text},
+        } for c in line.candidates],
+    }
+
+
 def answer_json(answer: Answer, explain: bool = False, *, message: str | None = None) -> dict[str, Any]:
     """The stable JSON contract (README: "JSON output"); extra fields may be added.
     ``message`` replaces the answer's own refusal line (``ask.refusal``)."""
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "answer": direct_json(getattr(answer, "direct", None)),
         "quotes": [quote_json(q, explain) for q in answer.quotes],
         "sources": [citation_json(c) for c in answer.citations],
         "closest": [quote_json(q, explain) for q in answer.closest],
@@ -247,6 +266,62 @@ def _date_label(answer: Answer, c: Citation) -> str:
         if c.date == dated[-1].date:
             return f"{c.date}, newest"
     return c.date
+
+
+# -- the answer line -------------------------------------------------------------------
+def _refs(refs: Sequence[int]) -> str:
+    return "".join(f"[{r}]" for r in refs)
+
+
+def _articles(c: Candidate) -> str:
+    n = len(c.documents)
+    return f"{n} article{'' if n == 1 else 's'}"
+
+
+def _when(answer: Answer, c: Candidate) -> str:
+    """The candidate's articles by date, oldest first: ``2016-03-15 [3], undated [5]``."""
+    refs = {x.document: x.ref for x in answer.citations}
+    return ", ".join(f"{d or 'undated'} [{refs[doc]}]" if doc in refs else (d or "undated")
+                     for doc, d in zip(c.documents, c.dates))
+
+
+def _named(c: Candidate) -> str:
+    return c.text + (f" (also {', '.join(c.variants)})" if c.variants else "")
+
+
+def direct_lines(answer: Answer) -> list[tuple[str, str]]:
+    """The answer line as (prefix, body) rows, the same for the terminal and Markdown."""
+    line = getattr(answer, "direct", None)
+    if line is None or not line.candidates:
+        return []
+    if line.list:
+        n = len(line.candidates)
+        rows = [("Answer: ", f"{n} item{'' if n == 1 else 's'}")]
+        for c in line.candidates:
+            rows.append(("  • ", f"{_named(c)} {_refs(c.refs)} — {_articles(c)}: {_when(answer, c)}"))
+        return rows
+    if line.disagree:
+        rows = [("Answer: ", "sources differ —")]
+        for c in line.candidates:
+            rows.append(("  • ", f"{_named(c)} {_refs(c.refs)} — {_when(answer, c)}"))
+        return rows
+    first = line.candidates[0]
+    body = f"{_named(first)} {_refs(first.refs)} — {_articles(first)}"
+    for other in line.candidates[1:]:
+        body += f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}"
+    return [("Answer: ", body)]
+
+
+def direct_view(answer: Answer, out: Console) -> None:
+    rows = direct_lines(answer)
+    line = getattr(answer, "direct", None)
+    for n, (prefix, body) in enumerate(rows):
+        hanging(out, prefix, body, indent=4 if prefix.startswith(" ") else len(prefix), style="bold" if n == 0 else "")
+        if line is not None and line.list and n > 0:  # each item's best sentence, verbatim
+            c = line.candidates[n - 1]
+            hanging(out, "      “", f"{' '.join(c.quote.text.split())}” [{c.quote.ref}]", indent=7, style="dim")
+    if rows:
+        out.print()
 
 
 def highlighted(text: str, terms: Sequence[Term], style: str = "") -> Text:
@@ -330,6 +405,7 @@ def answer_view(
     out = out or console()
     if heading:
         out.print(answer.question, style="bold", markup=False, highlight=False)
+    direct_view(answer, out)
     if not answer.answered:
         out.print(refusal or answer.refusal, markup=False)
         if answer.closest:
@@ -399,6 +475,10 @@ def export_markdown(answers: Sequence[Answer], index: str) -> str:
     notes: list[str] = []
     for n, answer in enumerate(answers, 1):
         lines += [f"## {answer.question}", ""]
+        answer_line = direct_lines(answer)
+        if answer_line:
+            lines += [("**" + prefix.strip() + "** " if not prefix.startswith(" ") else "- ") + body
+                      for prefix, body in answer_line] + [""]
         if not answer.answered:
             lines += [answer.refusal, ""]
         for q in answer.quotes:

@@ -91,7 +91,7 @@ def test_answers_keep_ids_whole_and_citations_indented(seeds_lib: Library, width
         answer = seeds_lib.ask(question)
         lines = _rendered(width, partial(render.answer_view, answer, explain=True))
         ids = {c.document for c in answer.citations}
-        starts = ("Sources", "Why these quotes", "score =", "No passage", "Closest passages", "[", *BOX)
+        starts = ("Answer: ", "Sources", "Why these quotes", "score =", "No passage", "Closest passages", "[", *BOX)
         _check_lines(lines, width, ids, starts)
         table = any(line.lstrip().startswith("ref ") for line in lines)
         if width != 80:  # at 80 it depends on how long the ids are
@@ -122,13 +122,13 @@ def test_open_keeps_the_id_and_path_whole(seeds_lib: Library, width: int) -> Non
     header = lines[: lines.index("")]
     _check_lines(header, max(width, len(c.path) + 4), {c.document, c.path}, ("[1] ", c.document))
     if width == 140:  # where it fits, one line each, as before
-        assert header == [f"[1] {c.title}", f"{c.document} · {c.location} · undated · {c.path}"]
+        assert header == [f"[1] {c.title}", f"{c.document} · {c.location} · {c.date} · {c.path}"]
 
 
 def test_wide_output_is_unchanged_where_it_fits(seeds_lib: Library) -> None:
     answer = seeds_lib.ask("Which bases did Russia keep?", k=2)
     lines = _rendered(140, lambda out: render.answer_view(answer, out))
-    assert "    — Putin Orders Withdrawal of Russian Military From Syria (line 15, undated)" in lines
+    assert "    — Putin Orders Withdrawal of Russian Military From Syria (line 15, 2016-03-15, oldest)" in lines
     header = lines[[line.strip() for line in lines].index("Sources") + 1]
     assert header.split() == ["ref", "┃", "title", "┃", "document", "┃", "date", "┃", "location"]
 

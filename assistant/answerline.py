@@ -1,0 +1,575 @@
+"""The answer line: the answer itself, found in the quotes, above them.
+
+For a question with an answer type (who, where, when, how many, which X: ``answer.asks``)
+the answer line names the entity, number or date that the answering sentences give. It is
+*extractive*: every candidate's text is a slice of a cited sentence (``Evidence``), never
+written by a model, so it can be checked against the source like any quote.
+
+How candidates are found and ranked (``direct``):
+
+* **Mentions of the kind asked for** in each sentence (``Said``): the named entities stored
+  in the index when the sentence carries them (a spaCy label that fits the kind: PERSON for
+  "who", GPE/LOC/FAC for "where" ...), else ``answer.heuristic_mentions``. A mention the
+  question already names is no answer ("Who did Kim Kardashian ..." never answers
+  "Kim Kardashian"); words of the question at a mention's edges are trimmed off it
+  ("Supreme Court Justice Stephen Breyer" -> "Justice Stephen Breyer"), and a number runs on
+  into its scale and unit ("$1.5 billion", "June 24, 2022").
+* **One candidate per thing**, however it is spelled: mentions whose distinctive words
+  (not stopwords, not generic words such as "air", "base", "port") are the same, or one set
+  inside the other ("Assad" in "Bashar al-Assad"), with words matched by folding, by stem
+  and by the corpus spelling variants of ``KeywordIndex.variants`` (Khmeimim, Hmeimim,
+  Khmeymim, Hemeimeem are one air base), are one candidate. Its ``variants`` are the
+  distinct spellings seen.
+* **Score**: each sentence holding the candidate adds its relevance (the quote's score),
+  discounted by the quote's rank, times how well the mention fits the asked type and how
+  close it sits to the question's own words in the sentence. The best occurrence counts
+  whole, the others at ``Weights.support`` each: a thing several articles say outranks a
+  thing one sentence mentions in passing.
+* **No line** when the question was refused, asks for no entity (why, yes/no, open "what
+  did ... say"), or no candidate reaches ``Weights.bar``. **Close second**: a second
+  candidate within ``Weights.close`` of the first is shown too; when each of the two is
+  said by an article that does not say the other, the line says **sources differ** and
+  lists each answer with its articles' dates, oldest first (undated ones as undated).
+* **Lists** ("Which bases ...", a plural head noun, "who were ..."): every item the
+  collection supports, one row each, its best sentence, its articles and their dates. The
+  library passes the sentences of a wider search (every passage matching the question's
+  topic, not only the quotes) as ``extra``; a sentence counts for a list when it names the
+  head noun ("bases": base, airbase) near the item.
+
+Pure: no I/O. Offsets of ``Mention`` are relative to the sentence text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from . import lexical
+from .answer import (
+    Answer,
+    Asks,
+    Citation,
+    Mention,
+    Quote,
+    asks,
+    heuristic_mentions,
+    location,
+    stem,
+    stems_of,
+)
+from .types import DocumentInfo, Passage
+
+KINDS = frozenset({"person", "place", "time", "number", "name"})  # the kinds that get an answer line
+LIST_PASSAGES = 100  # a list question's wider search: passages read for items beyond the quotes
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The answer line's knobs (tuned on RealTime QA dev weeks and the seeds only)."""
+
+    bar: float = 0.25  # the first candidate's score must reach this
+    close: float = 0.85  # a second candidate at this share of the first's score is shown too
+    support: float = 0.5  # each further occurrence adds this share of its own score
+    decay: float = 0.15  # a quote of rank r counts 1 / (1 + decay * r)
+    near: float = 0.35  # share of the score that depends on closeness to the question's words
+    untyped: float = 0.7  # a heuristic mention (no entity label) of the wanted kind
+    mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
+    single: float = 0.6  # a one-word name where a person is asked for (most people have two)
+    list_bar: float = 0.30  # share of the best item's score a list item needs
+    list_near: int = 4  # words between a list item and the head noun ("bases") at most
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The verbatim sentence a candidate is taken from: ``text == document_text[start:end]``."""
+
+    ref: int
+    document: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer: its text (verbatim in ``quote``), the other spellings seen, the citations
+    and articles that say it (``documents`` and ``dates`` oldest first; a date is None for an
+    undated article) and its score."""
+
+    text: str
+    variants: tuple[str, ...]
+    refs: tuple[int, ...]
+    documents: tuple[str, ...]
+    dates: tuple[str | None, ...]
+    score: float
+    quote: Evidence
+    offsets: tuple[int, ...] = ()  # where each article says it: its best sentence's start
+
+
+@dataclass(frozen=True)
+class Direct:
+    """The answer line. ``type``: the kind asked for (``Asks.kind``); ``candidates``: best
+    first (two for a close second or a disagreement, every item for a list)."""
+
+    type: str
+    candidates: tuple[Candidate, ...]
+    list: bool = False
+    disagree: bool = False
+
+
+@dataclass(frozen=True)
+class Said:
+    """A sentence that may hold answers: from a quote, or from the wider search of a list."""
+
+    ref: int | None  # the citation number, when the answer cites its document already
+    document: DocumentInfo | str
+    start: int
+    end: int
+    text: str
+    weight: float  # how well the sentence answers: the quote's score, or its passage's
+    rank: int = 0  # the quote's rank (0 first); wider-search sentences rank after the quotes
+    mentions: tuple[Mention, ...] = ()  # offsets in ``text``; empty: heuristics
+    also: tuple[tuple[int, str], ...] = ()  # the same sentence in other articles: (ref, document id)
+
+    @property
+    def doc_id(self) -> str:
+        return self.document if isinstance(self.document, str) else self.document.id
+
+
+# -- what a question asks for -------------------------------------------------------------
+_NOT_PLURAL = frozenset("""news series species means bus gas status us its this analysis basis
+    crisis thesis is was has does class glass boss chess press business physics politics economics
+    mathematics olympics athletics""".split())
+_PLURAL_WHO = re.compile(r"\bwho\s+(?:are|were|have|all)\b", re.I)
+# "Who is Michael Kofman?" asks what he is (the quotes say it), not for another name.
+_IDENTITY = re.compile(r"\s*(?i:who)\s+(?i:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*)+\??\s*$")
+_NAME_LIST = re.compile(r"\b(?:name|list)\s+(?:the|all|every|some)\b", re.I)
+
+
+def is_list(question: str, wanted: Asks | None = None) -> bool:
+    """A list question: a plural head noun ("Which bases ...", "What countries ..."), "who
+    are/were ...", "name all ..."; "which two companies" asks for two, still a list."""
+    wanted = wanted or asks(question)
+    head = wanted.head
+    if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith("ss") and len(head) > 3:
+        return True
+    return bool(_PLURAL_WHO.search(question) or _NAME_LIST.search(question))
+
+
+def singular(word: str) -> str:
+    w = lexical.fold(word)
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes", "zes")):
+        return w[:-2]
+    return w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+
+
+# -- mentions of the kind asked for -------------------------------------------------------
+LABELS = {
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "time": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
+    "name": frozenset({"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "LAW", "PERSON", "GPE", "LOC", "NORP"}),
+}
+LOOSE = {  # labels that can still hold the kind asked for, less likely
+    "person": frozenset({"ORG", "NORP", "GPE"}),
+    "place": frozenset({"ORG", "NORP", "PERSON"}),
+    "time": frozenset({"CARDINAL"}),
+    "number": frozenset({"DATE", "TIME", "ORDINAL"}),
+    "name": frozenset({"LANGUAGE"}),
+}
+HEURISTIC = {"person": "name", "place": "name", "name": "name", "time": "date", "number": "number"}
+# Words that do not tell one thing from another ("Khmeimim Air Base" is "Khmeimim").
+GENERIC = frozenset("""air airbase airport base bases port naval navy military city town county state
+    province region district island islands river lake mount mountain street avenue road square
+    university college school hospital church company group party team club council ministry
+    department agency army force forces""".split())
+TITLES = frozenset("""mr mrs ms dr sir dame lord lady gov governor sen senator rep president
+    vice prime minister justice judge gen general col chancellor king queen prince princess
+    pope secretary mayor chief ceo coach""".split())
+_SCALE = re.compile(r"\s?(?:%|percent|per cent|hundred|thousand|million|billion|trillion|[mb]n)\b", re.I)
+_JOIN = re.compile(r",?\s{1,2}$")  # what may stand between the parts of a date or a number
+_WORD = re.compile(r"[\w'’.&$%-]+")
+_GENERIC_AFTER = re.compile(r" ([A-Z][a-z]+)\b")
+_GLUED = re.compile(r"[^\W\d_]-?$")
+
+
+def _kind_fit(m: Mention, kind: str, w: Weights) -> float:
+    """How well a mention can hold the kind asked for: 1 for an entity label that fits,
+    ``untyped`` for a heuristic mention of the right sort, 0 when it cannot."""
+    label = getattr(m, "label", None)
+    if label:
+        if label in LABELS[kind]:
+            return 1.0
+        return w.mislabelled if label in LOOSE[kind] else 0.0
+    return w.untyped if m.kind == HEURISTIC[kind] else 0.0
+
+
+def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()) -> list[tuple[int, int, float]]:
+    """(start, end, fit) of the mentions of ``text`` that can hold ``kind``; a date runs on
+    into the day and year after it, a number into its scale ("1.5 billion", "28%")."""
+    out: list[tuple[int, int, float]] = []
+    for m in sorted(found, key=lambda m: (m.start, -m.end)):
+        fit = _kind_fit(m, kind, w)
+        if fit <= 0:
+            continue
+        start, end = m.start, m.end
+        if m.kind == "number" and _GLUED.search(text, 0, start):
+            continue  # "S-400", "F-35", "COVID-19": a name with digits, no count
+        if kind in ("number", "time"):
+            end = _run_on(text, end, found, kind)
+        else:  # "Khmeimim Air| Base": a tagger's span cut before a capitalised generic word
+            while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(more.group(1)) in GENERIC:
+                end = more.end()
+        if out and start < out[-1][1]:  # inside the one before (a run-on, or a nested entity)
+            continue
+        out.append((start, end, fit))
+    return out
+
+
+def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
+    """Extend a number over its scale word, a date over the day and year that follow it."""
+    while True:
+        scale = _SCALE.match(text, end)
+        if scale and kind == "number":
+            end = scale.end()
+            continue
+        nxt = next((m for m in found if end < m.start <= end + 2 and _JOIN.fullmatch(text[end:m.start] + " ")
+                    and (m.kind in ("date", "number") or getattr(m, "label", None) in LABELS[kind])), None)
+        if nxt is None or kind == "number" and nxt.kind == "date":
+            return end
+        end = nxt.end
+
+
+def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str) -> tuple[int, int]:
+    """The span without the question's own words, titles, stopwords and punctuation at its
+    edges, so "the Colorado Avalanche" is "Colorado Avalanche"; still a slice of ``text``."""
+    words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
+
+    def drop(span: tuple[int, int]) -> bool:
+        word = text[span[0] : span[1]].strip(".,'’")
+        folded = lexical.fold(word)
+        if kind in ("number", "time") and any(c.isdigit() for c in word):
+            return False
+        return (not folded or folded in lexical.STOPWORDS or stem(word) in asked
+                or (kind == "person" and folded.strip(".") in TITLES))
+
+    while words and drop(words[0]):
+        words.pop(0)
+    while words and drop(words[-1]):
+        words.pop()
+    if not words:
+        return start, start
+    s, e = words[0][0], words[-1][1]
+    while e > s and text[e - 1] in ".,;:'’\"”)":
+        e -= 1
+    if text[s:e].endswith(("'s", "’s")):
+        e -= 2
+    while s < e and text[s] in "\"“'‘(":
+        s += 1
+    return s, e
+
+
+# -- one candidate per thing ------------------------------------------------------------------
+def distinctive(text: str, kind: str) -> tuple[str, ...]:
+    """The words that tell this thing from others, folded: no stopwords, generic nouns or
+    titles; for a number its digits (so "45 days" is "45")."""
+    words = [lexical.fold(w.strip(".,'’")) for w in _WORD.findall(text)]
+    if kind == "number":
+        digits = tuple(w.replace(",", "").lstrip("$£€").rstrip("%") for w in words if any(c.isdigit() for c in w))
+        return digits or tuple(w for w in words if w not in lexical.STOPWORDS)
+    out = tuple(w for w in words if w and w not in lexical.STOPWORDS and w not in GENERIC and w not in TITLES)
+    return out or tuple(w for w in words if w)
+
+
+@dataclass
+class _Item:
+    kind: str
+    keys: set[str]  # distinctive words, folded
+    forms: dict[str, float] = field(default_factory=dict)  # surface text -> summed score
+    spelled: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)  # spelling -> its forms, counted
+    hits: list[tuple[float, Said, int, int]] = field(default_factory=list)  # (score, sentence, start, end)
+
+
+class _Same:
+    """Whether two words name the same thing: folded, stemmed, or corpus spelling variants."""
+
+    def __init__(self, variants: Callable[[str], Iterable[str]]):
+        self.variants = variants
+        self._seen: dict[str, frozenset[str]] = {}
+
+    def forms(self, word: str) -> frozenset[str]:
+        if word not in self._seen:
+            alternatives = self.variants(word) if word.isalpha() and len(word) >= 5 else ()
+            self._seen[word] = frozenset({word, stem(word), *alternatives})
+        return self._seen[word]
+
+    def word(self, a: str, b: str) -> bool:
+        return a == b or bool(self.forms(a) & self.forms(b))
+
+    def inside(self, small: Iterable[str], big: Iterable[str]) -> bool:
+        return all(any(self.word(a, b) for b in big) for a in small)
+
+
+def _merge(items: list[_Item], same: _Same) -> list[_Item]:
+    """Items that name one thing become one: the same distinctive words, or one's inside the other's."""
+    merged: list[_Item] = []
+    for item in sorted(items, key=lambda i: -len(i.keys)):
+        target = next((m for m in merged if same.inside(item.keys, m.keys) or same.inside(m.keys, item.keys)), None)
+        if target is None:
+            merged.append(item)
+            continue
+        target.keys |= item.keys if same.inside(target.keys, item.keys) else set()
+        for form, value in item.forms.items():
+            target.forms[form] = target.forms.get(form, 0.0) + value
+        for spelling, forms in item.spelled.items():
+            counted = target.spelled.setdefault(spelling, {})
+            for form, n in forms.items():
+                counted[form] = counted.get(form, 0) + n
+        target.hits += item.hits
+    return merged
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
+    """1 next to a word of the question, falling to 0 some 60 characters away (a sentence
+    that answers names the answer close to what the question asks about)."""
+    spots = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group()) in asked and not start <= m.start() < end]
+    if not spots:
+        return 0.0
+    gap = min(min(abs(s - start), abs(s - end)) for s in spots)
+    return max(0.0, 1 - gap / 60)
+
+
+def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
+                 near_head: Callable[[Said, int, int], bool] | None = None) -> list[_Item]:
+    kind = wanted.kind or "name"
+    items: list[_Item] = []
+    for s in said:
+        found = mentions_in(s.text, s.mentions)
+        for start, end, fit in spans(s.text, found, kind, w):
+            start, end = trim(s.text, start, end, asked, kind)
+            piece = s.text[start:end]
+            if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
+                continue
+            keys = distinctive(piece, kind)
+            if kind == "person" and len(keys) == 1:
+                fit *= w.single
+            close = _closeness(s.text, start, end, asked)
+            value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
+            if near_head and s.text.startswith(("'s", "’s"), end):
+                continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
+            spelling = _spelling(piece, keys)
+            items.append(_Item(kind, set(keys), {piece: value}, {keys: {spelling: 1}}, [(value, s, start, end)]))
+    return items
+
+
+def _spelling(piece: str, keys: tuple[str, ...]) -> str:
+    """The slice of ``piece`` from its first distinctive word to its last: how this mention
+    spells the thing ("KHmeimim Air" spells it "KHmeimim")."""
+    spots = [m for m in _WORD.finditer(piece) if lexical.fold(m.group().strip(".,'’")) in keys]
+    return piece[spots[0].start() : spots[-1].end()].strip(".,'’") if spots else piece
+
+
+def _usual(forms: Mapping[str, int]) -> str:
+    """The most used form; among equals one written as names usually are ("Khmeimim", not "KHmeimim")."""
+    return max(forms, key=lambda f: (forms[f], not _odd_caps(f), -len(f)))
+
+
+def _score(item: _Item, w: Weights) -> float:
+    """The best occurrence whole, one more per article at ``support`` of its value."""
+    best: dict[str, float] = {}
+    for value, s, _, _ in item.hits:
+        for doc in (s.doc_id, *(d for _, d in s.also)):
+            best[doc] = max(best.get(doc, 0.0), value)
+    values = sorted(best.values(), reverse=True)
+    return values[0] + w.support * sum(values[1:]) if values else 0.0
+
+
+def _text_of(item: _Item) -> str:
+    """The form that names the thing most fully (most distinctive words), the best supported of those."""
+    return max(item.forms, key=lambda f: (len(distinctive(f, item.kind)), not _odd_caps(f), item.forms[f], -len(f)))
+
+
+def _odd_caps(form: str) -> bool:
+    return any(w[1:2].isupper() and not w.isupper() for w in form.split())
+
+
+# -- the answer line ----------------------------------------------------------------------------
+def quote_said(answer: Answer) -> list[Said]:
+    """The answer's quotes as sentences that may hold answers (their stored mentions if any)."""
+    docs = {c.ref: c.document for c in answer.citations}
+    return [Said(q.ref, q.document, q.start, q.end, q.text, q.score, n, tuple(_quote_mentions(q)),
+                 tuple((r, docs.get(r, "")) for r, _, _ in q.also))
+            for n, q in enumerate(answer.quotes)]
+
+
+def _quote_mentions(q: Quote) -> Sequence[Mention]:
+    return getattr(q, "mentions", None) or ()
+
+
+def mentions_in(text: str, stored: Sequence[Mention]) -> list[Mention]:
+    """The stored named entities of a sentence, and the patterns' mentions where none
+    overlaps: a small tagger misses rare names ("the Hemeimeem air base"), which the
+    patterns still see (unlabelled, so they count less)."""
+    out = list(stored)
+    taken = [(m.start, m.end) for m in stored]
+    out += [m for m in heuristic_mentions(text) if not any(m.start < e and s < m.end for s, e in taken)]
+    return out
+
+
+def direct(
+    answer: Answer,
+    variants: Callable[[str], Iterable[str]] = lambda word: (),
+    *,
+    extra: Sequence[Said] = (),
+    dates: Mapping[str, str | None] | None = None,
+    weights: Weights = Weights(),
+) -> Direct | None:
+    """The answer line of ``answer`` (None: no line). ``variants``: corpus spellings of a
+    word (``KeywordIndex.variants``); ``extra``: the sentences of the wider search for a
+    list question, their documents cited by the caller (``attach`` numbers them);
+    ``dates``: document id -> date for documents the answer does not cite."""
+    wanted = asks(answer.question)
+    if not answer.answered or wanted.kind not in KINDS or _IDENTITY.match(answer.question):
+        return None
+    listing = is_list(answer.question, wanted)
+    asked = stems_of(answer.question)
+    said = quote_said(answer) + (list(extra) if listing else [])
+    near_head = _near_head(wanted, weights) if listing and wanted.head else None
+    same = _Same(variants)
+    items = _merge(_occurrences(said, wanted, asked, weights, near_head), same)
+    ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
+    if not ranked or ranked[0][0] < weights.bar:
+        return None
+    when = {c.document: c.date for c in answer.citations} | dict(dates or {})
+    if listing:
+        kept = [(v, i) for v, i in ranked if v >= weights.list_bar * ranked[0][0]]
+        return Direct(wanted.kind or "name", tuple(_candidate(i, v, when) for v, i in kept), list=True)
+    shown = ranked[:2] if len(ranked) > 1 and ranked[1][0] >= weights.close * ranked[0][0] else ranked[:1]
+    candidates = tuple(_candidate(i, v, when) for v, i in shown)
+    return Direct(wanted.kind or "name", candidates, disagree=_differ(candidates))
+
+
+_LINKS = frozenset("at in of on near the a an its their his her and or & , 's ’s".split())
+
+
+def _near_head(wanted: Asks, w: Weights) -> Callable[[Said, int, int], bool]:
+    """For a list: the item is named by the head noun ("bases": "Tartus naval base", "the
+    base at Tartous", "an airbase at Khmeymim and Tartus port"): at most ``list_near`` words
+    apart, with only generic words and links ("at", "and", "of") between them. So "Moscow"
+    in "these bases are crucial for Moscow's operations" is no base."""
+    head = singular(wanted.head or "")
+
+    def near(s: Said, start: int, end: int) -> bool:
+        words = list(re.finditer(r"\w+|,", s.text))
+        folded = [lexical.fold(m.group()) for m in words]
+        heads = [i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head)]
+        inside = [i for i, m in enumerate(words) if start <= m.start() < end]
+        if not heads or not inside:
+            return False
+        if any(h in inside for h in heads):
+            return True  # "Khmeimim Air Base"
+        for h in heads:
+            i = max(inside) if h > max(inside) else min(inside)
+            between = folded[min(h, i) + 1 : max(h, i)]
+            if len(between) <= w.list_near and all(f in _LINKS or f in GENERIC for f in between):
+                return True
+        return False
+
+    return near
+
+
+def _differ(candidates: Sequence[Candidate]) -> bool:
+    """Two answers each said by an article that does not say the other."""
+    if len(candidates) < 2:
+        return False
+    a, b = set(candidates[0].documents), set(candidates[1].documents)
+    return bool(a - b) and bool(b - a)
+
+
+def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Candidate:
+    best = max(item.hits, key=lambda h: h[0])
+    text = _text_of(item)
+    # The evidence must hold the text shown: the best sentence holding that very form.
+    holding = [h for h in item.hits if h[1].text[h[2] : h[3]] == text]
+    _, s, _, _ = max(holding, key=lambda h: h[0]) if holding else best
+    if not holding:
+        text = s.text[best[2] : best[3]]
+    docs: dict[str, int | None] = {}
+    starts: dict[str, int] = {}
+    for _, hit, _, _ in sorted(item.hits, key=lambda h: -h[0]):
+        docs.setdefault(hit.doc_id, hit.ref)
+        starts.setdefault(hit.doc_id, hit.start)
+        for ref, doc in hit.also:
+            docs.setdefault(doc, ref)
+    order = sorted(docs, key=lambda d: (when.get(d) is None, when.get(d) or "", d))
+    shown = set(distinctive(text, item.kind))
+    spellings = [_usual(forms) for spelling, forms in item.spelled.items() if set(spelling) != shown]
+    return Candidate(
+        text=text,
+        variants=tuple(dict.fromkeys(spellings)),
+        refs=tuple(sorted({r for r in docs.values() if r is not None})),
+        documents=tuple(order),
+        dates=tuple(when.get(d) for d in order),
+        score=round(value, 4),
+        quote=Evidence(s.ref or 0, s.doc_id, s.start, s.end, s.text),
+        offsets=tuple(starts.get(d, 0) for d in order),
+    )
+
+
+# -- numbering the wider search's articles ---------------------------------------------------------
+def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo] | None = None,
+           text_of: Callable[[str], str | None] = lambda doc: None) -> Answer:
+    """``answer`` with its answer line; articles only the wider search found (a list's items)
+    are cited after the answer's own sources, so every item's articles have a number."""
+    if line is None:
+        return replace(answer, direct=None)  # type: ignore[call-arg]
+    refs = {c.document: c.ref for c in answer.citations}
+    extra: list[Citation] = []
+    for cand in line.candidates:
+        for doc in cand.documents:
+            if doc not in refs and infos and doc in infos:
+                refs[doc] = len(refs) + 1
+                info = infos[doc]
+                where = location(info, text_of(doc), _offset(line, doc))
+                extra.append(Citation(refs[doc], doc, info.title, info.path, info.date, info.format, where))
+    fixed = tuple(replace(c, refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
+                          quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)))
+                  for c in line.candidates)
+    return replace(answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed))  # type: ignore[call-arg]
+
+
+def _offset(line: Direct, doc: str) -> int:
+    """Where the first candidate said by ``doc`` is said in it."""
+    return next((o for c in line.candidates for d, o in zip(c.documents, c.offsets) if d == doc), 0)
+
+
+def sentences_of(passages: Iterable[Passage], *, quotable: Callable[[str], bool] | None = None) -> list[Said]:
+    """The sentences of retrieved passages, each once, weighted by its passage's fused
+    score, with the passage's stored named entities where it has them."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Said] = []
+    for p in passages:
+        for s, e in p.sentences:
+            key = (p.document.id, s, e)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = p.text[s - p.start : e - p.start]
+            if quotable is not None and not quotable(text):
+                continue
+            out.append(Said(None, p.document, s, e, text, p.score, 3, _stored(p, s, e, text)))
+    return out
+
+
+def _stored(p: Passage, start: int, end: int, text: str) -> tuple[Mention, ...]:
+    """The passage's stored entities inside one sentence (offsets in it); () when untagged."""
+    from . import answer
+
+    inside = getattr(answer, "sentence_mentions", None)  # present once the index stores entities
+    found = inside(p, start, end, text) if inside is not None and getattr(p, "mentions", None) is not None else None
+    return tuple(found or ())

@@ -1,0 +1,237 @@
+"""The answer line: the answer itself on top, every item of a list, sources that differ."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from assistant import Library, lexical, render
+from assistant.answer import Answer, Citation, Quote, heuristic_mentions, stems_of
+from assistant.answerline import direct, is_list, spans, trim
+
+from .conftest import run_cli
+
+QUESTIONS = json.loads((Path(__file__).parent / "data" / "answer_questions.json").read_text())
+AIRBASE = {"khmeimim", "hmeimim", "khmeymim", "hemeimeem"}
+PORT = {"tartus", "tartous"}
+
+
+def _spellings(c) -> set[str]:  # type: ignore[no-untyped-def]
+    return {lexical.fold(w) for form in (c.text, *c.variants) for w in form.split()}
+
+
+def _honest(lib: Library, answer: Answer) -> None:
+    """Every candidate is a slice of a cited sentence, and that sentence of its document."""
+    line = answer.direct
+    if line is None:
+        return
+    cited = {c.ref: c.document for c in answer.citations}
+    for c in line.candidates:
+        q = c.quote
+        assert c.text and c.text in q.text
+        assert lib.text(q.document)[q.start : q.end] == q.text
+        assert cited[q.ref] == q.document
+        assert set(c.documents) <= set(cited.values()) and len(c.refs) == len(c.documents)
+        assert {cited[r] for r in c.refs} == set(c.documents)
+        for v in c.variants:
+            assert any(v in lib.text(d) for d in c.documents)
+        dated = [d for d in c.dates if d]
+        assert dated == sorted(dated) and c.dates[: len(dated)] == tuple(dated)  # oldest first, undated last
+
+
+def test_which_bases_lists_both_bases_with_every_spelling(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?")
+    line = answer.direct
+    assert line is not None and line.list and not line.disagree
+    _honest(seeds_lib, answer)
+    airbase = [c for c in line.candidates if _spellings(c) & AIRBASE]
+    port = [c for c in line.candidates if _spellings(c) & PORT]
+    assert len(airbase) == 1 and len(port) == 1, [c.text for c in line.candidates]
+    assert _spellings(airbase[0]) >= AIRBASE  # one item, every spelling seen
+    assert _spellings(port[0]) >= PORT
+    assert line.candidates[0] in airbase + port and line.candidates[1] in airbase + port
+    assert len(airbase[0].documents) == 5 and len(port[0].documents) >= 3  # beyond the k quotes
+    assert len({d for c in (airbase[0], port[0]) for d in c.documents}) >= 3
+    # Dated by seeds/manifest.csv: the 2016 report first.
+    assert airbase[0].documents[0] == "seeds/003_e5a73f4839f377ea.txt" and airbase[0].dates[0] == "2016-03-15"
+    assert all(airbase[0].dates)
+
+
+def test_k_limits_the_quotes_not_the_list(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?", k=1)
+    assert len(answer.quotes) == 1
+    assert answer.direct is not None and len(answer.direct.candidates) >= 2
+    assert len(answer.citations) >= 3  # the items' articles are cited too
+    _honest(seeds_lib, answer)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Who is the Kremlin spokesman?", "Dmitry Peskov"),
+    ("What percentage of Moscow's combat capabilities did the Ukrainian war require?", "70 percent"),
+    ("Who said it is too soon to determine whether this signals a full Russian exit?", "Michael Kofman"),
+    ("Where did Assad seek asylum?", "Russia"),
+])
+def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -> None:
+    answer = seeds_lib.ask(question)
+    assert answer.direct is not None and not answer.direct.list
+    assert answer.direct.candidates[0].text == expected
+    _honest(seeds_lib, answer)
+
+
+@pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "What is the population of Russia?",
+                                      "Who is Michael Kofman?", "Why did Russia withdraw from Syria?"])
+def test_no_answer_line(seeds_lib: Library, question: str) -> None:
+    """Refused questions, an identity question (its answer is the quote) and a why."""
+    assert seeds_lib.ask(question).direct is None
+
+
+def test_every_candidate_is_verbatim_for_every_labelled_question(seeds_lib: Library) -> None:
+    lines = 0
+    asked = [q for q, _ in QUESTIONS["answerable"]] + list(QUESTIONS["unanswerable"])
+    for question in asked:
+        answer = seeds_lib.ask(question)
+        if not answer.answered:
+            assert answer.direct is None
+        _honest(seeds_lib, answer)
+        lines += answer.direct is not None
+    assert lines >= 8  # most seed questions with an answer type get a line
+
+
+# -- pure: disagreement, close second, lists ---------------------------------------------
+def _quote(ref: int, doc: str, text: str, score: float) -> Quote:
+    return Quote(ref=ref, document=doc, start=0, end=len(text), text=text, score=score, location="line 1",
+                 dense=score, lexical=0.5, passage_score=0.5, dense_rank=1, keyword_rank=1)
+
+
+def _answer(question: str, quotes: list[Quote], dates: dict[str, str | None]) -> Answer:
+    cites = tuple(Citation(q.ref, q.document, q.document, "/" + q.document, dates[q.document], "txt", "line 1")
+                  for q in quotes)
+    return Answer(question, True, tuple(quotes), (), cites, len(quotes))
+
+
+def test_sources_that_differ_are_shown_with_their_dates_oldest_first() -> None:
+    quotes = [_quote(1, "new.txt", "The squadron was moved to Latakia by the ministry.", 0.8),
+              _quote(2, "old.txt", "The squadron was moved to Hama by the ministry.", 0.78),
+              _quote(3, "undated.txt", "Officials said the squadron was moved to Hama in March.", 0.7)]
+    answer = _answer("Where was the squadron moved?", quotes,
+                     {"new.txt": "2024-12-13", "old.txt": "2016-03-15", "undated.txt": None})
+    line = direct(answer)
+    assert line is not None and line.disagree and len(line.candidates) == 2
+    hama = next(c for c in line.candidates if c.text == "Hama")
+    assert hama.documents == ("old.txt", "undated.txt") and hama.dates == ("2016-03-15", None)
+    out = io.StringIO()
+    render.direct_view(answer.__class__(**{**answer.__dict__, "direct": line}), Console(file=out, width=100))
+    text = out.getvalue()
+    assert "sources differ" in text and "2016-03-15 [2], undated [3]" in text
+
+
+def test_one_article_naming_two_things_is_no_disagreement() -> None:
+    quotes = [_quote(1, "a.txt", "The squadron was moved to Latakia and later to Hama.", 0.8)]
+    line = direct(_answer("Where was the squadron moved?", quotes, {"a.txt": None}))
+    assert line is not None and not line.disagree
+
+
+def test_a_clear_winner_stands_alone() -> None:
+    quotes = [_quote(1, "a.txt", "The Colorado Avalanche won the Stanley Cup on Sunday.", 0.9),
+              _quote(2, "b.txt", "The Colorado Avalanche beat the Tampa Bay Lightning in six games.", 0.85),
+              _quote(3, "c.txt", "Fans in Denver celebrated the title into the night.", 0.5)]
+    line = direct(_answer("Who won the Stanley Cup?", quotes, {"a.txt": None, "b.txt": None, "c.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Colorado Avalanche"]
+    assert line.candidates[0].refs == (1, 2)
+
+
+def test_spelling_variants_are_one_candidate() -> None:
+    quotes = [_quote(1, "a.txt", "Jets left the Hmeimim air base on Monday.", 0.9),
+              _quote(2, "b.txt", "Satellite images show jets leaving Khmeimim Air Base.", 0.8)]
+    variants = {"hmeimim": ["khmeimim"], "khmeimim": ["hmeimim"]}
+    line = direct(_answer("Which air base did the jets leave?", quotes, {"a.txt": None, "b.txt": None}),
+                  lambda w: variants.get(w, []))
+    assert line is not None and len(line.candidates) == 1
+    assert {lexical.fold(line.candidates[0].text.split()[0]), *map(lexical.fold, line.candidates[0].variants)} \
+        == {"hmeimim", "khmeimim"}
+
+
+@pytest.mark.parametrize(("question", "listing"), [
+    ("Which bases did Russia keep?", True), ("Which countries joined NATO?", True),
+    ("Who were the winners of the Nobel prize?", True), ("Which base did Russia keep?", False),
+    ("Who won the Stanley Cup?", False), ("Which news outlet reported it?", False),
+])
+def test_list_questions(question: str, listing: bool) -> None:
+    assert is_list(question) is listing
+
+
+def test_numbers_run_on_and_model_names_are_no_counts() -> None:
+    text = "It paid $1.5 billion for 28% of the firm and kept its S-400 systems."
+    found = [text[s:e] for s, e, _ in spans(text, heuristic_mentions(text), "number")]
+    assert found == ["$1.5 billion", "28%"]
+    text = "The Supreme Court Justice Stephen Breyer retired."
+    s, e = trim(text, text.index("Supreme"), text.index(" retired"), stems_of("Whose seat on the Supreme Court is she filling?"), "person")
+    assert text[s:e] == "Stephen Breyer"
+
+
+_WORDS = st.sampled_from(["Tartus", "base", "the", "Hmeimim", "Russia", "kept", "2016", "of", "Assad", "and",
+                          "Moscow's", "45", "days", "Air", "Base", ",", "port", "in", "Latakia", "Peskov"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_WORDS, min_size=5, max_size=20).map(" ".join), min_size=1, max_size=4),
+       st.sampled_from(["Which bases did Russia keep?", "Who said it?", "How many days?", "Where is it?"]))
+def test_candidates_are_always_slices_of_their_quotes(texts: list[str], question: str) -> None:
+    quotes = [_quote(i + 1, f"d{i}.txt", t + ".", 0.9 - i / 10) for i, t in enumerate(texts)]
+    answer = _answer(question, quotes, {q.document: None for q in quotes})
+    line = direct(answer, extra=())
+    for c in line.candidates if line else ():
+        assert c.text and c.text in c.quote.text and c.quote.text in texts[c.quote.ref - 1] + "."
+
+
+# -- the edges: --json, the REPL, /export, MCP ------------------------------------------
+def test_json_answer_object(seeds_index: Path) -> None:
+    result = run_cli("--index", str(seeds_index), "-q", "Which bases did Russia keep?", "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout)
+    line = obj["answer"]
+    assert line["type"] == "name" and line["list"] is True and line["disagree"] is False
+    refs = {s["ref"]: s for s in obj["sources"]}
+    for c in line["candidates"]:
+        assert set(c) >= {"text", "variants", "refs", "documents", "dates"}
+        assert c["text"] in c["quote"]["text"] and [refs[r]["document"] for r in c["refs"]]
+        assert len(c["documents"]) == len(c["dates"])
+    assert len(obj["quotes"]) <= 2 and len(line["candidates"]) >= 2
+    refused = json.loads(run_cli("--index", str(seeds_index), "-q", "Who won the 2018 World Cup?", "--json").stdout)
+    assert refused["answer"] is None
+
+
+def test_repl_shows_the_answer_line_first_and_exports_it(seeds_lib: Library, tmp_path: Path) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from assistant.ask import Settings
+    from assistant.repl import interactive
+
+    buffer, export = io.StringIO(), tmp_path / "notes.md"
+    out = Console(file=buffer, width=100, color_system=None, highlight=False)
+    with create_pipe_input() as pipe:
+        pipe.send_text(f"Who is the Kremlin spokesman?\r/export {export}\r\x04")
+        session: PromptSession = PromptSession(input=pipe, output=DummyOutput(), history=InMemoryHistory())  # type: ignore[type-arg]
+        assert interactive(seeds_lib, Settings(), session, out) == 0
+    lines = [line for line in buffer.getvalue().splitlines() if line.strip()]
+    first = next(n for n, line in enumerate(lines) if line.startswith("Answer: "))
+    assert lines[first].startswith("Answer: Dmitry Peskov [1] — 1 article") and "▌" in lines[first + 1]
+    assert "**Answer:** Dmitry Peskov [1] — 1 article" in export.read_text()
+
+
+def test_mcp_ask_carries_the_answer_line(seeds_lib: Library) -> None:
+    from assistant.mcpserver import Tools
+
+    result = Tools(seeds_lib).ask("Which bases did Russia keep?", k=2)
+    line = result.structured_content["answer"]
+    assert line["list"] and len(line["candidates"]) >= 2 and line["line"].startswith("Answer: ")
+    assert result.content[0].text.startswith("Answer: ")
