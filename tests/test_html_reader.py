@@ -1,6 +1,7 @@
 """The HTML reader's own behaviours: the headline as title, a date from the text where
-the markup has none, boilerplate left out of chunks while the body stays, stray NUL
-bytes, and offsets that still index Document.text exactly."""
+the markup has none (and said to be from the text), boilerplate left out of chunks while
+the body stays, hidden copies left out, a split article body joined, stray NUL bytes,
+and offsets that still index Document.text exactly."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from assistant.chunk import chunk_document
 from assistant.errors import UnreadableFile
 from assistant.ingest import read
 from assistant.ingest.clean import html_excluded_spans
+from assistant.ingest.common import Source
+from assistant.ingest.htmlfile import HtmlPage, read_html_page
 from assistant.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +48,10 @@ def read_page(tmp_path: Path, html: str | bytes, name: str = "page.html") -> Doc
         path.write_bytes(html)
     (document,) = read(path, tmp_path)
     return document
+
+
+def read_source(html: str) -> HtmlPage:
+    return read_html_page(Source(html.encode("utf-8"), "/saved/page.html", "page.html"))
 
 
 def chunked(document: Document) -> str:
@@ -114,6 +121,17 @@ def test_date_written_only_in_the_page_is_found(tmp_path: Path) -> None:
 
 def test_page_without_any_date_has_none(tmp_path: Path) -> None:
     assert read_page(tmp_path, page()).date is None
+
+
+def test_the_date_says_whether_it_came_from_the_markup_or_the_text() -> None:
+    meta = '<meta property="article:published_time" content="2016-03-14T10:00:00Z">'
+    byline = '<div class="byline">Posted on March 14, 2016 by Jane Doe</div>'  # a date element
+    prose = "<p>Reported from Moscow on March 14, 2016, by our correspondent there.</p>"
+    assert read_source(page(meta)).date_source == "markup"
+    assert read_source(page(before=byline)).date_source == "markup"
+    from_text = read_source(page(body=BODY + prose))
+    assert from_text.document.date == "2016-03-14" and from_text.date_source == "text"
+    assert read_source(page()).date_source is None
 
 
 # --- what is chunked -----------------------------------------------------------------
@@ -189,6 +207,52 @@ def test_chunk_offsets_index_the_text_verbatim_and_skip_excluded_spans(tmp_path:
             assert chunk.start <= start < end <= chunk.end
             assert document.text[start:end].strip() == document.text[start:end]
         assert not any(chunk.start < e and s < chunk.end for s, e in document.excluded)
+
+
+# --- what the page hides, and an article in parts ----------------------------------
+
+# A schema.org copy of the article that the page hides (seen on real news pages).
+HIDDEN_COPY = (
+    '<div style="display: none;" itemscope itemtype="http://schema.org/NewsArticle">'
+    '<div itemprop="datePublished">2016-03-14T10:00:00Z</div>'
+    '<div itemprop="articleBody">' + BODY.replace("<p>", "").replace("</p>", "\n") + "</div></div>"
+)
+
+
+def test_a_hidden_copy_of_the_article_is_left_out_and_its_date_still_read() -> None:
+    read = read_source(page(after=HIDDEN_COPY))
+    assert read.document.text.count("Putin on Monday announced") == 1
+    assert read.document.date == "2016-03-14" and read.date_source == "markup"
+
+
+def test_a_page_hidden_until_a_script_shows_it_is_still_read() -> None:
+    html = page(before='<div id="app" style="DISPLAY:NONE">', after="</div>")
+    assert "Putin on Monday announced" in read_source(html).document.text
+
+
+SECOND_PART = """
+<p>Analysts in Washington said the move caught the administration by surprise and that
+its consequences for the region were not yet clear to anyone in the government.</p>
+<p>Diplomats at the United Nations welcomed the announcement but cautioned that the
+ceasefire remained fragile in several provinces in the north of the country.</p>
+<p>The Kremlin did not say how many of the roughly four thousand troops stationed in the
+country would return home this month, or when the rest would follow them.</p>
+"""
+
+
+def test_an_article_split_into_containers_by_an_ad_is_read_whole() -> None:
+    def part(paragraphs: str) -> str:
+        return f'<div class="grid"><div class="body article__body">{paragraphs}</div></div>'
+
+    rail = (
+        '<aside class="rail"><div class="ad">Advertisement</div><ul>'
+        '<li><a href="/x">Most popular story of the day on this site</a></li></ul></aside>'
+    )
+    html = page(body=part(BODY) + rail + '<div class="ad"><span>Advertisement</span></div>' + part(SECOND_PART))
+    text = " ".join(read_source(html).document.text.split())
+    for sentence in ("Putin on Monday announced", "the S-400 systems would stay",
+                     "Analysts in Washington said", "when the rest would follow them"):
+        assert sentence in text
 
 
 # --- bytes ---------------------------------------------------------------------------

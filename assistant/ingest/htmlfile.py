@@ -6,17 +6,22 @@ be imported (trafilatura 2.x needs the separate ``lxml_html_clean`` package), a 
 standard-library extractor takes over so HTML files are still indexed, less cleanly.
 
 The text is the extracted text, not the file, so offsets index ``Document.text``.
-On top of trafilatura: the headline as the title (htmlmeta.py), a publication date
-searched for in the page's text where its markup gives none, and the headline line
-and runs of link text left out of chunks (clean.html_excluded_spans). The figures
-behind each choice are in benchmarks/RESULTS.md, "Saved web pages (issue 10)".
+On top of trafilatura: the headline as the title (htmlmeta.py); an article body that
+the page splits into several containers joined, and what the page hides left out,
+before extraction; a publication date searched for in the page's text where its
+markup gives none, and said to be from the text (``HtmlPage.date_source``); and the
+headline line and runs of link text left out of chunks (clean.html_excluded_spans).
+The figures behind each choice are in benchmarks/RESULTS.md, "Saved web pages
+(issue 10)".
 """
 
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from assistant.ingest.clean import html_excluded_spans
 from assistant.ingest.common import Source, reject, text_field
@@ -33,9 +38,39 @@ _MAX_NUL_SHARE = 0.01
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # A line is a link's text when one link makes up this much of it.
 _LINK_SHARE = 0.8
+# What the page hides (display:none, the hidden attribute) is not what a reader sees; often
+# it is a second copy of the article kept for schema.org microdata. It is left out of the
+# text (trafilatura's metadata still reads it), unless it is most of the page: a page
+# hidden until a script shows it.
+_HIDDEN = (
+    "//body//*[@hidden or contains(translate(@style,"
+    ' "ABCDEFGHIJKLMNOPQRSTUVWXYZ ", "abcdefghijklmnopqrstuvwxyz"), "display:none")]'
+)
+_MAX_HIDDEN_SHARE = 0.8
+# A container of the page's (div/section) holding at least this many paragraphs of its own
+# is an article section, not a teaser card; paragraphs are at least this long.
+_MIN_SECTION_PARAGRAPHS = 3
+_MIN_PARAGRAPH_CHARS = 40
+
+# Where a date came from: the page's markup (meta tags, JSON-LD, <time> and date elements:
+# htmldate's fast search), or only its text and URL (the extensive search), which is
+# right less often (see RESULTS.md) and so is labelled.
+DateSource = Literal["markup", "text"]
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """A page as the reader makes it: the Document, and where its date came from."""
+
+    document: Document
+    date_source: DateSource | None  # None when the page has no date
 
 
 def read_html(source: Source) -> Document:
+    return read_html_page(source).document
+
+
+def read_html_page(source: Source) -> HtmlPage:
     data = _text_bytes(source)
     if data.count(b"<") > _MAX_TAGS:
         raise reject(source, f"HTML too complex to extract (over {_MAX_TAGS} tags)")
@@ -48,13 +83,14 @@ def read_html(source: Source) -> Document:
     if not text.strip():
         raise reject(source, "no article text found")
     features: PageFeatures = fields.get("features") or EMPTY
-    return Document(
+    date = normalise_date(fields.get("date"))
+    document = Document(
         id=source.id,
         text=text,
         path=source.path,
         format="html",
         title=text_field(fields.get("title")),
-        date=normalise_date(fields.get("date")),
+        date=date,
         url=text_field(fields.get("url")),
         author=text_field(fields.get("author")),
         source=text_field(fields.get("sitename")),
@@ -64,6 +100,7 @@ def read_html(source: Source) -> Document:
             is_link=lambda line: is_link_line(line, features, _LINK_SHARE),
         ),
     )
+    return HtmlPage(document, (fields.get("date_source") or "markup") if date else None)
 
 
 def _text_bytes(source: Source) -> bytes:
@@ -114,6 +151,7 @@ def _trafilatura_extractor() -> _Extractor | None:
         # Read before extraction: trafilatura works on a copy, but the features
         # must describe the page as published.
         features = _features(tree)
+        _join_split_body(tree)  # after the features: they describe the page as published
         document = trafilatura.bare_extraction(
             tree,
             with_metadata=True,
@@ -122,14 +160,17 @@ def _trafilatura_extractor() -> _Extractor | None:
             # most often right (see RESULTS.md).
             date_extraction_params=set_date_params(extensive=False),
             config=config,
+            prune_xpath=_HIDDEN if _hidden_is_aside(tree) else None,
         )
         if document is None:
             return {}
         fields = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+        fields["date_source"] = "markup"
         if not fields.get("date"):
             # Only where the markup has no date: htmldate's extensive search, which
             # also reads dates written in the page's text and URLs.
             fields["date"] = find_date(tree, **set_date_params(extensive=True))
+            fields["date_source"] = "text"
         fields["features"] = features
         fields["title"] = headline(features, fields.get("title")) if features else fields.get("title")
         return fields
@@ -144,3 +185,47 @@ def _features(tree: Any) -> PageFeatures | None:
         return page_features(tree)
     except (ValueError, TypeError):  # odd markup: do without, not fail the page
         return None
+
+
+def _hidden_is_aside(tree: Any) -> bool:
+    """Whether the page hides something, and less than most of its text."""
+    body = tree.find(".//body")
+    hidden = tree.xpath(_HIDDEN)
+    if body is None or not hidden:
+        return False
+    marked = set(hidden)
+    outermost = [e for e in hidden if not any(a in marked for a in e.iterancestors())]
+    hidden_chars = sum(len(e.text_content()) for e in outermost)
+    return hidden_chars < _MAX_HIDDEN_SHARE * len(body.text_content())
+
+
+def _join_split_body(tree: Any) -> None:
+    """Join an article body that the page splits into containers of one kind.
+
+    Sites put ads or widgets between parts of an article, each part in its own
+    container with the same tag and class; trafilatura keeps only the first part.
+    Containers of the same tag and class that each hold several paragraphs are
+    sections of one text, so the later ones' children move into the first.
+    """
+    groups: defaultdict[tuple[str, str], list[Any]] = defaultdict(list)
+    for element in tree.iter("div", "section"):
+        kind = " ".join((element.get("class") or "").split())
+        if kind and _own_paragraphs(element) >= _MIN_SECTION_PARAGRAPHS:
+            groups[(str(element.tag), kind)].append(element)
+    for first, *others in groups.values():
+        for other in others:
+            if _nested(first, other):
+                continue
+            first.extend(list(other))  # moves them; the emptied container stays
+
+
+def _own_paragraphs(element: Any) -> int:
+    return sum(
+        1
+        for child in element
+        if child.tag == "p" and len(child.text_content().strip()) >= _MIN_PARAGRAPH_CHARS
+    )
+
+
+def _nested(a: Any, b: Any) -> bool:
+    return any(x is a for x in b.iterancestors()) or any(x is b for x in a.iterancestors())
