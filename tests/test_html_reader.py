@@ -289,5 +289,8 @@ def test_webpages_benchmark_scores_twenty_pages_of_each_set(tmp_path: Path) -> N
     assert all(results[name]["pages"] == 20 for name in ("aeb", "htmldate", "trafilatura"))
     assert 0 < results["aeb"]["chunked"]["precision"] <= 1
     assert results["htmldate"]["tp"] + results["htmldate"]["fp"] <= 20
+    # Markup dates are a subset of every date.
+    assert results["htmldate"]["markup"]["tp"] <= results["htmldate"]["tp"]
+    assert results["htmldate"]["labelled"]["recall"] == results["htmldate"]["recall"]
     assert results["trafilatura"]["meta"]["title"]["scored"] > 0
     assert any("assistant, chunked text" in row for row in results["table"])
