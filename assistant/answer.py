@@ -73,6 +73,7 @@ class Policy:
     typed: float = 0.10  # bonus for holding a new mention of the kind asked for (a name for "who")
     restating: float = 0.10  # penalty for adding nothing to the question's own words
     shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
+    loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Quote:
     matched: tuple[str, ...] = ()  # question words found in it
     also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
     adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
+    mentions: tuple[Mention, ...] = ()  # named entities in ``text`` (offsets in it); () when not tagged
 
 
 @dataclass(frozen=True)
@@ -282,11 +284,13 @@ class Mention:
     start: int  # offsets in the sentence
     end: int
     kind: str  # "name", "number", "date", "reason"
+    label: str | None = None  # the named-entity label (PERSON, GPE, DATE ...); None: a pattern's guess
 
 
-# The interface named entity mentions will fill (see MentionFn): until the index stores
-# them, cheap patterns stand in. Names are runs of capitalised words; numbers are digits
-# and number words; dates are years, month and day names; reasons are causal phrases.
+# Where a passage has no stored named entities (see ``entities.py``; tagging off, or an
+# index not yet upgraded), cheap patterns stand in: names are runs of capitalised words,
+# numbers are digits and number words, dates are years, month and day names. Reasons are
+# causal phrases, from these patterns always (no entity label says "because").
 MentionFn = Callable[[str], Sequence[Mention]]
 _MONTHS = """january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
@@ -327,16 +331,68 @@ def heuristic_mentions(text: str) -> tuple[Mention, ...]:
     return tuple(out)
 
 
-def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]) -> list[str]:
+def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]) -> list[Mention]:
     """The mentions of a wanted kind that the question does not already name."""
     out = []
     for m in found:
         if m.kind not in wanted:
             continue
-        piece = text[m.start : m.end]
-        if m.kind == "reason" or not stems_of(piece) <= question_stems:
-            out.append(piece)
+        if m.kind == "reason" or not stems_of(text[m.start : m.end]) <= question_stems:
+            out.append(m)
     return out
+
+
+# The entity labels that fit an answer type exactly; another label of a wanted kind fits
+# partly (``Policy.loose_fit``): "who won the cup" is often a team (ORG), not a PERSON.
+FITS = {
+    "person": frozenset({"PERSON"}),
+    "place": frozenset({"GPE", "LOC", "FAC"}),
+    "time": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
+}
+
+
+# "Which *company* ...": head nouns whose answers have one entity label.
+_HEAD_LABELS = {
+    "ORG": """company companies firm firms brand brands team teams organization organisation group groups
+        network agency bank party club band airline retailer university school network league""",
+    "WORK_OF_ART": "film films movie movies show shows series book books song songs album novel play documentary",
+    "EVENT": "event events tournament championship festival war storm hurricane",
+    "PRODUCT": "product products phone car device app vehicle",
+    "NORP": "nationality religion",
+    "LAW": "law laws bill bills act",
+}
+HEAD_FITS = {w: frozenset({label}) for label, ws in _HEAD_LABELS.items() for w in ws.split()}
+
+
+def fits(wanted: Asks) -> frozenset[str] | None:
+    """The entity labels that answer ``wanted`` exactly; None: any label of a wanted kind."""
+    if wanted.head and wanted.head in HEAD_FITS:
+        return HEAD_FITS[wanted.head]
+    return FITS.get(wanted.kind or "")
+
+
+def fit(found: Sequence[Mention], exact: frozenset[str] | None, loose: float) -> float:
+    """How well the best of ``found`` fits: 1 for an ``exact`` label (or a pattern's guess,
+    which has none), ``loose`` for another entity, 0 for none."""
+    if not found:
+        return 0.0
+    if exact is None or any(m.label is None or m.label in exact for m in found):
+        return 1.0
+    return loose
+
+
+def sentence_mentions(p: Passage, start: int, end: int, text: str) -> tuple[Mention, ...] | None:
+    """The stored named entities of the sentence ``[start, end)`` of ``p`` (offsets in the
+    sentence), with the causal phrases of the patterns; None when ``p`` was never tagged."""
+    if p.mentions is None:
+        return None
+    from .entities import KIND
+
+    named = [Mention(s - start, e - start, KIND[label], label) for s, e, label in p.mentions
+             if start <= s and e <= end and label in KIND]
+    reasons = [m for m in heuristic_mentions(text) if m.kind == "reason"]
+    return tuple(named + reasons)
 
 
 def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
@@ -366,6 +422,7 @@ class _Candidate:
     lexical: float = 0.0
     matched: tuple[str, ...] = ()
     adds: tuple[str, ...] = ()  # mentions of the kind asked for that the question lacks
+    mentions: tuple[Mention, ...] | None = None  # stored named entities; None: use the patterns
     novel: int = 0  # content words beyond the question's own
     score: float = 0.0
     rank: float = 0.0
@@ -418,7 +475,8 @@ def candidates(passages: Sequence[Passage], shape: bool = True) -> list[_Candida
             if key in found or not quotable(text, shape):
                 continue
             lean = i > 0 and _LEANS_BACK.match(text) is not None
-            found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s)
+            found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s,
+                                    mentions=sentence_mentions(p, s, e, text))
     return list(found.values())
 
 
@@ -455,17 +513,19 @@ def score(
 ) -> None:
     """Relevance, plus a bonus for holding what was asked (a new name for "who", a number for
     "how many") and a penalty for only restating the question."""
-    wanted, asked = asks(question).wants, stems_of(question)
+    wanted, asked = asks(question), stems_of(question)
+    exact = fits(wanted)
     for c in found:
         assert c.vector is not None
         c.dense = float(c.vector @ question_vector)
         sentence_stems = stems_of(c.text)
         c.lexical, c.matched = coverage(sentence_stems, terms)
-        c.adds = tuple(fresh(c.text, mentions(c.text), asked, wanted)) if wanted else ()
+        new = fresh(c.text, c.mentions if c.mentions is not None else mentions(c.text), asked, wanted.wants)
+        c.adds = tuple(c.text[m.start : m.end] for m in new)
         c.novel = novelty(sentence_stems, asked)
         restates = max(0.0, 1 - c.novel / NOVEL_ENOUGH)
-        c.score = (policy.dense * c.dense + policy.lexical * c.lexical + policy.typed * bool(c.adds)
-                   - policy.restating * restates)
+        c.score = (policy.dense * c.dense + policy.lexical * c.lexical
+                   + policy.typed * fit(new, exact, policy.loose_fit) - policy.restating * restates)
         c.rank = c.score + policy.passage * c.passage.score
 
 
@@ -580,8 +640,12 @@ class _Refs:
         return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where)
 
 
-def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str]) -> Quote:
+def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str],
+           named: Mapping[str, set[tuple[int, int, str]]]) -> Quote:
     doc = c.passage.document
+    from .entities import KIND
+
+    inside = sorted(m for m in named.get(doc.id, ()) if start <= m[0] and m[1] <= end and m[2] in KIND)
     ref = refs.ref(doc, start)
     also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
     return Quote(
@@ -589,7 +653,17 @@ def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[
         location=location(doc, refs.texts.get(doc.id), start), dense=round(c.dense, 4),
         lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
         keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
+        mentions=tuple(Mention(s - start, e - start, KIND[label], label) for s, e, label in inside),
     )
+
+
+def _named(passages: Sequence[Passage]) -> dict[str, set[tuple[int, int, str]]]:
+    """The stored named entities of the passages, by document (chunks overlap: a set)."""
+    out: dict[str, set[tuple[int, int, str]]] = {}
+    for p in passages:
+        if p.mentions is not None:
+            out.setdefault(p.document.id, set()).update(p.mentions)
+    return out
 
 
 def _slicer(c: _Candidate, texts: Mapping[str, str]) -> Callable[[int, int], str]:
@@ -626,7 +700,8 @@ def build(
         chosen = choose(found, policy.closest, policy)
     chosen.sort(key=lambda c: -c.score)
     refs = _Refs(texts)
-    quotes = tuple(_quote(refs, c, s, e, _slicer(c, texts)) for c, s, e in _spans(chosen, texts))
+    named = _named(passages)
+    quotes = tuple(_quote(refs, c, s, e, _slicer(c, texts), named) for c, s, e in _spans(chosen, texts))
     return Answer(
         question=question,
         answered=answered,

@@ -31,7 +31,7 @@ from .errors import IndexCorrupt
 from .lexical import KeywordIndex
 from .types import NO_FILTERS, Chunk, Document, DocumentInfo, Filters
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILENAME = "catalog.sqlite3"
 
 _SCHEMA = """
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS documents(
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks(
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentences TEXT NOT NULL);
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentences TEXT NOT NULL, mentions TEXT);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
@@ -61,6 +61,7 @@ class StoredChunk:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]
+    mentions: tuple[tuple[int, int, str], ...] | None = None  # None: not tagged yet
 
 
 def chunk_id(doc_id: str, index: int) -> str:
@@ -363,8 +364,9 @@ class Catalog:
         """Step 3 of a write: chunk rows and keyword rows in, document ready."""
         for c in chunks:
             cur = self.db.execute(
-                'INSERT INTO chunks(id, doc_id, idx, start, "end", sentences) VALUES (?,?,?,?,?,?)',
-                (chunk_id(doc.id, c.index), doc.id, c.index, c.start, c.end, json.dumps(c.sentences)),
+                'INSERT INTO chunks(id, doc_id, idx, start, "end", sentences, mentions) VALUES (?,?,?,?,?,?,?)',
+                (chunk_id(doc.id, c.index), doc.id, c.index, c.start, c.end, json.dumps(c.sentences),
+                 None if c.mentions is None else json.dumps(c.mentions)),
             )
             self.keywords.add_chunk(int(cur.lastrowid or 0), doc.title or "", c.text)
         self.keywords.add_terms(doc.text)
@@ -387,13 +389,31 @@ class Catalog:
         for part in _parts(keys):
             marks = ",".join("?" * len(part))
             rows = self.db.execute(
-                f'SELECT rowid, id, doc_id, start, "end", sentences FROM chunks WHERE {column} IN ({marks})',
+                f'SELECT rowid, id, doc_id, start, "end", sentences, mentions FROM chunks WHERE {column} IN ({marks})',
                 part,
             )
             for r in rows:
                 sentences = tuple(tuple(s) for s in json.loads(r["sentences"]))
-                out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences)  # type: ignore[arg-type]
+                mentions = None if r["mentions"] is None else tuple(tuple(m) for m in json.loads(r["mentions"]))
+                out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences, mentions)  # type: ignore[arg-type]
         return out
+
+    # -- named entities (see entities.py) ---------------------------------------------
+    def untagged(self) -> list[str]:
+        """Ready documents with chunks whose named entities were never found."""
+        rows = self.db.execute(
+            "SELECT DISTINCT c.doc_id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+            " WHERE c.mentions IS NULL AND d.state = 'ready' ORDER BY c.doc_id")
+        return [r[0] for r in rows]
+
+    def chunk_spans(self, doc_id: str) -> list[tuple[str, int, int]]:
+        rows = self.db.execute('SELECT id, start, "end" FROM chunks WHERE doc_id = ? ORDER BY idx', (doc_id,))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def set_mentions(self, rows: Iterable[tuple[str, list[tuple[int, int, str]]]]) -> None:
+        """(chunk id, its mentions) for chunks already written."""
+        self.db.executemany("UPDATE chunks SET mentions = ? WHERE id = ?",
+                            [(json.dumps(m), chunk) for chunk, m in rows])
 
 
 def _parts(keys: list, size: int = 500) -> Iterator[list]:  # type: ignore[type-arg]

@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip a file whose reading takes longer than S seconds (default 60)")
     index.add_argument("--max-memory", type=_positive, metavar="MB",
                        help="skip a file whose reader needs more than MB megabytes (default: no cap)")
+    index.add_argument("--entities", metavar="PIPELINE",
+                       help="spaCy pipeline that finds named entities, or 'off' "
+                       "(default: $ASSISTANT_ENTITIES, else en_core_web_sm)")
     _common(index, suppress=True)
 
     sources = commands.add_parser("sources", help="list the indexed documents")
@@ -112,8 +115,9 @@ def _library(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_index(args: argparse.Namespace) -> int:
     from . import render
+    from .library import Library
 
-    lib = _library(args)
+    lib = Library(args.index, model=args.model, chroma_url=args.chroma_url, entities=args.entities)
     max_bytes = args.max_size * MB if args.max_size else None
     from .indexer import ReadLimits
 

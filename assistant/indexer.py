@@ -99,6 +99,7 @@ class Indexer:
         limits: ReadLimits = ReadLimits(),  # noqa: B008 - frozen
         reader: Callable[[int, Callable[[list[str]], list[int]] | None], Callable[[tuple[Path, Path]], ReadResult]]
         | None = None,
+        entities: str | None = None,
     ):
         self.catalog = catalog
         self._store, self._embedder = store, embedder
@@ -106,6 +107,7 @@ class Indexer:
         self.progress = progress or (lambda p: None)
         self.limits = limits
         self._reader = reader  # the worker task's factory; tests give one that misbehaves
+        self.entities = entities  # the spaCy pipeline that finds named entities; None: none
         self._closing = closing if closing is not None else []
         self._labels: dict[str, str] = {}
 
@@ -150,6 +152,8 @@ class Indexer:
         if run.remove:
             self.remove(run.remove)
             report.removed.extend(run.remove)
+        if self.entities is not None:
+            self._tag_stored(run)
         return report
 
     def _walk(self, paths: Iterable[Path]) -> tuple[list[tuple[Path, Path]], list[str]]:
@@ -215,9 +219,8 @@ class Indexer:
 
         counter = counter_for(self._embedder())
         timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
-        task = (self._reader or ReadAndChunk)(self.max_bytes, counter)
-        jobs = self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
-        with Pool(task, jobs=jobs, timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
+        task = self._reader(self.max_bytes, counter) if self._reader else ReadAndChunk(self.max_bytes, counter, self.entities)
+        with Pool(task, jobs=self._jobs(), timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
                   expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read)) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
@@ -282,12 +285,39 @@ class Indexer:
         stored = self.catalog.infos([doc.id]).get(doc.id)
         return stored is None or any(getattr(stored, f) != getattr(doc, f) for f in metadata.FIELDS)
 
+    # -- named entities of documents indexed before schema 3 --------------------------
+    def _tag_stored(self, run: _Run) -> None:
+        """Tag the stored text of documents whose chunks have no named entities yet, in
+        the workers; only the chunks' mentions are written (no reading, no embedding)."""
+        assert self.entities is not None
+        fresh = set(run.report.added) | set(run.report.updated)  # tagged as read (or failed: warned)
+        untagged = [d for d in self.catalog.untagged() if d not in fresh]
+        if not untagged:
+            return
+        from .workers import Failed, Pool, TagStored
+
+        spans = {d: self.catalog.chunk_spans(d) for d in untagged}
+        items = [(d, self.catalog.text(d) or "", [(s, e) for _, s, e in spans[d]]) for d in untagged]
+        timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
+        with Pool(TagStored(self.entities), jobs=self._jobs(), timeout_s=timeout,
+                  max_memory_mb=self.limits.max_memory_mb) as pool:
+            for (doc_id, _, _), (_, outcome) in zip(items, pool.map(items)):
+                if isinstance(outcome, Failed):  # the answer falls back to guessing its names
+                    run.report.warnings.append(f"{doc_id}: named entities not found ({outcome.reason})")
+                    continue
+                with self.catalog.transaction():
+                    self.catalog.set_mentions((c, m) for (c, _, _), m in zip(spans[doc_id], outcome.value))
+                run.report.tagged += 1
+
+    def _jobs(self) -> int:
+        return self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
+
     # -- writing ------------------------------------------------------------
     def _write_all(self, items: Iterable[_Item], run: _Run) -> None:
         batch: list[tuple[_Item, list[Chunk]]] = []
         size = 0
         for item in items:
-            chunks = item[3] if item[3] is not None else chunking.chunk_document(item[0], self._embedder().count_tokens)
+            chunks = item[3] if item[3] is not None else self._chunk_here(item[0])
             batch.append((item, chunks))
             size += len(chunks)
             if size >= BATCH_CHUNKS:
@@ -295,6 +325,15 @@ class Indexer:
                 batch, size = [], 0
         if batch:
             self._flush(batch, run)
+
+    def _chunk_here(self, doc: Document) -> list[Chunk]:
+        """Chunks made in this process (an embedder with no picklable token counter)."""
+        chunks = chunking.chunk_document(doc, self._embedder().count_tokens)
+        if self.entities is None:
+            return chunks
+        from . import entities as ner
+
+        return ner.assign(chunks, ner.tag(doc.text, self.entities))
 
     def _flush(self, batch: list[tuple[_Item, list[Chunk]]], run: _Run) -> None:
         run.report.chunks += self._write(batch)

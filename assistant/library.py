@@ -48,7 +48,10 @@ class Library:
         policy: SearchPolicy | None = None,
         embedder: Embedder | None = None,
         store: VectorStore | None = None,
+        entities: str | None = None,
     ):
+        """``entities``: the spaCy pipeline that finds named entities when indexing ("off":
+        none; default ``$ASSISTANT_ENTITIES``, else the installed en_core_web_sm)."""
         self.index_dir = config.index_dir(index_dir)
         self.index = Index(self.index_dir)
         self._model = config.model_name(model)
@@ -63,6 +66,7 @@ class Library:
         self._injected_embedder = embedder
         self._note: Callable[[str], None] | None = None  # where a writer says what takes long
         self._injected_store = store
+        self._entities = entities
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
 
@@ -271,8 +275,11 @@ class Library:
                 self._embedder = self._open_embedder(self._model or manifest.model)
             return self._embedder
 
+        from .entities import model_name
+
         return Indexer(catalog, open_store, embedder, max_bytes=config.max_bytes(max_bytes),
-                       progress=progress, closing=store, limits=limits or ReadLimits())
+                       progress=progress, closing=store, limits=limits or ReadLimits(),
+                       entities=model_name(self._entities))
 
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents by id; returns the ids that were indexed."""

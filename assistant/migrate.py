@@ -7,6 +7,10 @@ point leaves the old index answering as before.
 1 -> 2: document ids gain their folder's label ("a.txt" -> "seeds/a.txt"), so two
 folders holding the same relative path no longer collide. Chunk ids and the vectors'
 document field follow, so the vectors are copied under their new ids.
+
+2 -> 3: chunks gain a column for their named entities (``entities.py``). Only a column
+is added, in one SQLite transaction on the live catalog (all or nothing, like the swap);
+it holds NULL until the indexer, in the same ``assistant index``, tags the stored texts.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ def migrate_if_needed(lib: Library) -> bool:
     if old is None or old.schema == SCHEMA_VERSION or old.schema not in MIGRATIONS:
         return False
     lib.close()
+    if lib._note is not None:
+        lib._note(f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: its articles' "
+                  "named entities are found now, from the stored text (nothing is embedded again)")
+    if old.schema == 2:
+        _add_entities(lib.index.catalog_path)
+        return True
     build = lib.index.build_folder()
     new = Manifest.new(old.model, old.chroma_url, replacing=True)
     target = build / FILENAME
@@ -64,9 +74,7 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
         db.execute("BEGIN IMMEDIATE")
         old_roots = {r[0] for r in db.execute("SELECT path FROM roots")}
         db.execute("DELETE FROM documents WHERE state != 'ready'")  # a killed run's leftovers
-        columns = {r[1] for r in db.execute("PRAGMA table_info(documents)")}
-        if "line" not in columns:  # JSONL records' file lines: filled when a file is read again
-            db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
+        _add_columns(db)
         db.execute("DROP TABLE roots")
         db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)")
         db.execute("COMMIT")
@@ -77,6 +85,28 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
         return _rename(catalog, old_roots, manifest)
     finally:
         close_for_swap(catalog)
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Columns later schemas added, NULL in the rows written before them."""
+    def columns(table: str) -> set[str]:
+        return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+    if "line" not in columns("documents"):  # JSONL records' file lines: filled when a file is read again
+        db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
+    if "mentions" not in columns("chunks"):  # named entities: the indexer tags the stored texts
+        db.execute("ALTER TABLE chunks ADD COLUMN mentions TEXT")
+
+
+def _add_entities(path: Path) -> None:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        _add_columns(db)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        db.execute("COMMIT")
+    finally:
+        db.close()
 
 
 def _rename(catalog: Catalog, old_roots: set[str], manifest: Manifest) -> list[tuple[str, str, str]]:

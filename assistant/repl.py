@@ -19,7 +19,7 @@ from . import ask, config
 from .errors import AssistantError
 from .library import Library
 from .retrieve import date_bound
-from .types import NO_FILTERS, Filters
+from .types import Filters
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -140,15 +140,25 @@ class Session:
     def cmd_filter(self, rest: str) -> None:
         if not rest:
             self.say(f"Filter was: {self.settings.filters.describe()}. Cleared.")
-            self.settings = replace(self.settings, filters=NO_FILTERS)
+            self.settings = replace(self.settings, filters=Filters(as_of=self.settings.filters.as_of))
             return
         try:
             values = _filter_values(rest)
         except ValueError as exc:
             self.say(str(exc))
             return
-        self.settings = replace(self.settings, filters=Filters(**values))
+        self.settings = replace(self.settings, filters=Filters(**values, as_of=self.settings.filters.as_of))
         self.say(f"Filter: {self.settings.filters.describe()}.")
+
+    @slash("/asof", "/asof DATE: answer as of DATE (later articles left out, recent ones first); alone, back to today")
+    def cmd_asof(self, rest: str) -> None:
+        try:
+            as_of = date_bound(rest.strip()) if rest.strip() else None
+        except ValueError as exc:
+            self.say(f"/asof: {exc}.")
+            return
+        self.settings = replace(self.settings, filters=replace(self.settings.filters, as_of=as_of))
+        self.say(f"Answering as of {as_of}." if as_of else "Answering as of today.")
 
     @slash("/export", "/export FILE: this session's questions and answers as Markdown with footnotes")
     def cmd_export(self, rest: str) -> None:

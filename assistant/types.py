@@ -51,6 +51,9 @@ class Chunk:
     end: int
     text: str  # == document.text[start:end]
     sentences: tuple[Span, ...]  # absolute offsets of each sentence inside the chunk
+    # Named entities inside it, (start, end, spaCy label) in document offsets; None: not
+    # tagged (tagging off, or an index older than schema 3). See ``entities.py``.
+    mentions: tuple[tuple[int, int, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Passage:
     keyword_rank: int | None = None
     dense_score: float | None = None  # cosine similarity
     keyword_score: float | None = None  # BM25, higher is better
+    mentions: tuple[tuple[int, int, str], ...] | None = None  # as Chunk.mentions
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,11 @@ class IndexReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     chunks: int = 0  # chunks embedded in this run
     warnings: list[str] = field(default_factory=list)  # e.g. a bad row of a folder's manifest
+    tagged: int = 0  # documents indexed before whose named entities this run found
 
     def summary(self) -> str:
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.skipped)} skipped"
-        )
+        ) + (f", {self.tagged} tagged with named entities" if self.tagged else "")

@@ -565,11 +565,12 @@ class ReadResult(NamedTuple):
 
 
 def read_and_chunk(
-    path: Path, root: Path, max_bytes: int, count_tokens: CountTokens | None
+    path: Path, root: Path, max_bytes: int, count_tokens: CountTokens | None, entities: str | None = None
 ) -> ReadResult:
     """``ingest.read`` then ``chunk.chunk_document`` for each document (skipped when
-    ``count_tokens`` is None). Raises ``UnreadableFile``, or MemoryError when the reader
-    ran out of memory (``ingest.read`` wraps it as an internal error)."""
+    ``count_tokens`` is None), the chunks tagged with named entities by the spaCy pipeline
+    ``entities`` (None: not tagged). Raises ``UnreadableFile``, or MemoryError when the
+    reader ran out of memory (``ingest.read`` wraps it as an internal error)."""
     from . import ingest
     from .chunk import chunk_document
 
@@ -581,7 +582,21 @@ def read_and_chunk(
             raise MemoryError from None
         raise
     chunks = None if count_tokens is None else [chunk_document(d, count_tokens) for d in docs]
+    if chunks is not None and entities is not None:
+        chunks = _tagged(docs, chunks, entities, warnings)
     return ReadResult(docs, chunks, warnings)
+
+
+def _tagged(docs: list[Document], chunks: list[list[Chunk]], entities: str, warnings: list[str]) -> list[list[Chunk]]:
+    """The chunks with their named entities; untagged, with a warning, when the tagger
+    fails: a file is never lost to its entities (the answer guesses names without them)."""
+    from . import entities as ner
+
+    try:
+        return [ner.assign(c, ner.tag(d.text, entities)) for d, c in zip(docs, chunks)]
+    except Exception as exc:  # noqa: BLE001 - any failure of a third-party model
+        warnings.append(f"named entities not found ({type(exc).__name__}: {exc})")
+        return chunks
 
 
 @dataclass(frozen=True)
@@ -591,9 +606,23 @@ class ReadAndChunk:
 
     max_bytes: int
     count_tokens: CountTokens | None
+    entities: str | None = None  # the spaCy pipeline that tags the chunks; None: not tagged
 
     def __call__(self, item: tuple[Path, Path]) -> ReadResult:
-        return read_and_chunk(item[0], item[1], self.max_bytes, self.count_tokens)
+        return read_and_chunk(item[0], item[1], self.max_bytes, self.count_tokens, self.entities)
+
+
+@dataclass(frozen=True)
+class TagStored:
+    """Named entities for a document already indexed (an index older than schema 3):
+    items are ``(doc_id, text, chunk spans)``, results each chunk's mentions."""
+
+    entities: str
+
+    def __call__(self, item: tuple[str, str, list[tuple[int, int]]]) -> list[list[tuple[int, int, str]]]:
+        from . import entities as ner
+
+        return ner.by_chunk(item[2], ner.tag(item[1], self.entities))
 
 
 @dataclass(frozen=True)

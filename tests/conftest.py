@@ -23,6 +23,9 @@ def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["ASSISTANT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     os.environ.pop("ASSISTANT_CHROMA_URL", None)
     os.environ.pop("ASSISTANT_MODEL", None)
+    # Named entities cost each fresh worker ~3 s of loading spaCy: tests of plumbing index
+    # without them; the seeds index below and tests/test_entities.py use the real model.
+    os.environ["ASSISTANT_ENTITIES"] = "off"
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +40,10 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the five seeds, built once; tests must only read it."""
     from assistant import Library
 
+    from assistant.entities import DEFAULT_MODELS
+
     index = tmp_path_factory.mktemp("seeds") / "index"
-    with Library(index) as lib:
+    with Library(index, entities=DEFAULT_MODELS[0]) as lib:
         lib.add([SEEDS])
     return index
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Library
-from assistant.catalog import FILENAME
+from assistant.catalog import FILENAME, SCHEMA_VERSION
 from assistant.chunk import _runs
 from assistant.embed import HashEmbedder
 from assistant.errors import AssistantError, IndexNotFound, UsageError
@@ -201,7 +201,7 @@ def test_an_index_of_schema_1_is_migrated_in_place_without_embedding(tmp_path: P
         assert lib.store.count() == lib.catalog.count_chunks() == 2
         assert [h.document.id for h in lib.search("convoy Latakia", k=1)] == ["articles/convoy.txt"]
         meta = dict(lib.catalog.db.execute("SELECT key, value FROM meta").fetchall())
-    assert meta["schema"] == "2" and "dimension" not in meta
+    assert meta["schema"] == str(SCHEMA_VERSION) and "dimension" not in meta
     assert [p.name for p in index.iterdir() if p.name.startswith("chroma")] == [meta["vectors"]]
 
 

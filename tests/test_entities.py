@@ -1,0 +1,143 @@
+"""Named entities at index time (entities.py): found by the real spaCy pipeline in the
+workers, stored with the chunks, added to an older index without embedding again, and
+used by the reader."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant import Library, answer, entities
+from assistant.errors import IndexMismatch, UsageError
+from assistant.types import DocumentInfo, Passage
+
+from .conftest import SEEDS
+
+MODEL = entities.DEFAULT_MODELS[0]
+
+
+def _chunk_rows(index: Path) -> list[tuple[str, int, int, str | None]]:
+    db = sqlite3.connect(index / "catalog.sqlite3")
+    try:
+        return db.execute('SELECT doc_id, start, "end", mentions FROM chunks').fetchall()
+    finally:
+        db.close()
+
+
+def test_tag_finds_people_places_and_numbers_as_document_offsets() -> None:
+    text = "Intro line.\n\nVladimir Putin ordered 3,000 troops out of Syria on 14 March 2016."
+    found = entities.tag(text, MODEL)
+    labels = {text[s:e]: label for s, e, label in found}
+    assert labels.get("Vladimir Putin") == "PERSON"
+    assert labels.get("Syria") == "GPE"
+    assert any(label == "CARDINAL" and "3,000" in t for t, label in labels.items())
+    assert found == sorted(found)
+
+
+@given(st.text(alphabet="ab \n.", max_size=3000))
+def test_pieces_cover_the_text_exactly(text: str) -> None:
+    pieces = entities._pieces(text)
+    assert "".join(p for _, p in pieces) == text
+    assert all(text[o : o + len(p)] == p for o, p in pieces)
+
+
+def test_by_chunk_keeps_each_mention_inside_its_span() -> None:
+    mentions = [(0, 3, "ORG"), (5, 9, "GPE"), (8, 12, "PERSON"), (20, 25, "DATE")]
+    assert entities.by_chunk([(0, 10), (8, 30)], mentions) == [
+        [(0, 3, "ORG"), (5, 9, "GPE")], [(8, 12, "PERSON"), (20, 25, "DATE")]]
+
+
+def test_a_named_pipeline_that_is_not_installed_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_ENTITIES", "no_such_pipeline")
+    with pytest.raises(UsageError, match="no spaCy pipeline 'no_such_pipeline'"):
+        entities.model_name()
+    monkeypatch.setenv("ASSISTANT_ENTITIES", "off")
+    assert entities.model_name() is None
+    assert entities.model_name(MODEL) == MODEL
+
+
+def test_the_seeds_index_stores_named_entities_that_slice_their_text(seeds_lib: Library) -> None:
+    rows = _chunk_rows(seeds_lib.index_dir)
+    assert rows and all(m is not None for *_, m in rows)
+    import json
+
+    labels = set()
+    for doc_id, start, end, mentions in rows:
+        text = seeds_lib.text(doc_id)
+        for s, e, label in json.loads(mentions or "[]"):
+            assert start <= s < e <= end and text[s:e].strip() == text[s:e]
+            labels.add(label)
+    assert {"PERSON", "GPE", "ORG", "DATE"} <= labels
+
+
+def test_an_index_of_schema_2_gains_entities_on_the_next_index_without_embedding(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    index = tmp_path / "index"
+    with Library(index, entities="off") as lib:
+        lib.add([folder])
+    assert {m for *_, m in _chunk_rows(index)} == {None}
+    # What schema 2 looked like: no mentions column.
+    db = sqlite3.connect(index / "catalog.sqlite3")
+    db.execute("ALTER TABLE chunks DROP COLUMN mentions")
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with Library(index, entities=MODEL) as lib:
+        with pytest.raises(IndexMismatch, match="upgrades it in place"):
+            lib.ask("Which bases did Russia keep?")
+        notes: list[str] = []
+        report = lib.add([folder], on_wait=notes.append)
+        assert report.chunks == 0 and report.tagged == 5 and len(report.unchanged) == 5
+        assert any("schema 2 to 3" in n for n in notes)
+        assert all(m is not None for *_, m in _chunk_rows(index))
+        assert lib.ask("Which bases did Russia keep?").answered
+        assert lib.add([folder]).tagged == 0  # once
+
+
+def test_indexing_without_entities_leaves_them_unknown_and_the_reader_guesses(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    with Library(tmp_path / "index", entities="off") as lib:
+        lib.add([folder])
+        got = lib.ask("Which bases did Russia keep?")
+    assert got.answered and all(q.mentions == () for q in got.quotes)
+
+
+def _passage(text: str, mentions: tuple[tuple[int, int, str], ...] | None) -> Passage:
+    doc = DocumentInfo(id="a/x.txt", path="/x.txt", format="txt", title=None, date=None, source=None,
+                       url=None, author=None, sha256="", chunks=1, pages=())
+    return Passage("a/x.txt::0", doc, 0, len(text), text, ((0, len(text)),), 0.5, mentions=mentions)
+
+
+def test_stored_entities_decide_what_fits_the_question() -> None:
+    text = "The award went to Apple Records, the label, in London last year."
+    def at(piece: str, label: str) -> tuple[int, int, str]:
+        return text.index(piece), text.index(piece) + len(piece), label
+
+    tagged = _passage(text, (at("Apple Records", "ORG"), at("London", "GPE"), at("last year", "DATE")))
+    found = answer.sentence_mentions(tagged, 0, len(text), text)
+    assert found is not None and [(text[m.start:m.end], m.label) for m in found if m.kind == "name"] == [
+        ("Apple Records", "ORG"), ("London", "GPE")]
+    policy = answer.Policy()
+    asked = answer.stems_of("Who won the award?")
+    people = answer.fresh(text, [m for m in found if m.label == "ORG"], asked, frozenset({"name"}))
+    who = answer.fits(answer.asks("Who won the award?"))
+    assert answer.fit(people, who, policy.loose_fit) == policy.loose_fit  # an ORG is not a PERSON
+    assert answer.fit(people, answer.fits(answer.asks("Which company won the award?")), policy.loose_fit) == 1.0
+    places = answer.fresh(text, found, asked, frozenset({"name"}))
+    assert answer.fit(places, answer.fits(answer.asks("Where was the award given?")), policy.loose_fit) == 1.0
+    assert answer.sentence_mentions(_passage(text, None), 0, len(text), text) is None
+
+
+def test_quotes_carry_their_named_entities(seeds_lib: Library) -> None:
+    got = seeds_lib.ask("Which bases did Russia keep?")
+    assert got.answered
+    named = [(q.text[m.start:m.end], m) for q in got.quotes for m in q.mentions]
+    assert named and all(t and m.label for t, m in named)
+    assert any("Tartus" in t or "Tartous" in t or "Khmeimim" in t or "Hmeimim" in t for t, _ in named)
