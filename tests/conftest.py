@@ -39,7 +39,6 @@ def _index_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def seeds_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the five seeds, built once; tests must only read it."""
     from assistant import Library
-
     from assistant.entities import DEFAULT_MODELS
 
     index = tmp_path_factory.mktemp("seeds") / "index"
