@@ -70,8 +70,8 @@ class Weights:
 
     bar: float = 0.25  # the first candidate's score must reach this
     close: float = 0.85  # a second candidate at this share of the first's score is shown too
-    support: float = 0.5  # each further occurrence adds this share of its own score
-    decay: float = 0.15  # a quote of rank r counts 1 / (1 + decay * r)
+    support: float = 0.25  # each further article adds this share of its best occurrence
+    decay: float = 0.5  # a quote of rank r counts 1 / (1 + decay * r)
     near: float = 0.35  # share of the score that depends on closeness to the question's words
     untyped: float = 0.7  # a heuristic mention (no entity label) of the wanted kind
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
@@ -176,7 +176,7 @@ LABELS = {
 }
 LOOSE = {  # labels that can still hold the kind asked for, less likely
     "person": frozenset({"ORG", "NORP", "GPE"}),
-    "place": frozenset({"ORG", "NORP", "PERSON"}),
+    "place": frozenset({"ORG", "NORP"}),
     "time": frozenset({"CARDINAL"}),
     "number": frozenset({"DATE", "TIME", "ORDINAL"}),
     "name": frozenset({"LANGUAGE"}),
@@ -184,6 +184,7 @@ LOOSE = {  # labels that can still hold the kind asked for, less likely
 HEURISTIC = {"person": "name", "place": "name", "name": "name", "time": "date", "number": "number"}
 # Words that do not tell one thing from another ("Khmeimim Air Base" is "Khmeimim").
 GENERIC = frozenset("""air airbase airport base bases port naval navy military city town county state
+    gallery museum theatre theater hall center centre stadium bridge station park
     province region district island islands river lake mount mountain street avenue road square
     university college school hospital church company group party team club council ministry
     department agency army force forces""".split())
@@ -193,6 +194,9 @@ TITLES = frozenset("""mr mrs ms dr sir dame lord lady gov governor sen senator r
 _SCALE = re.compile(r"\s?(?:%|percent|per cent|hundred|thousand|million|billion|trillion|[mb]n)\b", re.I)
 _JOIN = re.compile(r",?\s{1,2}$")  # what may stand between the parts of a date or a number
 _WORD = re.compile(r"[\w'’.&$%-]+")
+_COUNTED = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand million billion dozen half january february march april may june july august september
+    october november december monday tuesday wednesday thursday friday saturday sunday""".split())
 _GENERIC_AFTER = re.compile(r" ([A-Z][a-z]+)\b")
 _GLUED = re.compile(r"[^\W\d_]-?$")
 
@@ -217,6 +221,8 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
         if fit <= 0:
             continue
         start, end = m.start, m.end
+        if "\n" in text[start:end]:  # a tagger's span across a line break ("Rolls-Royce.\n\nRolls-Royce")
+            end = start + text[start:end].index("\n")
         if m.kind == "number" and _GLUED.search(text, 0, start):
             continue  # "S-400", "F-35", "COVID-19": a name with digits, no count
         if kind in ("number", "time"):
@@ -252,14 +258,14 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str) -> t
     def drop(span: tuple[int, int]) -> bool:
         word = text[span[0] : span[1]].strip(".,'’")
         folded = lexical.fold(word)
-        if kind in ("number", "time") and any(c.isdigit() for c in word):
-            return False
+        if kind in ("number", "time"):  # "at least 17", "later than January 2025": from the number on
+            return not (any(c.isdigit() for c in word) or folded in _COUNTED)
         return (not folded or folded in lexical.STOPWORDS or stem(word) in asked
                 or (kind == "person" and folded.strip(".") in TITLES))
 
     while words and drop(words[0]):
         words.pop(0)
-    while words and drop(words[-1]):
+    while words and drop(words[-1]) and kind not in ("number", "time"):  # "45 days", "June 24, 2022" stay whole
         words.pop()
     if not words:
         return start, start
@@ -379,10 +385,12 @@ def _usual(forms: Mapping[str, int]) -> str:
     return max(forms, key=lambda f: (forms[f], not _odd_caps(f), -len(f)))
 
 
-def _score(item: _Item, w: Weights) -> float:
-    """The best occurrence whole, one more per article at ``support`` of its value."""
+def _score(item: _Item, w: Weights, raw: bool = False) -> float:
+    """The best occurrence whole, one more per article at ``support`` of its value.
+    ``raw``: without the discount for a quote's rank (whether two answers are close)."""
     best: dict[str, float] = {}
     for value, s, _, _ in item.hits:
+        value = value * (1 + w.decay * s.rank) if raw else value
         for doc in (s.doc_id, *(d for _, d in s.also)):
             best[doc] = max(best.get(doc, 0.0), value)
     values = sorted(best.values(), reverse=True)
@@ -449,7 +457,9 @@ def direct(
     if listing:
         kept = [(v, i) for v, i in ranked if v >= weights.list_bar * ranked[0][0]]
         return Direct(wanted.kind or "name", tuple(_candidate(i, v, when) for v, i in kept), list=True)
-    shown = ranked[:2] if len(ranked) > 1 and ranked[1][0] >= weights.close * ranked[0][0] else ranked[:1]
+    # Close: the runner-up's support, rank aside, near the winner's (ranking itself trusts the first quotes).
+    close = len(ranked) > 1 and _score(ranked[1][1], weights, True) >= weights.close * _score(ranked[0][1], weights, True)
+    shown = ranked[:2] if close else ranked[:1]
     candidates = tuple(_candidate(i, v, when) for v, i in shown)
     return Direct(wanted.kind or "name", candidates, disagree=_differ(candidates))
 

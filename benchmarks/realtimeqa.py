@@ -255,10 +255,18 @@ def before_policy():  # type: ignore[no-untyped-def]
 
 
 def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import rtqa_answers as gen
+
     quotes = [x.text for x in answer.quotes]
+    line = getattr(answer, "direct", None)  # the answer line (issue 13): its first candidate is the answer
+    said = [c.text for c in line.candidates] if line else []
+    em, f1 = gen.generation(said[0] if said else None, q.choices, q.gold)
     return {"answered": answer.answered, "hit": first_hit(quotes, q.choices, q.gold),
             "pick": pick(quotes, q.choices), "correct": pick(quotes, q.choices) in q.gold,
-            "chars3": sum(len(t) for t in quotes[:3])}
+            "chars3": sum(len(t) for t in quotes[:3]),
+            "line": said, "line_em": em, "line_f1": f1, "line_correct": gen.choice_pick(said, q.choices) in q.gold}
 
 
 def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
@@ -395,6 +403,11 @@ def summary(rows: list[dict], answerable: set[str]) -> dict:
     out["chars_top3"] = round(sum(r["chars3"] for r in answered) / len(answered)) if answered else 0
     out["answered"] = _share(ok, lambda r: r["answered"])
     out["mc_accuracy"] = _share(rows, lambda r: r["correct"])
+    # The answer line, over all questions (the official generation metrics; no line scores 0).
+    out["line_em"] = round(sum(r.get("line_em", 0.0) for r in rows) / len(rows), 4) if rows else 0.0
+    out["line_f1"] = round(sum(r.get("line_f1", 0.0) for r in rows) / len(rows), 4) if rows else 0.0
+    out["line_mc"] = _share(rows, lambda r: r.get("line_correct"))
+    out["line_given"] = _share(rows, lambda r: r.get("line"))
     out["n_answerable"], out["n"] = len(ok), len(rows)
     return out
 
@@ -409,13 +422,23 @@ def pool_recall(rows: list[dict]) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| system | recall@1 | recall@3 | recall@5 | chars in top 3 | answered | MC accuracy |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| system | recall@1 | recall@3 | recall@5 | chars in top 3 | answered | MC accuracy "
+             "| answer line EM | F1 | MC from the line | line given |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in results["rows"].items():
+        line = (f"{s['line_em']:.3f} | {s['line_f1']:.3f} | {s['line_mc']:.3f} | {s['line_given']:.2f}"
+                if "line_em" in s and "naive" not in name else " | | | ")
         lines.append(f"| {name} | {s['recall@1']:.3f} | {s['recall@3']:.3f} | {s['recall@5']:.3f} | "
-                     f"{s['chars_top3']:,} | {s['answered']:.2f} | {s['mc_accuracy']:.3f} |")
+                     f"{s['chars_top3']:,} | {s['answered']:.2f} | {s['mc_accuracy']:.3f} | {line} |")
     for name, acc in PUBLISHED:
-        lines.append(f"| published: {name} | | | | | | {acc:.4f} |")
+        lines.append(f"| published: {name} | | | | | | {acc:.4f} | | | | |")
+    published_generation = [  # the data's README: generation EM / F1 on the 516 test-span questions
+        ("GPT-3 reading the top 5 search results (open_gpt3_gcs)", 0.3353, 0.4617),
+        ("RAG + the same search results (open_rag_gcs)", 0.2481, 0.3203),
+        ("GPT-3, no retrieval (closed_gpt3)", 0.1357, 0.2179),
+    ]
+    for name, em, f1 in published_generation:
+        lines.append(f"| published: {name} | | | | | | | {em:.4f} | {f1:.4f} | | |")
     n = next(iter(results["rows"].values()))
     pools = ", ".join(f"{k} {v:.3f}" for k, v in results["pool"].items())
     return "\n".join(lines) + (f"\n\n{results['split']}: {len(results['weeks'])} weeks, {n['n']} questions, "
