@@ -18,6 +18,7 @@ The figures behind each choice are in benchmarks/RESULTS.md, "Saved web pages
 from __future__ import annotations
 
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,10 +43,8 @@ _LINK_SHARE = 0.8
 # it is a second copy of the article kept for schema.org microdata. It is left out of the
 # text (trafilatura's metadata still reads it), unless it is most of the page: a page
 # hidden until a script shows it.
-_HIDDEN = (
-    "//body//*[@hidden or contains(translate(@style,"
-    ' "ABCDEFGHIJKLMNOPQRSTUVWXYZ ", "abcdefghijklmnopqrstuvwxyz"), "display:none")]'
-)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+_HIDDEN_MARK = "data-assistant-hidden"
 _MAX_HIDDEN_SHARE = 0.8
 # A container of the page's (div/section) holding at least this many paragraphs of its own
 # is an article section, not a teaser card; paragraphs are at least this long.
@@ -160,7 +159,7 @@ def _trafilatura_extractor() -> _Extractor | None:
             # most often right (see RESULTS.md).
             date_extraction_params=set_date_params(extensive=False),
             config=config,
-            prune_xpath=_HIDDEN if _hidden_is_aside(tree) else None,
+            prune_xpath=f"//*[@{_HIDDEN_MARK}]" if _mark_hidden(tree) else None,
         )
         if document is None:
             return {}
@@ -187,16 +186,26 @@ def _features(tree: Any) -> PageFeatures | None:
         return None
 
 
-def _hidden_is_aside(tree: Any) -> bool:
-    """Whether the page hides something, and less than most of its text."""
+def _mark_hidden(tree: Any) -> bool:
+    """Mark the elements the page hides, for trafilatura to prune; False when there are
+    none or they hold most of the page's text (then nothing is marked)."""
     body = tree.find(".//body")
-    hidden = tree.xpath(_HIDDEN)
-    if body is None or not hidden:
+    if body is None:
+        return False
+    hidden = [
+        e
+        for e in body.xpath(".//*[@hidden or @style]")
+        if e.get("hidden") is not None or _HIDDEN_STYLE.search(e.get("style") or "")
+    ]
+    if not hidden:
         return False
     marked = set(hidden)
     outermost = [e for e in hidden if not any(a in marked for a in e.iterancestors())]
-    hidden_chars = sum(len(e.text_content()) for e in outermost)
-    return hidden_chars < _MAX_HIDDEN_SHARE * len(body.text_content())
+    if sum(len(e.text_content()) for e in outermost) >= _MAX_HIDDEN_SHARE * len(body.text_content()):
+        return False
+    for element in outermost:
+        element.set(_HIDDEN_MARK, "")
+    return True
 
 
 def _join_split_body(tree: Any) -> None:
@@ -208,8 +217,9 @@ def _join_split_body(tree: Any) -> None:
     sections of one text, so the later ones' children move into the first.
     """
     groups: defaultdict[tuple[str, str], list[Any]] = defaultdict(list)
-    for element in tree.iter("div", "section"):
-        kind = " ".join((element.get("class") or "").split())
+    candidates = f"//*[self::div or self::section][@class][count(p) >= {_MIN_SECTION_PARAGRAPHS}]"
+    for element in tree.xpath(candidates):
+        kind = " ".join(element.get("class").split())
         if kind and _own_paragraphs(element) >= _MIN_SECTION_PARAGRAPHS:
             groups[(str(element.tag), kind)].append(element)
     for first, *others in groups.values():
