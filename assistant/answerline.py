@@ -198,26 +198,55 @@ _COUNTED = frozenset("""two three four five six seven eight nine ten eleven twel
     hundred thousand million billion dozen half january february march april may june july august september
     october november december monday tuesday wednesday thursday friday saturday sunday""".split())
 _GENERIC_AFTER = re.compile(r" ([A-Z][a-z]+)\b")
+_POSSESSOR = re.compile(r"(?:['’]s|s['’]) (?=[A-Z])")
 _GLUED = re.compile(r"[^\W\d_]-?$")
 
 
-def _kind_fit(m: Mention, kind: str, w: Weights) -> float:
-    """How well a mention can hold the kind asked for: 1 for an entity label that fits,
-    ``untyped`` for a heuristic mention of the right sort, 0 when it cannot."""
+# The head noun of "which X" narrows the labels that fit: a company is an ORG, a film a work.
+_HEAD_LABELS = {
+    **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
+        platform app team club band group organization organisation agency party supermarket
+        supermarkets chain startup manufacturer outlet publication newspaper magazine""".split(),
+        frozenset({"ORG"})),
+    **dict.fromkeys("""film films movie movies book books novel song songs album show shows series
+        sitcom play musical documentary painting game podcast""".split(), frozenset({"WORK_OF_ART"})),
+    **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
+    **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
+    **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
+}
+WORKS = frozenset(k for k, v in _HEAD_LABELS.items() if "WORK_OF_ART" in v)
+
+
+def _kind_fit(m: Mention, kind: str, w: Weights, head: str | None = None) -> float:
+    """How well a mention can hold the kind asked for: 1 for an entity label that fits
+    (for "which company", an ORG), ``mislabelled`` for one that fits loosely, ``untyped``
+    for a heuristic mention of the right sort, 0 when it cannot."""
     label = getattr(m, "label", None)
+    exact = _HEAD_LABELS.get(head or "") if kind == "name" else None
     if label:
-        if label in LABELS[kind]:
+        if label in (exact or LABELS[kind]):
             return 1.0
-        return w.mislabelled if label in LOOSE[kind] else 0.0
+        return w.mislabelled if label in LOOSE[kind] or (exact and label in LABELS[kind]) else 0.0
     return w.untyped if m.kind == HEURISTIC[kind] else 0.0
 
 
-def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()) -> list[tuple[int, int, float]]:
+_QUOTED = re.compile(r"[\"“]([A-Z0-9][^\"“”\n]{0,60}?)[\"”]")
+
+
+def titles(text: str) -> list[Mention]:
+    """Phrases in quotation marks that start with a capital: how articles name films, books,
+    songs and shows ("Terrifier 2", “Hillbilly Elegy”)."""
+    return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED.finditer(text)
+            if len(m.group(1).split()) <= 8]
+
+
+def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights(),
+          head: str | None = None) -> list[tuple[int, int, float]]:
     """(start, end, fit) of the mentions of ``text`` that can hold ``kind``; a date runs on
     into the day and year after it, a number into its scale ("1.5 billion", "28%")."""
     out: list[tuple[int, int, float]] = []
     for m in sorted(found, key=lambda m: (m.start, -m.end)):
-        fit = _kind_fit(m, kind, w)
+        fit = _kind_fit(m, kind, w, head)
         if fit <= 0:
             continue
         start, end = m.start, m.end
@@ -230,6 +259,8 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
         else:  # "Khmeimim Air| Base": a tagger's span cut before a capitalised generic word
             while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(more.group(1)) in GENERIC:
                 end = more.end()
+        if kind != "number" and (cut := _POSSESSOR.search(text, start, end)):
+            start = cut.end()  # "London's National Gallery": the gallery, not London
         if out and start < out[-1][1]:  # inside the one before (a run-on, or a nested entity)
             continue
         out.append((start, end, fit))
@@ -356,7 +387,9 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
     items: list[_Item] = []
     for s in said:
         found = mentions_in(s.text, s.mentions)
-        for start, end, fit in spans(s.text, found, kind, w):
+        if kind == "name" and wanted.head in WORKS:
+            found = titles(s.text) + found
+        for start, end, fit in spans(s.text, found, kind, w, wanted.head):
             start, end = trim(s.text, start, end, asked, kind)
             piece = s.text[start:end]
             if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
