@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from . import lexical
 from .answer import (
@@ -390,6 +391,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         if kind == "name" and wanted.head in WORKS:
             found = titles(s.text) + found
         for start, end, fit in spans(s.text, found, kind, w, wanted.head):
+            if near_head and not near_head(s, start, end):  # most of a wide search: checked first, untrimmed
+                continue
             start, end = trim(s.text, start, end, asked, kind)
             piece = s.text[start:end]
             if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
@@ -508,10 +511,8 @@ def _near_head(wanted: Asks, w: Weights) -> Callable[[Said, int, int], bool]:
     head = singular(wanted.head or "")
 
     def near(s: Said, start: int, end: int) -> bool:
-        words = list(re.finditer(r"\w+|,", s.text))
-        folded = [lexical.fold(m.group()) for m in words]
-        heads = [i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head)]
-        inside = [i for i, m in enumerate(words) if start <= m.start() < end]
+        starts, folded, heads = _heads(s.text, head)
+        inside = [i for i, at in enumerate(starts) if start <= at < end]
         if not heads or not inside:
             return False
         if any(h in inside for h in heads):
@@ -524,6 +525,18 @@ def _near_head(wanted: Asks, w: Weights) -> Callable[[Said, int, int], bool]:
         return False
 
     return near
+
+
+@lru_cache(maxsize=8192)
+def _heads(text: str, head: str) -> tuple[tuple[int, ...], tuple[str, ...], tuple[int, ...]]:
+    """A sentence's word starts, its words folded, and which of them are the head noun."""
+    words = list(_TOKEN.finditer(text))
+    folded = tuple(lexical.fold(m.group()) for m in words)
+    heads = tuple(i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head))
+    return tuple(m.start() for m in words), folded, heads
+
+
+_TOKEN = re.compile(r"\w+|,")
 
 
 def _differ(candidates: Sequence[Candidate]) -> bool:
