@@ -94,6 +94,7 @@ class Citation:
     date: str | None
     format: str
     location: str | None  # "line 12", "lines 3, 40", "page 2"
+    date_source: str | None = None  # where the date came from: see Document.date_source
 
 
 @dataclass(frozen=True)
@@ -637,7 +638,7 @@ class _Refs:
         if places:
             kind = places[0].split()[0]
             where = places[0] if len(places) == 1 else f"{kind}s " + ", ".join(p.split()[1] for p in places)
-        return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where)
+        return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where, doc.date_source)
 
 
 def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str],

@@ -31,7 +31,7 @@ from .errors import IndexCorrupt
 from .lexical import KeywordIndex
 from .types import NO_FILTERS, Chunk, Document, DocumentInfo, Filters
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FILENAME = "catalog.sqlite3"
 
 _SCHEMA = """
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS documents(
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL,
     title TEXT, date TEXT, source TEXT, url TEXT, author TEXT,
     sha256 TEXT NOT NULL, signature TEXT NOT NULL, pages TEXT NOT NULL, text TEXT NOT NULL,
-    state TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0, line INTEGER);
+    state TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0, line INTEGER, date_source TEXT);
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks(
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-_DOC_COLUMNS = "id, path, format, title, date, source, url, author, sha256, chunks, pages, line"
+_DOC_COLUMNS = "id, path, format, title, date, source, url, author, sha256, chunks, pages, line, date_source"
 
 
 @dataclass(frozen=True)
@@ -333,11 +333,12 @@ class Catalog:
         self.db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in signatures])
 
     def update_metadata(self, doc: Document, signature: str) -> None:
-        """New title, date, source, url and author for a document whose text did not change
-        (its manifest row was edited); the keyword index's title column follows."""
+        """New title, date (and where it came from), source, url and author for a document whose
+        text did not change (its manifest row was edited); the keyword index's title column follows."""
         self.db.execute(
-            "UPDATE documents SET title = ?, date = ?, source = ?, url = ?, author = ?, signature = ? WHERE id = ?",
-            (doc.title, doc.date, doc.source, doc.url, doc.author, signature, doc.id),
+            "UPDATE documents SET title = ?, date = ?, date_source = ?, source = ?, url = ?, author = ?,"
+            " signature = ? WHERE id = ?",
+            (doc.title, doc.date, doc.date_source, doc.source, doc.url, doc.author, signature, doc.id),
         )
         rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc.id,))]
         self.keywords.set_title(rowids, doc.title or "")
@@ -352,11 +353,12 @@ class Catalog:
         self.retire(doc.id)
         self.db.execute(
             "INSERT OR REPLACE INTO documents(id, root, path, format, title, date, source, url,"
-            " author, sha256, signature, pages, text, state, chunks, line)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', 0, ?)",
+            " author, sha256, signature, pages, text, state, chunks, line, date_source)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', 0, ?, ?)",
             (
                 doc.id, root, doc.path, doc.format, doc.title, doc.date, doc.source, doc.url,
                 doc.author, doc.sha256, signature, json.dumps(list(doc.pages)), doc.text, doc.line,
+                doc.date_source,
             ),
         )
 

@@ -307,4 +307,4 @@ def close_for_swap(catalog: Catalog) -> None:
 
 
 # Schema versions that ``Library`` can migrate in place (see ``migrate.py``).
-MIGRATIONS = frozenset({1, 2})
+MIGRATIONS = frozenset({1, 2, 3})

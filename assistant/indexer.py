@@ -283,7 +283,7 @@ class Indexer:
 
     def _metadata_changed(self, doc: Document) -> bool:
         stored = self.catalog.infos([doc.id]).get(doc.id)
-        return stored is None or any(getattr(stored, f) != getattr(doc, f) for f in metadata.FIELDS)
+        return stored is None or any(getattr(stored, f) != getattr(doc, f) for f in (*metadata.FIELDS, "date_source"))
 
     # -- named entities of documents indexed before schema 3 --------------------------
     def _tag_stored(self, run: _Run) -> None:

@@ -73,12 +73,17 @@ class QuoteOut(BaseModel):
     also: list[dict[str, int]] = Field(default=[], description="the same sentence in other documents: ref, start, end")
 
 
+_DATE_SOURCE = ("where the date came from: 'markup' (the file's metadata), 'text' (only an HTML page's "
+                "prose: less reliable), 'manifest' (the folder's manifest); null when undated or not known")
+
+
 class CitationOut(BaseModel):
     ref: int
     document: str
     title: str | None
     path: str
     date: str | None = Field(description="ISO 8601, or null when the document is undated")
+    date_source: str | None = Field(default=None, description=_DATE_SOURCE)
     url: str | None
     location: str | None
 
@@ -136,6 +141,7 @@ class SourceOut(BaseModel):
     uri: str = Field(description="the document as an MCP resource")
     title: str | None
     date: str | None
+    date_source: str | None = Field(default=None, description=_DATE_SOURCE)
     source: str | None
     url: str | None
     author: str | None
@@ -300,7 +306,7 @@ class Tools:
         infos = self._call(lambda: self.lib.catalog.infos(c.document for c in answer.citations))
         return [
             CitationOut(ref=c.ref, document=c.document, title=c.title, path=c.path, date=c.date,
-                        url=infos[c.document].url if c.document in infos else None, location=c.location)
+                        date_source=c.date_source, url=infos[c.document].url if c.document in infos else None, location=c.location)
             for c in answer.citations
         ]
 
@@ -333,7 +339,8 @@ class Tools:
         """The indexed documents: id, title, date, source, path, format, chunk count, and
         the resource URI that returns the document's full text."""
         docs = self._call(self.lib.documents)
-        out = [SourceOut(document=d.id, uri=_uri(d.id), title=d.title, date=d.date, source=d.source, url=d.url,
+        out = [SourceOut(document=d.id, uri=_uri(d.id), title=d.title, date=d.date, date_source=d.date_source,
+                         source=d.source, url=d.url,
                          author=d.author, path=d.path, format=d.format, chunks=d.chunks) for d in docs]
         lines = [f"{d.document}  {d.title or ''}  ({d.date or 'undated'})" for d in out]
         return _result(SourcesResult(documents=out), "\n".join([f"{len(out)} indexed documents", *lines]))

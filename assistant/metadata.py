@@ -6,7 +6,7 @@ reader keeps one file of what it knows, like PaperQA2's manifest. Columns: ``fil
 path relative to the folder, required), then any of ``title``, ``date``, ``source``,
 ``url``, ``author``; an empty cell leaves the file's own value. A row that names no file
 in the folder, or holds a date that is not one, is a one-line warning naming the row;
-the other rows apply.
+the other rows apply. A row's date is said to be the manifest's (``date_source``).
 
 How an edit takes effect without embedding again: a file's row is part of its signature
 (``row_key``), so editing, adding or deleting the row makes the next run read the file
@@ -38,7 +38,9 @@ class FolderMetadata:
 
     def row_key(self, relative: str) -> str:
         """A short fingerprint of the file's row ("" when it has none)."""
-        row = self.rows.get(relative)
+        # Of the manifest's own cells only: the label added to a date is no edit of the row,
+        # so indexes built before it keep their signatures.
+        row = {k: v for k, v in self.rows.get(relative, {}).items() if k in FIELDS}
         if not row:
             return ""
         return hashlib.sha1(json.dumps(row, sort_keys=True).encode()).hexdigest()[:12]
@@ -95,6 +97,7 @@ def _apply(meta: FolderMetadata, record: dict[str, str], files: set[str]) -> str
         if date is None:
             return f"not a date: {values['date']!r} (use YYYY, YYYY-MM, YYYY-MM-DD or an ISO timestamp)"
         values["date"] = date
+        values["date_source"] = "manifest"
     meta.rows[name] = values
     return None
 

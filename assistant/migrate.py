@@ -8,9 +8,14 @@ point leaves the old index answering as before.
 folders holding the same relative path no longer collide. Chunk ids and the vectors'
 document field follow, so the vectors are copied under their new ids.
 
-2 -> 3: chunks gain a column for their named entities (``entities.py``). Only a column
-is added, in one SQLite transaction on the live catalog (all or nothing, like the swap);
-it holds NULL until the indexer, in the same ``assistant index``, tags the stored texts.
+2 -> 3: chunks gain a column for their named entities (``entities.py``); it holds NULL
+until the indexer, in the same ``assistant index``, tags the stored texts.
+
+3 -> 4: documents gain where their date came from (``Document.date_source``); NULL in the
+rows written before, until their file is read again (nothing forces that).
+
+From schema 2 on every step only adds columns, so all of them run at once, in one SQLite
+transaction on the live catalog (all or nothing, like the swap): 2 -> 4 as well as 3 -> 4.
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ from .index import MIGRATIONS, Manifest, close_for_swap
 if TYPE_CHECKING:
     from .library import Library
 
+# What each step gives, by the schema it starts from (for the note to the user).
+_STEPS = {
+    1: "document ids gain their folder's label",
+    2: "its articles' named entities are found now, from the stored text",
+    3: "documents' dates say where they came from once their files are read again",
+}
+_FIRST_IN_PLACE = 2  # from here on a step only adds columns (``_add_columns``)
+
 
 def migrate_if_needed(lib: Library) -> bool:
     """Upgrade the index of ``lib`` when it is of an older schema this version can read.
@@ -34,10 +47,11 @@ def migrate_if_needed(lib: Library) -> bool:
         return False
     lib.close()
     if lib._note is not None:
-        lib._note(f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: its articles' "
-                  "named entities are found now, from the stored text (nothing is embedded again)")
-    if old.schema == 2:
-        _add_entities(lib.index.catalog_path)
+        steps = "; ".join(_STEPS[s] for s in range(old.schema, SCHEMA_VERSION) if s in _STEPS)
+        lib._note(f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: {steps} "
+                  "(nothing is embedded again)")
+    if old.schema >= _FIRST_IN_PLACE:
+        _add_in_place(lib.index.catalog_path)
         return True
     build = lib.index.build_folder()
     new = Manifest.new(old.model, old.chroma_url, replacing=True)
@@ -88,7 +102,7 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
-    """Columns later schemas added, NULL in the rows written before them."""
+    """Columns later schemas added, NULL in the rows written before them: every in-place step."""
     def columns(table: str) -> set[str]:
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
@@ -96,9 +110,11 @@ def _add_columns(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
     if "mentions" not in columns("chunks"):  # named entities: the indexer tags the stored texts
         db.execute("ALTER TABLE chunks ADD COLUMN mentions TEXT")
+    if "date_source" not in columns("documents"):  # schema 4: filled when a file is read again
+        db.execute("ALTER TABLE documents ADD COLUMN date_source TEXT")
 
 
-def _add_entities(path: Path) -> None:
+def _add_in_place(path: Path) -> None:
     db = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         db.execute("BEGIN IMMEDIATE")

@@ -85,6 +85,7 @@ def source_json(doc: DocumentInfo) -> dict[str, Any]:
         "document": doc.id,
         "title": doc.title,
         "date": doc.date,
+        "date_source": doc.date_source,
         "source": doc.source,
         "url": doc.url,
         "author": doc.author,
@@ -102,7 +103,7 @@ def sources_table(docs: list[DocumentInfo], out: Console | None = None) -> None:
         out.print("No documents indexed. Add some with `assistant index PATH`.")
         return
     heading = f"{len(docs)} indexed documents"
-    rows = [(doc.id, doc.title or "", doc.date or "", str(doc.chunks)) for doc in docs]
+    rows = [(doc.id, doc.title or "", dated(doc.date, doc.date_source), str(doc.chunks)) for doc in docs]
     table = fitting_table(out, ("document", "title", "date", "chunks"), rows, wrap="title", right=("chunks",),
                           title=heading, title_justify="left")
     if table is not None:
@@ -110,7 +111,7 @@ def sources_table(docs: list[DocumentInfo], out: Console | None = None) -> None:
         return
     out.print(heading, style="table.title", markup=False, highlight=False)
     for doc in docs:
-        _entry(out, "", doc.title or doc.id, [doc.id, doc.date or "undated", f"{doc.chunks} chunks"])
+        _entry(out, "", doc.title or doc.id, [doc.id, dated(doc.date, doc.date_source) or "undated", f"{doc.chunks} chunks"])
 
 
 # -- layout by width (litecli's auto-vertical idea): ids users paste are never folded ----
@@ -220,8 +221,8 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
-    return {"ref": c.ref, "document": c.document, "title": c.title, "date": c.date, "path": c.path,
-            "location": c.location, "format": c.format}
+    return {"ref": c.ref, "document": c.document, "title": c.title, "date": c.date, "date_source": c.date_source,
+            "path": c.path, "location": c.location, "format": c.format}
 
 
 def direct_json(line: Direct | None) -> dict[str, Any] | None:
@@ -255,17 +256,24 @@ def answer_json(answer: Answer, explain: bool = False, *, message: str | None = 
     }
 
 
+def dated(date: str | None, source: str | None) -> str:
+    """A date as shown, said to be from the text where only an HTML page's prose gave it
+    (right less often than its markup); "" when undated."""
+    return f"{date} (from the text)" if date and source == "text" else date or ""
+
+
 def _date_label(answer: Answer, c: Citation) -> str:
     """The source's date, marked oldest/newest when the answer's sources differ in date."""
     if not c.date:
         return "undated"
-    dated = answer.oldest_first()
-    if len({d.date for d in dated}) > 1:
-        if c.date == dated[0].date:
-            return f"{c.date}, oldest"
-        if c.date == dated[-1].date:
-            return f"{c.date}, newest"
-    return c.date
+    label = dated(c.date, c.date_source)
+    by_date = answer.oldest_first()
+    if len({d.date for d in by_date}) > 1:
+        if c.date == by_date[0].date:
+            return f"{label}, oldest"
+        if c.date == by_date[-1].date:
+            return f"{label}, newest"
+    return label
 
 
 # -- the answer line -------------------------------------------------------------------
@@ -464,7 +472,8 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
             at = e
     body.append(text[at:right] + ("…" if right < len(text) and text[right] != "\n" else ""))
     hanging(out, f"[{ref}] ", c.title or c.document, style="bold")
-    hanging(out, "", f"{c.document} · {c.location or ''} · {c.date or 'undated'} · {c.path}", indent=4, style="dim")
+    hanging(out, "", f"{c.document} · {c.location or ''} · {dated(c.date, c.date_source) or 'undated'} · {c.path}",
+            indent=4, style="dim")
     out.print()
     _block_quote(out, body)
 
@@ -486,6 +495,6 @@ def export_markdown(answers: Sequence[Answer], index: str) -> str:
             lines += [f"> {' '.join(q.text.split())} [^{label}]", ""]
         for c in answer.citations:
             if any(q.ref == c.ref for q in answer.quotes):
-                where = ", ".join(x for x in (c.location, c.date or "undated") if x)
+                where = ", ".join(x for x in (c.location, dated(c.date, c.date_source) or "undated") if x)
                 notes.append(f"[^q{n}-{c.ref}]: {c.title or c.document}, `{c.document}`, {where}. {c.path}")
     return "\n".join(lines + notes) + "\n"

@@ -25,6 +25,10 @@ class Document:
     format: str  # "txt", "md", "html", "pdf", "jsonl"
     title: str | None = None
     date: str | None = None  # ISO 8601 (YYYY-MM-DD or a full timestamp) when known
+    # Where the date came from: "markup" (the file's metadata: meta tags, PDF info, front
+    # matter, a labelled dateline), "text" (only the prose of an HTML page, right less
+    # often), "manifest" (the folder's manifest.csv); None when undated.
+    date_source: str | None = None
     source: str | None = None
     url: str | None = None
     author: str | None = None
@@ -72,6 +76,7 @@ class DocumentInfo:
     chunks: int
     pages: tuple[int, ...] = ()
     line: int | None = None  # see Document.line
+    date_source: str | None = None  # see Document.date_source; None also for rows before schema 4
 
     def page_at(self, offset: int) -> int | None:
         """1-based PDF page holding ``offset``, or None for formats without pages."""

@@ -3,9 +3,9 @@
     python benchmarks/webpages.py [--data DIR] [--sets aeb htmldate trafilatura] [--limit N]
 
 Every page goes through the product's HTML reader exactly as an indexed ``.html`` file
-would: its raw bytes are handed to ``htmlfile.read_html_page``, the function behind
-``assistant.ingest.read`` for ``.html``, which also says where the page's date came
-from (``date_source``, not yet a ``Document`` field). The resulting Documents become
+would: its raw bytes are handed to ``htmlfile.read_html``, the function behind
+``assistant.ingest.read`` for ``.html``, whose Document also says where the page's date
+came from (``Document.date_source``). The resulting Documents become
 each set's predictions in the format its own ``score.py`` expects, and that scorer
 (from ``../shared/benchmarks``, run as a subprocess) gives the figures:
 
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.errors import UnreadableFile  # noqa: E402
 from assistant.ingest.common import Source  # noqa: E402
-from assistant.ingest.htmlfile import HtmlPage, read_html_page  # noqa: E402
+from assistant.ingest.htmlfile import read_html  # noqa: E402
 from assistant.types import Document  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -78,22 +78,16 @@ class PageReader:
         self.seconds = 0.0
         self.pages = 0
 
-    def page(self, raw: bytes) -> HtmlPage | str:
-        """The page as read, or the reason it was refused."""
+    def __call__(self, raw: bytes) -> Document | str:
+        """The page's Document, or the reason it was refused."""
         started = time.perf_counter()
         try:
-            page = read_html_page(Source(raw, "/saved/page.html", "page.html"))
+            return read_html(Source(raw, "/saved/page.html", "page.html"))
         except UnreadableFile as exc:
             return exc.reason
         finally:
             self.seconds += time.perf_counter() - started
             self.pages += 1
-        return page
-
-    def __call__(self, raw: bytes) -> Document | str:
-        """The page's Document, or the reason it was refused."""
-        page = self.page(raw)
-        return page if isinstance(page, str) else page.document
 
 
 def chunked_text(document: Document) -> str:
@@ -172,12 +166,12 @@ def run_htmldate(data: Path, reader: PageReader, out: Path, limit: int | None) -
     refused = {}
     for url, file in _limited(list(_htmldate_pages(folder)), limit):
         if file not in by_file:
-            page = reader.page(_gz(folder / manifest[file]["stored"]))
+            page = reader(_gz(folder / manifest[file]["stored"]))
             if isinstance(page, str):
                 refused[file] = page
                 by_file[file] = (None, None)
             else:
-                by_file[file] = (_day(page.document), page.date_source)
+                by_file[file] = (_day(page), page.date_source)
         day, source = by_file[file]
         predictions["all"][url] = day
         predictions["markup"][url] = day if source == "markup" else None

@@ -15,7 +15,7 @@ from assistant.errors import UnreadableFile
 from assistant.ingest import read
 from assistant.ingest.clean import html_excluded_spans
 from assistant.ingest.common import Source
-from assistant.ingest.htmlfile import HtmlPage, read_html_page
+from assistant.ingest.htmlfile import read_html
 from assistant.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +50,8 @@ def read_page(tmp_path: Path, html: str | bytes, name: str = "page.html") -> Doc
     return document
 
 
-def read_source(html: str) -> HtmlPage:
-    return read_html_page(Source(html.encode("utf-8"), "/saved/page.html", "page.html"))
+def read_source(html: str) -> Document:
+    return read_html(Source(html.encode("utf-8"), "/saved/page.html", "page.html"))
 
 
 def chunked(document: Document) -> str:
@@ -130,8 +130,52 @@ def test_the_date_says_whether_it_came_from_the_markup_or_the_text() -> None:
     assert read_source(page(meta)).date_source == "markup"
     assert read_source(page(before=byline)).date_source == "markup"
     from_text = read_source(page(body=BODY + prose))
-    assert from_text.document.date == "2016-03-14" and from_text.date_source == "text"
+    assert from_text.date == "2016-03-14" and from_text.date_source == "text"
     assert read_source(page()).date_source is None
+
+
+PROSE_DATE = "<p>Reported from Moscow on March 14, 2016, by our correspondent there.</p>"
+
+
+def test_where_a_date_came_from_is_indexed_cited_and_shown(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from assistant import Library, render
+    from assistant.embed import HashEmbedder
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "text.html").write_text(page(body=BODY + PROSE_DATE), encoding="utf-8")
+    (folder / "listed.html").write_text(page(body=BODY.replace("Putin", "Medvedev") + PROSE_DATE), encoding="utf-8")
+    (folder / "manifest.csv").write_text("file,date\nlisted.html,2016-03-15\n", encoding="utf-8")
+    with Library(tmp_path / "index", embedder=HashEmbedder(), entities="off") as lib:
+        lib.add([folder])
+        docs = {d.id: d for d in lib.documents()}
+        assert (docs["pages/text.html"].date, docs["pages/text.html"].date_source) == ("2016-03-14", "text")
+        assert (docs["pages/listed.html"].date, docs["pages/listed.html"].date_source) == ("2016-03-15", "manifest")
+        assert render.source_json(docs["pages/text.html"])["date_source"] == "text"
+        shown = StringIO()
+        render.sources_table(list(docs.values()), Console(file=shown, width=200))
+        assert "2016-03-14 (from the text)" in shown.getvalue()
+        assert "2016-03-15 (from the text)" not in shown.getvalue()
+
+        answer = lib.ask("When did Putin announce the withdrawal of military personnel from Syria?")
+        cited = {c.document: c for c in answer.citations}
+        assert cited["pages/text.html"].date_source == "text"
+        assert {c["document"]: c["date_source"] for c in render.answer_json(answer)["sources"]} == {
+            d: c.date_source for d, c in cited.items()}
+        text = StringIO()
+        render.answer_view(answer, Console(file=text, width=200))
+        assert "2016-03-14 (from the text)" in text.getvalue()
+
+        # Without its manifest row the page's own date and label come back, and nothing is embedded.
+        (folder / "manifest.csv").write_text("file,date\n", encoding="utf-8")
+        report = lib.add([folder])
+        assert report.chunks == 0
+        listed = {d.id: d for d in lib.documents()}["pages/listed.html"]
+        assert (listed.date, listed.date_source) == ("2016-03-14", "text")
 
 
 # --- what is chunked -----------------------------------------------------------------
@@ -221,13 +265,13 @@ HIDDEN_COPY = (
 
 def test_a_hidden_copy_of_the_article_is_left_out_and_its_date_still_read() -> None:
     read = read_source(page(after=HIDDEN_COPY))
-    assert read.document.text.count("Putin on Monday announced") == 1
-    assert read.document.date == "2016-03-14" and read.date_source == "markup"
+    assert read.text.count("Putin on Monday announced") == 1
+    assert read.date == "2016-03-14" and read.date_source == "markup"
 
 
 def test_a_page_hidden_until_a_script_shows_it_is_still_read() -> None:
     html = page(before='<div id="app" style="DISPLAY:NONE">', after="</div>")
-    assert "Putin on Monday announced" in read_source(html).document.text
+    assert "Putin on Monday announced" in read_source(html).text
 
 
 SECOND_PART = """
@@ -249,7 +293,7 @@ def test_an_article_split_into_containers_by_an_ad_is_read_whole() -> None:
         '<li><a href="/x">Most popular story of the day on this site</a></li></ul></aside>'
     )
     html = page(body=part(BODY) + rail + '<div class="ad"><span>Advertisement</span></div>' + part(SECOND_PART))
-    text = " ".join(read_source(html).document.text.split())
+    text = " ".join(read_source(html).text.split())
     for sentence in ("Putin on Monday announced", "the S-400 systems would stay",
                      "Analysts in Washington said", "when the rest would follow them"):
         assert sentence in text

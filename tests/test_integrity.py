@@ -172,6 +172,7 @@ def _downgrade_to_schema_1(index: Path) -> None:
     db.execute("DROP TABLE roots")
     db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY)")
     db.executemany("INSERT INTO roots VALUES (?)", [(r,) for r in roots])
+    db.execute("ALTER TABLE documents DROP COLUMN date_source")  # schema 4's
     db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
     db.execute("DELETE FROM meta WHERE key = 'vectors'")
     db.execute("COMMIT")
@@ -203,6 +204,54 @@ def test_an_index_of_schema_1_is_migrated_in_place_without_embedding(tmp_path: P
         meta = dict(lib.catalog.db.execute("SELECT key, value FROM meta").fetchall())
     assert meta["schema"] == str(SCHEMA_VERSION) and "dimension" not in meta
     assert [p.name for p in index.iterdir() if p.name.startswith("chroma")] == [meta["vectors"]]
+    assert "date_source" in _columns(index, "documents")
+
+
+def _columns(index: Path, table: str) -> set[str]:
+    db = sqlite3.connect(index / FILENAME)
+    try:
+        return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("schema", [3, 2])
+def test_an_index_of_schema_2_or_3_gains_date_sources_in_place_without_embedding(tmp_path: Path, schema: int) -> None:
+    folder = note(tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus.")
+    index = tmp_path / "index"
+    with Library(index, embedder=HashEmbedder(), entities="off") as lib:
+        lib.add([folder])
+    # What schema 3 looked like: no date_source column; schema 2 had no mentions column either.
+    db = sqlite3.connect(index / FILENAME, isolation_level=None)
+    db.execute("BEGIN")
+    db.execute("ALTER TABLE documents DROP COLUMN date_source")
+    if schema == 2:
+        db.execute("ALTER TABLE chunks DROP COLUMN mentions")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(schema),))
+    db.execute("COMMIT")
+    db.close()
+    with pytest.raises(AssistantError, match="upgrades it in place"), fake(index) as lib:
+        lib.documents()
+    notes: list[str] = []
+    with Library(index, embedder=HashEmbedder(), entities="off") as lib:
+        report = lib.add([folder], on_wait=notes.append)
+        assert report.chunks == 0 and report.unchanged == ["articles/notes.txt"]
+        (doc,) = lib.documents()
+        meta = dict(lib.catalog.db.execute("SELECT key, value FROM meta").fetchall())
+    assert any(f"schema {schema} to {SCHEMA_VERSION}" in n and "where they came from" in n for n in notes)
+    assert meta["schema"] == str(SCHEMA_VERSION) == "4"
+    assert {"date_source", "line"} <= _columns(index, "documents") and "mentions" in _columns(index, "chunks")
+    # Rows written before keep no label until their file is read again; nothing forces that.
+    assert (doc.date, doc.date_source) == ("2016-03-14", None)
+
+
+def test_a_dateline_is_labelled_markup_and_an_undated_file_has_no_label(tmp_path: Path) -> None:
+    folder = note(tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus.")
+    note(folder, "A convoy left Latakia at dawn.", "convoy.txt")
+    with fake(tmp_path / "index") as lib:
+        lib.add([folder])
+        labels = {d.id: (d.date, d.date_source) for d in lib.documents()}
+    assert labels == {"articles/notes.txt": ("2016-03-14", "markup"), "articles/convoy.txt": (None, None)}
 
 
 @pytest.mark.parametrize("seed", range(30))

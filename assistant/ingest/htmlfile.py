@@ -9,7 +9,7 @@ The text is the extracted text, not the file, so offsets index ``Document.text``
 On top of trafilatura: the headline as the title (htmlmeta.py); an article body that
 the page splits into several containers joined, and what the page hides left out,
 before extraction; a publication date searched for in the page's text where its
-markup gives none, and said to be from the text (``HtmlPage.date_source``); and the
+markup gives none, and said to be from the text (``Document.date_source``); and the
 headline line and runs of link text left out of chunks (clean.html_excluded_spans).
 The figures behind each choice are in benchmarks/RESULTS.md, "Saved web pages
 (issue 10)".
@@ -21,8 +21,7 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from assistant.ingest.clean import html_excluded_spans
 from assistant.ingest.common import Source, reject, text_field
@@ -51,25 +50,9 @@ _MAX_HIDDEN_SHARE = 0.8
 _MIN_SECTION_PARAGRAPHS = 3
 _MIN_PARAGRAPH_CHARS = 40
 
-# Where a date came from: the page's markup (meta tags, JSON-LD, <time> and date elements:
-# htmldate's fast search), or only its text and URL (the extensive search), which is
-# right less often (see RESULTS.md) and so is labelled.
-DateSource = Literal["markup", "text"]
-
-
-@dataclass(frozen=True)
-class HtmlPage:
-    """A page as the reader makes it: the Document, and where its date came from."""
-
-    document: Document
-    date_source: DateSource | None  # None when the page has no date
 
 
 def read_html(source: Source) -> Document:
-    return read_html_page(source).document
-
-
-def read_html_page(source: Source) -> HtmlPage:
     data = _text_bytes(source)
     if data.count(b"<") > _MAX_TAGS:
         raise reject(source, f"HTML too complex to extract (over {_MAX_TAGS} tags)")
@@ -83,13 +66,17 @@ def read_html_page(source: Source) -> HtmlPage:
         raise reject(source, "no article text found")
     features: PageFeatures = fields.get("features") or EMPTY
     date = normalise_date(fields.get("date"))
-    document = Document(
+    return Document(
         id=source.id,
         text=text,
         path=source.path,
         format="html",
         title=text_field(fields.get("title")),
         date=date,
+        # The markup's dates (meta tags, JSON-LD, <time>: htmldate's fast search) or, where it
+        # has none, one found only in the page's text and URL (the extensive search), which is
+        # right less often (see RESULTS.md) and so is labelled.
+        date_source=(fields.get("date_source") or "markup") if date else None,
         url=text_field(fields.get("url")),
         author=text_field(fields.get("author")),
         source=text_field(fields.get("sitename")),
@@ -99,7 +86,6 @@ def read_html_page(source: Source) -> HtmlPage:
             is_link=lambda line: is_link_line(line, features, _LINK_SHARE),
         ),
     )
-    return HtmlPage(document, (fields.get("date_source") or "markup") if date else None)
 
 
 def _text_bytes(source: Source) -> bytes:

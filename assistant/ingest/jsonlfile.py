@@ -62,13 +62,15 @@ def _record(source: Source, number: int, line: str, ids: set[str]) -> Document:
     doc_id = f"{source.id}#{_record_id(record, number)}"
     if doc_id in ids:
         raise _BadRecord(f"duplicate id {doc_id!r}")
+    date = normalise_date(record.get("date") or record.get("published_at"))
     return Document(
         id=doc_id,
         text=text,
         path=source.path,
         format="jsonl",
         title=text_field(record.get("title")),
-        date=normalise_date(record.get("date") or record.get("published_at")),
+        date=date,
+        date_source="markup" if date else None,  # the record's own field
         source=text_field(record.get("source")),
         url=text_field(record.get("url")),
         author=text_field(record.get("author")),

@@ -40,6 +40,7 @@ def read_pdf(source: Source) -> Document:
         format="pdf",
         title=title,
         date=date,
+        date_source="markup" if date else None,  # the document information dictionary
         author=author,
         pages=pages,
         excluded=excluded_spans(text),

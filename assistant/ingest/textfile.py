@@ -50,14 +50,15 @@ def read_txt(source: Source) -> Document:
         raise reject(source, "empty file")
     lines = _non_empty_lines(text)
     title = _headline(lines[0])
+    date = _dateline(lines[1 if title else 0 : _DATELINE_LINES])  # a headline's date is not a dateline
     return Document(
         id=source.id,
         text=text,
         path=source.path,
         format="txt",
         title=title,
-        # A headline that mentions a date is not a dateline.
-        date=_dateline(lines[1 if title else 0 : _DATELINE_LINES]),
+        date=date,
+        date_source="markup" if date else None,  # a dateline is the file's own statement
         source=_source_line(text),
         author=_byline(lines),
         excluded=excluded_spans(text),
@@ -77,13 +78,15 @@ def read_md(source: Source) -> Document:
     if body_start:
         # The front matter is metadata, never article text: keep it out of chunks.
         spans.insert(0, (0, body_start))
+    date = normalise_date(meta.get("date")) or _dateline(lines[:_DATELINE_LINES])
     return Document(
         id=source.id,
         text=text,
         path=source.path,
         format="md",
         title=text_field(meta.get("title")) or _first_heading(body),
-        date=normalise_date(meta.get("date")) or _dateline(lines[:_DATELINE_LINES]),
+        date=date,
+        date_source="markup" if date else None,
         source=text_field(meta.get("source")) or _source_line(body),
         url=text_field(meta.get("url")),
         author=text_field(meta.get("author")) or _byline(lines),
