@@ -9,6 +9,8 @@ alternating the order so that a noisy neighbour hits every arm alike:
 
 * ``Library(fresh).add([folder], limits=ReadLimits(jobs=1))``
 * the same with ``ReadLimits()`` (the default: one worker per core)
+* the default without named entities (``entities="off"``): what spaCy's tagging in the
+  workers costs (both arms above tag, as ``assistant index`` does by default)
 * raw encode: ``embedder.embed()`` over exactly the texts the indexer embedded, in the
   very batches it passed (recorded from the indexing run), with nothing else around it.
 
@@ -88,12 +90,12 @@ class Recorder:
 
 
 def index(
-    folder: Path, work: Path, name: str, embedder, jobs: int | None
+    folder: Path, work: Path, name: str, embedder, jobs: int | None, entities: str | None = None
 ) -> tuple[dict, list[list[str]]]:  # type: ignore[no-untyped-def]
     from assistant import Library
     from assistant.indexer import ReadLimits
 
-    lib = Library(work / name, embedder=embedder)
+    lib = Library(work / name, embedder=embedder, entities=entities)
     with Recorder(embedder) as batches:
         started = time.perf_counter()
         report = lib.add([folder], limits=ReadLimits(jobs=jobs))
@@ -146,11 +148,13 @@ def main() -> None:
         rounds = []
         texts: dict[str, list[list[str]]] = {}
         for r in range(args.rounds):
-            arms = ["jobs1", "default"] if r % 2 == 0 else ["default", "jobs1"]
+            arms = ["jobs1", "default", "no_entities"]
+            arms = arms if r % 2 == 0 else arms[::-1]
             row: dict[str, dict] = {}
             for arm in arms:
                 row[arm], texts[arm] = index(
-                    work / "pages", work, f"{arm}-{r}", embedder, 1 if arm == "jobs1" else None
+                    work / "pages", work, f"{arm}-{r}", embedder, 1 if arm == "jobs1" else None,
+                    "off" if arm == "no_entities" else None,
                 )
                 print(
                     f"round {r} {arm}: {row[arm]['s']:.1f} s, {row[arm]['chunks']} chunks",
@@ -163,7 +167,7 @@ def main() -> None:
     flat = [t for b in texts["jobs1"] for t in b]
     rate = {
         arm: statistics.median(r[arm]["chunks"] / r[arm]["s"] for r in rounds)
-        for arm in ("jobs1", "default", "encode")
+        for arm in ("jobs1", "default", "no_entities", "encode")
     }
     result = {
         **info,
@@ -181,15 +185,17 @@ def main() -> None:
         "ratio_jobs1_to_encode": rate["jobs1"] / rate["encode"],
         "ratio_default_to_encode": rate["default"] / rate["encode"],
         "ratio_default_to_jobs1": rate["default"] / rate["jobs1"],
+        "ratio_default_to_no_entities": rate["default"] / rate["no_entities"],
         "load_after": os.getloadavg(),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
-    for arm in ("jobs1", "default", "encode"):
+    for arm in ("jobs1", "default", "no_entities", "encode"):
         print(f"{arm}: {rate[arm]:.1f} chunks/s (median of {len(rounds)})")
     print(
         f"jobs=1 / encode {result['ratio_jobs1_to_encode']:.2f}; default / encode "
         f"{result['ratio_default_to_encode']:.2f}; default / jobs=1 {result['ratio_default_to_jobs1']:.2f}; "
+        f"with / without entities {result['ratio_default_to_no_entities']:.2f}; "
         f"same texts: {same}"
     )
 

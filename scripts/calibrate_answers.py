@@ -61,6 +61,9 @@ def dev_scores() -> tuple[list[float], list[float]]:
 
     pos, neg = [], []
     for week in realtimeqa.DEV:
+        if not (realtimeqa.WEEKS_DIR / week / "index").exists():
+            print(f"dev week {week}: not built (run benchmarks/realtimeqa.py --split dev), left out", file=sys.stderr)
+            continue
         qs = realtimeqa.questions(week)
         arts = realtimeqa.articles(week, qs)
         haystack = realtimeqa.norm("\n".join(a.text for a in arts))
