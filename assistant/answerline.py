@@ -491,8 +491,10 @@ def direct(
         return None
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     if listing:
-        kept = [(v, i) for v, i in ranked if v >= weights.list_bar * ranked[0][0]]
-        return Direct(wanted.kind or "name", tuple(_candidate(i, v, when) for v, i in kept), list=True)
+        kept = [_candidate(i, v, when) for v, i in ranked if v >= weights.list_bar * ranked[0][0]]
+        # A list's rows: the items most articles name first, then by score.
+        kept.sort(key=lambda c: (-len(c.documents), -c.score))
+        return Direct(wanted.kind or "name", tuple(kept), list=True)
     # Close: the runner-up's support, rank aside, near the winner's (ranking itself trusts the first quotes).
     close = len(ranked) > 1 and _score(ranked[1][1], weights, True) >= weights.close * _score(ranked[0][1], weights, True)
     shown = ranked[:2] if close else ranked[:1]
