@@ -594,7 +594,8 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
                 refs[doc] = len(refs) + 1
                 info = infos[doc]
                 where = location(info, text_of(doc), _offset(line, doc))
-                extra.append(Citation(refs[doc], doc, info.title, info.path, info.date, info.format, where))
+                extra.append(Citation(refs[doc], doc, info.title, info.path, info.date, info.format, where,
+                                      getattr(info, "date_source", None)))
     fixed = tuple(replace(c, refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
                           quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)))
                   for c in line.candidates)
