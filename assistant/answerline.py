@@ -222,7 +222,7 @@ def _kind_fit(m: Mention, kind: str, w: Weights, head: str | None = None) -> flo
     """How well a mention can hold the kind asked for: 1 for an entity label that fits
     (for "which company", an ORG), ``mislabelled`` for one that fits loosely, ``untyped``
     for a heuristic mention of the right sort, 0 when it cannot."""
-    label = getattr(m, "label", None)
+    label = m.label
     exact = _HEAD_LABELS.get(head or "") if kind == "name" else None
     if label:
         if label in (exact or LABELS[kind]):
@@ -276,7 +276,7 @@ def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
             end = scale.end()
             continue
         nxt = next((m for m in found if end < m.start <= end + 2 and _JOIN.fullmatch(text[end:m.start] + " ")
-                    and (m.kind in ("date", "number") or getattr(m, "label", None) in LABELS[kind])), None)
+                    and (m.kind in ("date", "number") or m.label in LABELS[kind])), None)
         if nxt is None or kind == "number" and nxt.kind == "date":
             return end
         end = nxt.end
@@ -452,7 +452,7 @@ def quote_said(answer: Answer) -> list[Said]:
 
 
 def _quote_mentions(q: Quote) -> Sequence[Mention]:
-    return getattr(q, "mentions", None) or ()
+    return q.mentions
 
 
 def mentions_in(text: str, stored: Sequence[Mention]) -> list[Mention]:
@@ -595,7 +595,7 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
                 info = infos[doc]
                 where = location(info, text_of(doc), _offset(line, doc))
                 extra.append(Citation(refs[doc], doc, info.title, info.path, info.date, info.format, where,
-                                      getattr(info, "date_source", None)))
+                                      info.date_source))
     fixed = tuple(replace(c, refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
                           quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)))
                   for c in line.candidates)
@@ -627,8 +627,6 @@ def sentences_of(passages: Iterable[Passage], *, quotable: Callable[[str], bool]
 
 def _stored(p: Passage, start: int, end: int, text: str) -> tuple[Mention, ...]:
     """The passage's stored entities inside one sentence (offsets in it); () when untagged."""
-    from . import answer
+    from .answer import sentence_mentions
 
-    inside = getattr(answer, "sentence_mentions", None)  # present once the index stores entities
-    found = inside(p, start, end, text) if inside is not None and getattr(p, "mentions", None) is not None else None
-    return tuple(found or ())
+    return sentence_mentions(p, start, end, text) or ()
