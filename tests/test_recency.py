@@ -53,7 +53,7 @@ def test_this_week_prefers_the_article_written_just_before_the_reference_date(pr
         unbiased = {p.document.id: p.score for p in without.search(asked, k=3, as_of="2022-06-15")}
     gained = {p.document.id: p.score - unbiased[p.document.id] for p in first}
     # Two days old: nearly the whole bonus; five months old: almost none; undated: none.
-    assert gained["news/new.md"] == pytest.approx(0.05 * math.exp(-2 / 7), abs=1e-6)
+    assert gained["news/new.md"] == pytest.approx(SearchPolicy().recency * math.exp(-2 / 7), abs=1e-6)
     assert 0 < gained["news/old.md"] < 1e-6 and gained["news/undated.md"] == 0
     # As of January, June's article does not exist yet and January's is the recent one.
     january = prize.search(asked, k=3, as_of="2022-01-12")
