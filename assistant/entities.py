@@ -107,6 +107,16 @@ def assign(chunks: Sequence[Chunk], mentions: Sequence[Mention]) -> list[Chunk]:
     return [replace(c, mentions=tuple(m)) for c, m in zip(chunks, inside)]
 
 
+def tagged(text: str, chunks: list[Chunk], name: str, notes: list[str]) -> list[Chunk]:
+    """``assign(chunks, tag(text, name))``; the chunks untagged, with a note, when the tagger
+    fails: a document is never lost to its entities (the reader guesses names without them)."""
+    try:
+        return assign(chunks, tag(text, name))
+    except Exception as exc:  # noqa: BLE001 - any failure of a third-party model
+        notes.append(f"named entities not found ({type(exc).__name__}: {exc})")
+        return chunks
+
+
 def by_chunk(spans: Sequence[tuple[int, int]], mentions: Sequence[Mention]) -> list[list[Mention]]:
     """The mentions inside each (start, end) span; ``mentions`` in document order."""
     starts = [m[0] for m in mentions]

@@ -218,9 +218,8 @@ class Indexer:
         from .workers import Pool, ReadAndChunk, counter_for, read_preload
 
         counter = counter_for(self._embedder())
-        timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
         task = self._reader(self.max_bytes, counter) if self._reader else ReadAndChunk(self.max_bytes, counter, self.entities)
-        with Pool(task, jobs=self._jobs(), timeout_s=timeout, max_memory_mb=self.limits.max_memory_mb,
+        with Pool(task, jobs=self._jobs(), timeout_s=self._timeout(), max_memory_mb=self.limits.max_memory_mb,
                   expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read)) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
@@ -244,6 +243,7 @@ class Indexer:
             else:
                 result = outcome.value
                 run.report.skipped.extend(SkippedFile(str(file), w) for w in result.warnings)
+                run.report.warnings.extend(f"{file}: {n}" for n in result.notes)
                 yield from self._plan_documents(file, root, sig, result, before, run, touch, retitle)
             self._step(run, file)
         if touch or retitle:
@@ -298,8 +298,7 @@ class Indexer:
 
         spans = {d: self.catalog.chunk_spans(d) for d in untagged}
         items = [(d, self.catalog.text(d) or "", [(s, e) for _, s, e in spans[d]]) for d in untagged]
-        timeout = self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
-        with Pool(TagStored(self.entities), jobs=self._jobs(), timeout_s=timeout,
+        with Pool(TagStored(self.entities), jobs=self._jobs(), timeout_s=self._timeout(),
                   max_memory_mb=self.limits.max_memory_mb) as pool:
             for (doc_id, _, _), (_, outcome) in zip(items, pool.map(items)):
                 if isinstance(outcome, Failed):  # the answer falls back to guessing its names
@@ -312,12 +311,15 @@ class Indexer:
     def _jobs(self) -> int:
         return self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
 
+    def _timeout(self) -> float:
+        return self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
+
     # -- writing ------------------------------------------------------------
     def _write_all(self, items: Iterable[_Item], run: _Run) -> None:
         batch: list[tuple[_Item, list[Chunk]]] = []
         size = 0
         for item in items:
-            chunks = item[3] if item[3] is not None else self._chunk_here(item[0])
+            chunks = item[3] if item[3] is not None else self._chunk_here(item[0], run)
             batch.append((item, chunks))
             size += len(chunks)
             if size >= BATCH_CHUNKS:
@@ -326,14 +328,17 @@ class Indexer:
         if batch:
             self._flush(batch, run)
 
-    def _chunk_here(self, doc: Document) -> list[Chunk]:
+    def _chunk_here(self, doc: Document, run: _Run) -> list[Chunk]:
         """Chunks made in this process (an embedder with no picklable token counter)."""
         chunks = chunking.chunk_document(doc, self._embedder().count_tokens)
         if self.entities is None:
             return chunks
         from . import entities as ner
 
-        return ner.assign(chunks, ner.tag(doc.text, self.entities))
+        notes: list[str] = []
+        chunks = ner.tagged(doc.text, chunks, self.entities, notes)
+        run.report.warnings.extend(f"{doc.path}: {n}" for n in notes)
+        return chunks
 
     def _flush(self, batch: list[tuple[_Item, list[Chunk]]], run: _Run) -> None:
         run.report.chunks += self._write(batch)

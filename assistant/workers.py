@@ -561,7 +561,8 @@ def read_preload(paths: Iterable[Path]) -> tuple[str, ...]:
 class ReadResult(NamedTuple):
     documents: list[Document]
     chunks: list[list[Chunk]] | None  # one list per document; None when not chunked
-    warnings: list[str]
+    warnings: list[str]  # parts of the file left out
+    notes: tuple[str, ...] = ()  # what failed without costing any text (named entities)
 
 
 def read_and_chunk(
@@ -582,21 +583,12 @@ def read_and_chunk(
             raise MemoryError from None
         raise
     chunks = None if count_tokens is None else [chunk_document(d, count_tokens) for d in docs]
+    notes: list[str] = []
     if chunks is not None and entities is not None:
-        chunks = _tagged(docs, chunks, entities, warnings)
-    return ReadResult(docs, chunks, warnings)
+        from . import entities as ner
 
-
-def _tagged(docs: list[Document], chunks: list[list[Chunk]], entities: str, warnings: list[str]) -> list[list[Chunk]]:
-    """The chunks with their named entities; untagged, with a warning, when the tagger
-    fails: a file is never lost to its entities (the answer guesses names without them)."""
-    from . import entities as ner
-
-    try:
-        return [ner.assign(c, ner.tag(d.text, entities)) for d, c in zip(docs, chunks)]
-    except Exception as exc:  # noqa: BLE001 - any failure of a third-party model
-        warnings.append(f"named entities not found ({type(exc).__name__}: {exc})")
-        return chunks
+        chunks = [ner.tagged(d.text, c, entities, notes) for d, c in zip(docs, chunks)]
+    return ReadResult(docs, chunks, warnings, tuple(notes))
 
 
 @dataclass(frozen=True)

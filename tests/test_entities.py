@@ -141,3 +141,17 @@ def test_quotes_carry_their_named_entities(seeds_lib: Library) -> None:
     named = [(q.text[m.start:m.end], m) for q in got.quotes for m in q.mentions]
     assert named and all(t and m.label for t, m in named)
     assert any("Tartus" in t or "Tartous" in t or "Khmeimim" in t or "Hmeimim" in t for t, _ in named)
+
+
+def test_a_tagger_that_fails_costs_only_the_entities_with_a_warning(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Vladimir Putin ordered the troops out of Syria in March 2016.\n")
+    broken = tmp_path / "not-a-pipeline"
+    broken.mkdir()  # a folder, so it is accepted as a pipeline name; spaCy cannot load it
+    with Library(tmp_path / "index", entities=str(broken)) as lib:
+        report = lib.add([folder])
+        assert report.added == ["articles/a.txt"] and report.skipped == []
+        assert any("a.txt: named entities not found" in w for w in report.warnings)
+        assert lib.ask("Who ordered the troops out of Syria?").answered
+    assert {m for *_, m in _chunk_rows(tmp_path / "index")} == {None}

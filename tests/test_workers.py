@@ -256,7 +256,7 @@ def test_read_and_chunk_in_workers_equals_reading_and_chunking_here(
         except UnreadableFile as exc:
             expected.append(exc.reason)
         else:
-            expected.append((docs, [chunk_document(d, minilm.count_tokens) for d in docs], []))
+            expected.append((docs, [chunk_document(d, minilm.count_tokens) for d in docs], [], ()))
     task = ReadAndChunk(max_bytes=10**6, count_tokens=counter_for(minilm))
     with Pool(task, jobs=2, expected=(UnreadableFile,), preload=read_preload(files)) as pool:
         got = [
