@@ -396,10 +396,7 @@ def sentence_mentions(p: Passage, start: int, end: int, text: str) -> tuple[Ment
     phrases; None when ``p`` was never tagged."""
     if p.mentions is None:
         return None
-    from .entities import KIND
-
-    named = [Mention(s - start, e - start, KIND[label], label) for s, e, label in p.mentions
-             if start <= s and e <= end and label in KIND]
+    named = within(p.mentions, start, end)
     named += [Mention(m.start, m.end, "number", m.label) for m in named
               if m.label == "DATE" and _DURATION.search(text[m.start : m.end])]
     # The small model misses some numbers ("around 800 troops"); digits do not lie, so the
@@ -407,6 +404,15 @@ def sentence_mentions(p: Passage, start: int, end: int, text: str) -> tuple[Ment
     extra = [m for m in heuristic_mentions(text) if m.kind == "reason" or m.kind in ("number", "date")
              and not any(n.start < m.end and m.start < n.end for n in named)]
     return tuple(named + extra)
+
+
+def within(stored: Iterable[tuple[int, int, str]], start: int, end: int) -> list[Mention]:
+    """The stored named entities (document offsets) inside ``[start, end)``, as Mentions
+    with offsets from ``start``; labels the reader has no kind for are left out."""
+    from .entities import KIND
+
+    return [Mention(s - start, e - start, KIND[label], label) for s, e, label in stored
+            if start <= s and e <= end and label in KIND]
 
 
 def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
@@ -660,9 +666,6 @@ class _Refs:
 def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str],
            named: Mapping[str, set[tuple[int, int, str]]]) -> Quote:
     doc = c.passage.document
-    from .entities import KIND
-
-    inside = sorted(m for m in named.get(doc.id, ()) if start <= m[0] and m[1] <= end and m[2] in KIND)
     ref = refs.ref(doc, start)
     also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
     return Quote(
@@ -670,7 +673,7 @@ def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[
         location=location(doc, refs.texts.get(doc.id), start), dense=round(c.dense, 4),
         lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
         keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
-        mentions=tuple(Mention(s - start, e - start, KIND[label], label) for s, e, label in inside),
+        mentions=tuple(within(sorted(named.get(doc.id, ())), start, end)),
     )
 
 

@@ -107,17 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _library(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _library(args: argparse.Namespace, entities: str | None = None):  # type: ignore[no-untyped-def]
     from .library import Library
 
-    return Library(args.index, model=args.model, chroma_url=args.chroma_url)
+    return Library(args.index, model=args.model, chroma_url=args.chroma_url, entities=entities)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from . import render
-    from .library import Library
 
-    lib = Library(args.index, model=args.model, chroma_url=args.chroma_url, entities=args.entities)
+    lib = _library(args, entities=args.entities)
     max_bytes = args.max_size * MB if args.max_size else None
     from .indexer import ReadLimits
 

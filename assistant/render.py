@@ -248,7 +248,7 @@ def answer_json(answer: Answer, explain: bool = False, *, message: str | None = 
     return {
         "question": answer.question,
         "answered": answer.answered,
-        "answer": direct_json(getattr(answer, "direct", None)),
+        "answer": direct_json(answer.direct),
         "quotes": [quote_json(q, explain) for q in answer.quotes],
         "sources": [citation_json(c) for c in answer.citations],
         "closest": [quote_json(q, explain) for q in answer.closest],
@@ -299,7 +299,7 @@ def _named(c: Candidate) -> str:
 
 def direct_lines(answer: Answer) -> list[tuple[str, str]]:
     """The answer line as (prefix, body) rows, the same for the terminal and Markdown."""
-    line = getattr(answer, "direct", None)
+    line = answer.direct
     if line is None or not line.candidates:
         return []
     if line.list:
@@ -322,7 +322,7 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
 
 def direct_view(answer: Answer, out: Console) -> None:
     rows = direct_lines(answer)
-    line = getattr(answer, "direct", None)
+    line = answer.direct
     for n, (prefix, body) in enumerate(rows):
         hanging(out, prefix, body, indent=4 if prefix.startswith(" ") else len(prefix), style="bold" if n == 0 else "")
         if line is not None and line.list and n > 0:  # each item's best sentence, verbatim

@@ -46,8 +46,6 @@ _DATE_BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 def date_bound(value: str) -> str:
     """Check a ``since``/``until`` bound: YYYY, YYYY-MM or YYYY-MM-DD, compared with
     documents' ISO dates as a prefix. Raises ValueError with a message fit for a user."""
-    import datetime
-
     if _DATE_BOUND.fullmatch(value):
         parts = [int(p) for p in value.split("-")]
         try:
