@@ -74,6 +74,7 @@ class Policy:
     restating: float = 0.10  # penalty for adding nothing to the question's own words
     shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
     loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
+    context: int = 400  # a quote grows by neighbouring sentences up to this many characters (0: no)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Quote:
     also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
     adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
     mentions: tuple[Mention, ...] = ()  # named entities in ``text`` (offsets in it); () when not tagged
+    chosen: tuple[Span, ...] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
 
 
 @dataclass(frozen=True)
@@ -619,21 +621,50 @@ def location(doc: DocumentInfo, text: str | None, offset: int) -> str | None:
     return f"{unit} {text.count(chr(10), 0, offset) + 1}"
 
 
-def _spans(chosen: list[_Candidate], texts: Mapping[str, str]) -> list[tuple[_Candidate, int, int]]:
-    """Quote spans; chosen sentences of one document with only white space between are joined."""
-    spans: list[tuple[_Candidate, int, int]] = []
+def widen(c: _Candidate, neighbours: Mapping[tuple[str, int], _Candidate], limit: int) -> tuple[int, int]:
+    """The quote around ``c``: its sentence, grown by the better scored of the quotable
+    sentences just before and after it while the whole stays within ``limit`` characters.
+    A sentence often states the topic and the next one the answer ("... a historic dress."
+    "It was designed by Jean Louis."): a second sentence lets the quote hold both."""
+    start, end = c.quote_start, c.end
+    doc, spans = c.passage.document.id, c.passage.sentences
+    starts = [s for s, _ in spans]
+    if start not in starts or limit <= 0:
+        return start, end
+    lo = starts.index(start)
+    hi = lo + next((i for i, (s, e) in enumerate(spans[lo:]) if e >= end), 0)
+    while True:
+        sides = [(i, neighbours.get((doc, spans[i][0]))) for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
+        fitting = [(i, n) for i, n in sides if n is not None and n.end == spans[i][1]
+                   and max(end, spans[i][1]) - min(start, spans[i][0]) <= limit]
+        if not fitting:
+            return start, end
+        i, _ = max(fitting, key=lambda side: side[1].score)
+        lo, hi = min(lo, i), max(hi, i)
+        start, end = spans[lo][0], spans[hi][1]
+
+
+_Span = tuple[_Candidate, int, int, tuple[Span, ...]]  # a quote: best sentence, start, end, chosen parts
+
+
+def _spans(chosen: list[_Candidate], texts: Mapping[str, str], neighbours: Mapping[tuple[str, int], _Candidate],
+           limit: int) -> list[_Span]:
+    """Quote spans; those of one document that overlap or have only white space between are
+    joined. Each keeps the parts that were chosen (the rest is context around them)."""
+    spans: list[_Span] = []
     for c in chosen:
-        start, end = c.quote_start, c.end
+        start, end = widen(c, neighbours, limit)
+        part = (c.quote_start, c.end)
         text_of = _slicer(c, texts)
-        for i, (other, s, e) in enumerate(spans):
+        for i, (other, s, e, parts) in enumerate(spans):
             if other.passage.document.id != c.passage.document.id:
                 continue
             gap = (e, start) if e <= start else (end, s) if end <= s else (0, 0)
             if gap[1] - gap[0] <= 3 and not text_of(*gap).strip():
-                spans[i] = (other, min(s, start), max(e, end))
+                spans[i] = (other, min(s, start), max(e, end), (*parts, part))
                 break
         else:
-            spans.append((c, start, end))
+            spans.append((c, start, end, (part,)))
     return spans
 
 
@@ -663,8 +694,9 @@ class _Refs:
         return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where, doc.date_source)
 
 
-def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[int, int], str],
+def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str],
            named: Mapping[str, set[tuple[int, int, str]]]) -> Quote:
+    c, start, end, parts = span
     doc = c.passage.document
     ref = refs.ref(doc, start)
     also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
@@ -674,6 +706,7 @@ def _quote(refs: _Refs, c: _Candidate, start: int, end: int, text_of: Callable[[
         lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
         keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
         mentions=tuple(within(sorted(named.get(doc.id, ())), start, end)),
+        chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))),
     )
 
 
@@ -712,6 +745,7 @@ def build(
     found = candidates(passages, policy.shape)
     if found:
         score(found, vectors(question, found), terms, policy, question, mentions)
+    neighbours = {(c.passage.document.id, c.start): c for c in found}
     found = merge_duplicates(found, policy)
     answered = any(c.score >= policy.bar for c in found)
     if answered:
@@ -721,7 +755,8 @@ def build(
     chosen.sort(key=lambda c: -c.score)
     refs = _Refs(texts)
     named = _named(passages)
-    quotes = tuple(_quote(refs, c, s, e, _slicer(c, texts), named) for c, s, e in _spans(chosen, texts))
+    quotes = tuple(_quote(refs, span, _slicer(span[0], texts), named)
+                   for span in _spans(chosen, texts, neighbours, policy.context))
     return Answer(
         question=question,
         answered=answered,

@@ -444,11 +444,18 @@ def _odd_caps(form: str) -> bool:
 
 # -- the answer line ----------------------------------------------------------------------------
 def quote_said(answer: Answer) -> list[Said]:
-    """The answer's quotes as sentences that may hold answers (their stored mentions if any)."""
+    """The sentences the answer's quotes were chosen for (their stored mentions if any). The
+    context a quote grows by is for the reader: counted too, at 0.3 or 0.6 of a chosen
+    sentence, it lowered dev EM (0.173 -> 0.157 / 0.162)."""
     docs = {c.ref: c.document for c in answer.citations}
-    return [Said(q.ref, q.document, q.start, q.end, q.text, q.score, n, tuple(_quote_mentions(q)),
-                 tuple((r, docs.get(r, "")) for r, _, _ in q.also))
-            for n, q in enumerate(answer.quotes)]
+    said = []
+    for n, q in enumerate(answer.quotes):
+        also = tuple((r, docs.get(r, "")) for r, _, _ in q.also)
+        for s, e in q.chosen or ((0, len(q.text)),):
+            mentions = tuple(Mention(m.start - s, m.end - s, m.kind, m.label) for m in _quote_mentions(q)
+                             if s <= m.start and m.end <= e)
+            said.append(Said(q.ref, q.document, q.start + s, q.start + e, q.text[s:e], q.score, n, mentions, also))
+    return said
 
 
 def _quote_mentions(q: Quote) -> Sequence[Mention]:

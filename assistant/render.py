@@ -6,6 +6,7 @@ Only this module and the other edges (cli, repl) import rich. Consoles honour
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -206,6 +207,7 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
         "end": quote.end,
         "score": quote.score,
         "location": quote.location,
+        "chosen": [list(span) for span in quote.chosen],
         "also": [{"ref": r, "start": s, "end": e} for r, s, e in quote.also],
     }
     if explain:
@@ -348,10 +350,18 @@ def _block_quote(out: Console, body: Text, style: str = "") -> None:
         out.print(Text("  " + QUOTE_BAR, style=style or "cyan") + line, soft_wrap=True)
 
 
-def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> None:
+_PARAGRAPH_BREAK = re.compile(r"\s*\n\s*\n\s*")
 
+
+def reflowed(text: str) -> str:
+    """A quote as shown: each paragraph on its own line, its white space (hard line breaks of a
+    text file, runs of spaces) made single spaces. The text itself stays verbatim in --json."""
+    return "\n".join(" ".join(part.split()) for part in _PARAGRAPH_BREAK.split(text.strip()))
+
+
+def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> None:
     c = answer.citation(q.ref)
-    body = highlighted(q.text, answer.terms, "dim" if dim else "")
+    body = highlighted(reflowed(q.text), answer.terms, "dim" if dim else "")
     body.append(f" [{q.ref}]", style="bold")
     _block_quote(out, body, "dim" if dim else "")
     where = ", ".join(x for x in (q.location, _date_label(answer, c)) if x)

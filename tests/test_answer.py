@@ -11,6 +11,7 @@ import pytest
 from assistant import Library
 from assistant.answer import (
     Policy,
+    Quote,
     SentenceVectors,
     Term,
     asks,
@@ -195,9 +196,46 @@ def test_a_sentence_that_adds_the_answer_outranks_one_that_restates_the_question
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
     answer = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
-                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0))
+                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, context=0))
     assert "Jean Louis" in answer.quotes[0].text
     assert answer.quotes[0].adds == ("Jean Louis",)
     plain = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
-                  k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0))
+                  k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0,
+                                                            context=0))
     assert "Jean Louis" not in plain.quotes[0].text  # without the two terms the restatement wins
+
+
+def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbatim() -> None:
+    text = ("# Monroe dress damaged at the gala\n"
+            "Kim Kardashian damaged a historic Marilyn Monroe dress at the gala. "
+            "The historic Monroe dress was designed by Jean Louis and sewn with crystals. "
+            "Tickets for the gala cost thirty thousand dollars for each of the guests. ")
+    doc = _doc("k.txt", None, text)
+    question = "Kim Kardashian damaged a historic Marilyn Monroe dress. Who was the designer of the dress?"
+    terms = tuple(Term(w, frozenset({stem(w)}), 1.0) for w in ("kardashian", "historic", "monroe", "dress"))
+    vocab = sorted({stem(w) for w in (text + " " + question).replace(".", " ").replace("?", " ").split()})
+
+    def bag(texts: list[str]) -> np.ndarray:
+        rows = np.array([[sum(stem(w) == v for w in t.replace(".", " ").replace("?", " ").split()) for v in vocab]
+                         for t in texts], dtype=float)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+    heading = text.index("\n") + 1
+    spans = [(0, heading - 1)] + [(s + heading, e + heading) for s, e in _passage(doc, text[heading:], 1.0).sentences]
+    passage = Passage("k.txt::0", doc, 0, len(text), text, tuple(spans), 1.0, 1, 1, 0.5, 1.0)
+
+    def first_quote(context: int) -> Quote:
+        policy = Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0, context=context)
+        answer = build(question, [passage], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+                       k=1, texts={"k.txt": text}, policy=policy)
+        quote = answer.quotes[0]
+        assert quote.text == text[quote.start : quote.end]
+        return quote
+
+    alone = first_quote(0)
+    assert alone.text == "Kim Kardashian damaged a historic Marilyn Monroe dress at the gala."
+    grown = first_quote(160)  # room for one neighbour: the dress's, not the tickets'
+    assert grown.text.startswith(alone.text) and "Jean Louis" in grown.text and "Tickets" not in grown.text
+    assert len(grown.text) <= 160
+    assert [grown.text[s:e] for s, e in grown.chosen] == [alone.text]  # the sentence chosen, inside its context
+    assert "#" not in first_quote(400).text  # a heading is never part of a quote

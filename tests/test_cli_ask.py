@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from assistant.render import reflowed
 
 from .conftest import run_cli
 
@@ -31,6 +32,7 @@ def _check_contract(obj: dict, index_root: Path | None = None) -> None:  # type:
         assert path.endswith(q["document"])
         content = Path(path).read_text(encoding="utf-8")  # .txt: the document text is the file
         assert content[q["start"] : q["end"]] == q["text"]
+        assert q["chosen"] and all(0 <= s < e <= len(q["text"]) and q["text"][s:e].strip() for s, e in q["chosen"])
     scores = [q["score"] for q in obj["quotes"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -68,6 +70,10 @@ def test_piped_text_has_no_ansi_and_reads_stdin_without_a_prompt(seeds_index: Pa
     first, _, second = out.partition("Answers have up to 1 quote.")
     assert "[2]" in first and second and "[2]" not in second  # /k 1 took effect
     assert "Assad has since sought asylum in Russia." in second
+
+
+def test_a_quote_is_shown_reflowed_one_line_per_paragraph() -> None:
+    assert reflowed("  Russia kept\nthe base.\n\n\n  Tartous   stayed. ") == "Russia kept the base.\nTartous stayed."
 
 
 def test_missing_index(tmp_path: Path) -> None:
