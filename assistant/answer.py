@@ -130,6 +130,7 @@ class Answer:
     citations: tuple[Citation, ...]
     searched: int  # documents searched (the index, or those the filters let through)
     terms: tuple[Term, ...] = ()
+    indexed: int = 0  # documents in the index (0: not told; taken to be ``searched``)
     direct: Direct | None = None  # the answer line (answerline.py); None: no line
 
     def citation(self, ref: int) -> Citation:
@@ -142,6 +143,8 @@ class Answer:
     @property
     def refusal(self) -> str:
         noun = "article" if self.searched == 1 else "articles"
+        if self.searched < self.indexed:  # a filter or an as-of date left articles out
+            return f"No passage in the {self.searched} {noun} searched (of {self.indexed} indexed) answers this."
         return f"No passage in the {self.searched} indexed {noun} answers this."
 
 
@@ -735,6 +738,7 @@ def build(
     *,
     k: int = 5,
     searched: int = 0,
+    indexed: int = 0,
     texts: Mapping[str, str] | None = None,
     policy: Policy = Policy(),
     mentions: MentionFn = heuristic_mentions,
@@ -765,6 +769,7 @@ def build(
         citations=refs.citations(),
         searched=searched,
         terms=tuple(terms),
+        indexed=indexed,
     )
 
 

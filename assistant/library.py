@@ -419,7 +419,7 @@ class Library:
             terms = answer.weigh_terms(question, keywords.variants, keywords.df, every)
             texts = {p.document.id: self.text(p.document.id) for p in passages}
         built = answer.build(
-            question, passages, terms, self.sentence_vectors, k=k, searched=scope, texts=texts,
+            question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
             policy=policy or answer.Policy(),
         )
         return self._with_answer_line(built, filters)

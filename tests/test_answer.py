@@ -84,7 +84,7 @@ def test_filters_narrow_the_articles(seeds_lib: Library) -> None:
     answer = seeds_lib.ask("Which bases did Russia keep?", source="003")
     assert answer.searched == 1 and {q.document for q in answer.quotes} == {"seeds/003_e5a73f4839f377ea.txt"}
     nothing = seeds_lib.ask("Who won the 2018 World Cup?", source="003")
-    assert nothing.refusal == "No passage in the 1 indexed article answers this."
+    assert nothing.refusal == "No passage in the 1 article searched (of 5 indexed) answers this."
 
 
 # -- the engine alone, on a tiny made-up corpus -----------------------------------------
