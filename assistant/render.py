@@ -6,7 +6,6 @@ Only this module and the other edges (cli, repl) import rich. Consoles honour
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -350,22 +349,59 @@ def _block_quote(out: Console, body: Text, style: str = "") -> None:
         out.print(Text("  " + QUOTE_BAR, style=style or "cyan") + line, soft_wrap=True)
 
 
-_PARAGRAPH_BREAK = re.compile(r"\s*\n\s*\n\s*")
-
-
 def reflowed(text: str) -> str:
     """A quote as shown: each paragraph on its own line, its white space (hard line breaks of a
     text file, runs of spaces) made single spaces. The text itself stays verbatim in --json."""
-    return "\n".join(" ".join(part.split()) for part in _PARAGRAPH_BREAK.split(text.strip()))
+    return reflow(text)[0]
+
+
+def reflow(text: str) -> tuple[str, list[int]]:
+    """``reflowed(text)`` and where each character of ``text`` is in it (-1: white space folded)."""
+    shown: list[str] = []
+    where: list[int] = []
+    space = ""  # the white space since the last character shown
+    for ch in text:
+        if ch.isspace():
+            space += ch
+            where.append(-1)
+            continue
+        if space and shown:
+            shown.append("\n" if space.count("\n") >= 2 else " ")
+        space = ""
+        where.append(len(shown))
+        shown.append(ch)
+    return "".join(shown), where
+
+
+def _context(q: Quote) -> list[tuple[int, int]]:
+    """The parts of a quote around its chosen sentences (offsets in ``q.text``)."""
+    out, at = [], 0
+    for s, e in sorted(q.chosen):
+        if s > at:
+            out.append((at, s))
+        at = max(at, e)
+    return out + [(at, len(q.text))] if q.chosen and at < len(q.text) else out
+
+
+def quote_text(answer: Answer, q: Quote, dim: bool = False) -> Text:
+    """A quote reflowed, the question's words highlighted, the context dimmer than the
+    sentences chosen (``dim``: all of it, for passages that do not answer)."""
+    shown, where = reflow(q.text)
+    body = highlighted(shown, answer.terms, "dim" if dim else "")
+    for s, e in [] if dim else _context(q):
+        kept = [i for i in where[s:e] if i >= 0]
+        if kept:
+            body.stylize("dim", kept[0], kept[-1] + 1)
+    return body
 
 
 def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> None:
     c = answer.citation(q.ref)
-    body = highlighted(reflowed(q.text), answer.terms, "dim" if dim else "")
+    body = quote_text(answer, q, dim)
     body.append(f" [{q.ref}]", style="bold")
     _block_quote(out, body, "dim" if dim else "")
-    where = ", ".join(x for x in (q.location, _date_label(answer, c)) if x)
-    cite = f"{c.title or c.document} ({where})"
+    place = ", ".join(x for x in (q.location, _date_label(answer, c)) if x)
+    cite = f"{c.title or c.document} ({place})"
     if q.also:
         cite += "; also in " + ", ".join(f"[{r}]" for r in dict.fromkeys(r for r, _, _ in q.also))
     hanging(out, "    — ", cite, style="dim")

@@ -160,3 +160,18 @@ def test_edge_modules_import_without_a_cycle() -> None:
         return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start])
 
     assert not [m for m in EDGES if reaches(m, m)], graph
+
+
+def test_a_quote_shows_its_context_dimmer_than_the_sentence_chosen(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("Which bases did Russia keep?", k=5)
+    grown = [q for q in answer.quotes if q.chosen != ((0, len(q.text)),)]
+    assert grown, "some quote holds context around its chosen sentence"
+    console = Console(file=io.StringIO(), color_system="truecolor")
+    for q in grown:
+        body = render.quote_text(answer, q)
+        shown, where = render.reflow(q.text)
+        assert body.plain == shown
+        chosen = {where[i] for s, e in q.chosen for i in range(s, e) if where[i] >= 0}
+        for i, ch in enumerate(shown):
+            if ch.strip():
+                assert bool(body.get_style_at_offset(console, i).dim) is (i not in chosen), (q.text, i)
