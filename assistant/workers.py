@@ -78,6 +78,8 @@ START_METHOD = "forkserver"
 TERM_GRACE_S = 0.5
 # The worker's first message: its initializer finished and it waits for items.
 _READY = "ready"
+# How often a consumer waiting for a result wakes to let Python see a Ctrl-C (_result).
+_WAKE_S = 0.2
 # How long a worker may take to start (import the task's module, run the initializer).
 START_TIMEOUT_S = 60.0
 
@@ -231,14 +233,15 @@ class Pool(Generic[I, T]):
 
     def _result(self, seq: int) -> Outcome[T]:
         with self._cond:
-            # An untimed wait: a runner always answers (its worker finishes, dies or
-            # times out), and Ctrl-C interrupts the wait.
+            # A runner always answers (its worker finishes, dies or times out). The wait
+            # wakes now and then all the same: Ctrl-C may be delivered to a runner thread,
+            # and Python raises KeyboardInterrupt only once the main thread runs again.
             while seq not in self._results:
                 if self._error is not None:
                     raise self._error
                 if self._closing:
                     raise ValueError("the pool is closed")
-                self._cond.wait()
+                self._cond.wait(_WAKE_S)
             return self._results.pop(seq)
 
     def _runner(self, slot: _Slot) -> None:

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import UnreadableFile
 from assistant.workers import OnnxTokenCounter, ReadAndChunk
@@ -93,3 +94,16 @@ def heavy_modules_after_reading(item: tuple[Path, str]) -> list[str]:
     result = ReadAndChunk(10**6, OnnxTokenCounter(model))((folder / "page.html", folder))
     assert result.chunks and result.chunks[0]
     return sorted(m for m in ("torch", "chromadb", "onnxruntime", "numpy") if m in sys.modules)
+
+
+def interrupt_a_runner_once_waiting(pool: Any) -> None:
+    """Send SIGINT to a runner thread of ``pool`` once the main thread waits for a result,
+    as the kernel may deliver a terminal's Ctrl-C to any thread of the process."""
+    import threading
+
+    def send() -> None:
+        while not pool._cond._waiters:  # the consumer has not blocked yet
+            time.sleep(0.001)
+        signal.pthread_kill(pool._threads[0].ident, signal.SIGINT)
+
+    threading.Thread(target=send, daemon=True).start()

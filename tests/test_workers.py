@@ -133,9 +133,10 @@ def test_stopping_early_leaves_no_worker_behind() -> None:
     assert all(not _alive(pid) for pid in pids)
 
 
-def _parent_with_stuck_workers(on_interrupt: str = "") -> tuple[subprocess.Popen[str], list[int]]:
+def _parent_with_stuck_workers(then: str = "") -> tuple[subprocess.Popen[str], list[int]]:
     """A process, in a session of its own, whose three workers are stuck: in a sleep, in
-    C and ignoring SIGTERM. Returns it once it has printed their pids."""
+    C and ignoring SIGTERM. Returns it once it has printed their pids; it then runs ``then``
+    (Python, one line) and waits for a result."""
     script = (
         "import time\n"
         "from assistant.workers import Pool\n"
@@ -148,6 +149,7 @@ def _parent_with_stuck_workers(on_interrupt: str = "") -> tuple[subprocess.Popen
         "            while len(pool.pids) < 3:  # each runner has started its worker\n"
         "                time.sleep(0.01)\n"
         "            print(*pool.pids, flush=True)\n"
+        f"            {then or 'pass'}\n"
         "            next(results)\n"
         "        except KeyboardInterrupt:\n"
         "            print('interrupted', flush=True)\n"
@@ -168,10 +170,32 @@ def test_ctrl_c_stops_the_workers_promptly() -> None:
     waits on its workers."""
     proc, pids = _parent_with_stuck_workers()
     os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = _communicate(proc)
     assert "interrupted" in out and proc.returncode != 0
     assert "KeyboardInterrupt" in err
     assert all(not _alive(pid) for pid in pids)
+
+
+def test_ctrl_c_that_lands_on_a_runner_thread_still_stops_the_parent() -> None:
+    """The kernel hands a process's SIGINT to any of its threads. Sent to a runner thread
+    (where a terminal's Ctrl-C may land), it must still interrupt the main thread's wait
+    for a result: an untimed wait never woke, and the parent hung with its workers."""
+    proc, pids = _parent_with_stuck_workers(
+        "from tests._worker_tasks import interrupt_a_runner_once_waiting; interrupt_a_runner_once_waiting(pool)")
+    out, err = _communicate(proc)
+    assert "interrupted" in out and "KeyboardInterrupt" in err
+    assert all(not _alive(pid) for pid in pids)
+
+
+def _communicate(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """Its output once it exits; a hang (60 s: a bound, not a timing) fails the test
+    and kills the process group, its workers too."""
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
 
 
 def test_workers_do_not_outlive_a_killed_parent() -> None:
