@@ -138,10 +138,16 @@ def _parent_with_stuck_workers(then: str = "") -> tuple[subprocess.Popen[str], l
     C and ignoring SIGTERM. Returns it once it has printed their pids; it then runs ``then``
     (Python, one line) and waits for a result."""
     script = (
-        "import time\n"
+        "import signal, sys, time\n"
         "from assistant.workers import Pool\n"
         "from tests._worker_tasks import task\n"
         "if __name__ == '__main__':\n"
+        # As a shell starts a command: Ctrl-C's default handler, SIGINT not blocked (what the
+        # test process passes on may differ: say so on stderr when it does).
+        "    inherited = (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, []))\n"
+        "    print('inherited SIGINT handler and blocked signals:', *inherited, file=sys.stderr, flush=True)\n"
+        "    signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])\n"
         "    with Pool(task, jobs=3, timeout_s=3600) as pool:\n"
         "        try:\n"
         "            results = pool.map([1, 'sleep', 'read', 'stubborn'])\n"
@@ -194,8 +200,8 @@ def _communicate(proc: subprocess.Popen[str]) -> tuple[str, str]:
         return proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
+        out, err = proc.communicate()
+        raise AssertionError(f"the parent hung; stdout {out!r}, stderr {err!r}") from None
 
 
 def test_workers_do_not_outlive_a_killed_parent() -> None:
