@@ -52,7 +52,6 @@ from .answer import (
     Asks,
     Citation,
     Mention,
-    Quote,
     asks,
     heuristic_mentions,
     location,
@@ -452,14 +451,10 @@ def quote_said(answer: Answer) -> list[Said]:
     for n, q in enumerate(answer.quotes):
         also = tuple((r, docs.get(r, "")) for r, _, _ in q.also)
         for s, e in q.chosen or ((0, len(q.text)),):
-            mentions = tuple(Mention(m.start - s, m.end - s, m.kind, m.label) for m in _quote_mentions(q)
+            mentions = tuple(Mention(m.start - s, m.end - s, m.kind, m.label) for m in q.mentions
                              if s <= m.start and m.end <= e)
             said.append(Said(q.ref, q.document, q.start + s, q.start + e, q.text[s:e], q.score, n, mentions, also))
     return said
-
-
-def _quote_mentions(q: Quote) -> Sequence[Mention]:
-    return q.mentions
 
 
 def mentions_in(text: str, stored: Sequence[Mention]) -> list[Mention]:

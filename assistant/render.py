@@ -349,14 +349,10 @@ def _block_quote(out: Console, body: Text, style: str = "") -> None:
         out.print(Text("  " + QUOTE_BAR, style=style or "cyan") + line, soft_wrap=True)
 
 
-def reflowed(text: str) -> str:
-    """A quote as shown: each paragraph on its own line, its white space (hard line breaks of a
-    text file, runs of spaces) made single spaces. The text itself stays verbatim in --json."""
-    return reflow(text)[0]
-
-
 def reflow(text: str) -> tuple[str, list[int]]:
-    """``reflowed(text)`` and where each character of ``text`` is in it (-1: white space folded)."""
+    """A quote as shown, and where each character of ``text`` is in it (-1: white space folded).
+    Shown, each paragraph is on its own line and its other white space (hard line breaks of a
+    text file, runs of spaces) is single spaces; the text itself stays verbatim in --json."""
     shown: list[str] = []
     where: list[int] = []
     space = ""  # the white space since the last character shown
