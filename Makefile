@@ -28,7 +28,9 @@ lint: setup
 	$(BIN)/ruff check assistant tests benchmarks
 	$(BIN)/mypy assistant --ignore-missing-imports
 
+# The bench extra holds the anchors' libraries (LangChain's splitter, txtai).
 bench: setup
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python -m pytest -q -m bench
 	$(BIN)/python benchmarks/run_all.py
 
