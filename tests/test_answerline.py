@@ -235,3 +235,11 @@ def test_mcp_ask_carries_the_answer_line(seeds_lib: Library) -> None:
     line = result.structured_content["answer"]
     assert line["list"] and len(line["candidates"]) >= 2 and line["line"].startswith("Answer: ")
     assert result.content[0].text.startswith("Answer: ")
+
+
+def test_what_year_is_answered_with_the_year() -> None:
+    quotes = [_quote(1, "a.txt", "The next general election must be held no later than January 2025, officials said.", 0.8)]
+    line = direct(_answer("What year is the latest the next general election could take place?", quotes, {"a.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["2025"]
+    line = direct(_answer("When is the latest the next general election could take place?", quotes, {"a.txt": None}))
+    assert line is not None and line.candidates[0].text == "January 2025"  # "when" keeps the month
