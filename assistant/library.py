@@ -418,16 +418,17 @@ class Library:
             keywords = catalog.keywords
             terms = answer.weigh_terms(question, keywords.variants, keywords.df, every)
             texts = {p.document.id: self.text(p.document.id) for p in passages}
-        built = answer.build(
-            question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
-            policy=policy or answer.Policy(),
-        )
-        return self._with_answer_line(built, filters)
+            built = answer.build(
+                question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
+                policy=policy or answer.Policy(),
+            )
+            return self._with_answer_line(built, filters)
 
     def _with_answer_line(self, built: Answer, filters: Filters) -> Answer:
         """The answer itself on top (``answerline.py``). A list question ("Which bases ...")
         also reads the sentences of a wider search, every passage matching its topic, so the
-        list holds every item the articles support, not only those the quotes name."""
+        list holds every item the articles support, not only those the quotes name. Called
+        inside the quotes' snapshot: the list must not name an article the quotes could not see."""
         from . import answer, answerline
 
         wanted = answer.asks(built.question)

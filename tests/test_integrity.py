@@ -364,3 +364,31 @@ def test_locations_name_what_a_reader_can_find_in_the_file(tmp_path: Path) -> No
         text = raw.removeprefix("\ufeff")  # offsets count code points after the BOM; newlines are kept as written
         assert lib.text(crlf.document) == text
         assert text[crlf.start : crlf.end] == crlf.text and crlf.location == "line 3"
+
+
+def test_a_list_answer_reads_one_version_of_the_index_while_a_writer_adds(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import answer as answer_module
+    from assistant.answer import Policy
+
+    folder = note(tmp_path / "articles", "The icebreaker Yamal docked at the port of Tartus yesterday.", "a.txt")
+    index = tmp_path / "index"
+    with fake(index) as writer:
+        writer.add([folder])
+    build = answer_module.build
+
+    def build_while_a_writer_adds(*args, **kwargs):  # type: ignore[no-untyped-def]
+        built = build(*args, **kwargs)
+        note(folder, "The icebreaker Taymyr docked at the port of Latakia yesterday.", "b.txt")
+        with fake(index) as other:
+            assert other.add([folder]).added == ["articles/b.txt"]
+        return built
+
+    monkeypatch.setattr(answer_module, "build", build_while_a_writer_adds)
+    with fake(index) as reader:
+        got = reader.ask("Which ports did the icebreakers dock at?", policy=Policy(bar=0.0, support=0.0))
+        assert got.answered and got.direct is not None and got.direct.list
+        said = {c.text for c in got.direct.candidates}
+        assert "Tartus" in said and "Latakia" not in said  # the line read the quotes' version
+        assert {c.document for c in got.citations} == {"articles/a.txt"}
+        assert reader.search("Taymyr Latakia", k=3)[0].document.id == "articles/b.txt"  # the next read sees it
