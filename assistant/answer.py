@@ -184,9 +184,11 @@ def words(text: str) -> list[tuple[int, int, str]]:
 def weigh_terms(
     question: str, variants: Callable[[str], list[str]], df: Callable[[str], int], documents: int
 ) -> tuple[Term, ...]:
-    """The question's content words with their spellings and IDF weights."""
+    """The question's content words with their spellings and IDF weights. Words that only
+    place the question in time ("this year", "recently") are none: "What did Putin order this
+    year?" is answered by a sentence on the order that never says "year"."""
     terms = []
-    for word in lexical.query_terms(question):
+    for word in lexical.query_terms(lexical.NOW.sub(" ", question)):
         if word in FRAMING:
             continue
         spellings = [word, *variants(word)]

@@ -42,6 +42,18 @@ STOPWORDS = frozenset(
     tell say says said according""".split()
 )
 
+# Words that place a question in time rather than name its topic ("this week", "recently"):
+# the reference date answers them (retrieve.py's recency bonus), and an article that answers
+# rarely says "this week" of its own news.
+NOW = re.compile(
+    r"\b(?:this\s+(?:week|weekend|month|year|season)|recent(?:ly)?|latest|currently|right\s+now"
+    r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b", re.I)
+
+
+def asks_about_now(question: str) -> bool:
+    return NOW.search(question) is not None
+
+
 _WORD = re.compile(r"\w+")
 _ALPHA = re.compile(r"[^\W\d_]{2,}")
 

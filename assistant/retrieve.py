@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from .catalog import Catalog, StoredChunk
+from .lexical import asks_about_now
 from .types import NO_FILTERS, Filters, Passage
 
 if TYPE_CHECKING:
@@ -67,15 +68,6 @@ class SearchPolicy:
 
 
 # Words that ask about the present; "now" alone is too common in claims to count.
-_RECENT = re.compile(
-    r"\b(?:this\s+(?:week|weekend|month|year|season)|recent(?:ly)?|latest|currently|right\s+now"
-    r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b", re.I)
-
-
-def asks_about_now(question: str) -> bool:
-    return _RECENT.search(question) is not None
-
-
 def _day(value: str | None) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None

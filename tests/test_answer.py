@@ -20,6 +20,7 @@ from assistant.answer import (
     highlights,
     quotable,
     stem,
+    weigh_terms,
 )
 from assistant.types import DocumentInfo, Passage
 
@@ -239,3 +240,14 @@ def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbat
     assert len(grown.text) <= 160
     assert [grown.text[s:e] for s, e in grown.chosen] == [alone.text]  # the sentence chosen, inside its context
     assert "#" not in first_quote(400).text  # a heading is never part of a quote
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("What did Putin order this year?", ["putin", "order"]),
+    ("Which team won the Stanley Cup this week?", ["team", "won", "stanley", "cup"]),
+    ("Who is currently leading the latest polls?", ["leading", "polls"]),
+    ("How many weeks did the strike last?", ["weeks", "strike", "last"]),  # "weeks" here is the topic
+])
+def test_words_that_only_place_a_question_in_time_are_no_terms(question: str, words: list[str]) -> None:
+    terms = weigh_terms(question, lambda w: [], lambda w: 1, 10)
+    assert [t.word for t in terms] == words
