@@ -256,8 +256,8 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
             continue  # "S-400", "F-35", "COVID-19": a name with digits, no count
         if kind in ("number", "time"):
             end = _run_on(text, end, found, kind)
-        if kind == "time" and head == "year" and (years := list(_YEAR.finditer(text, start, end))):
-            start, end = years[-1].span()  # "What year ...?" "January 2025": 2025
+            if kind == "time" and head == "year" and (years := list(_YEAR.finditer(text, start, end))):
+                start, end = years[-1].span()  # "What year ...?" "January 2025": 2025
         else:  # "Khmeimim Air| Base": a tagger's span cut before a capitalised generic word
             while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(more.group(1)) in GENERIC:
                 end = more.end()

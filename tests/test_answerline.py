@@ -170,6 +170,8 @@ def test_numbers_run_on_and_model_names_are_no_counts() -> None:
     text = "It paid $1.5 billion for 28% of the firm and kept its S-400 systems."
     found = [text[s:e] for s, e, _ in spans(text, heuristic_mentions(text), "number")]
     assert found == ["$1.5 billion", "28%"]
+    text = "They moved 45 Air Force jets."  # a count runs on over no name's generic word
+    assert [text[s:e] for s, e, _ in spans(text, heuristic_mentions(text), "number")] == ["45"]
     text = "The Supreme Court Justice Stephen Breyer retired."
     s, e = trim(text, text.index("Supreme"), text.index(" retired"), stems_of("Whose seat on the Supreme Court is she filling?"), "person")
     assert text[s:e] == "Stephen Breyer"
