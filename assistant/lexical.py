@@ -44,7 +44,7 @@ STOPWORDS = frozenset(
 
 # Words that place a question in time rather than name its topic ("this week", "recently"):
 # the reference date answers them (retrieve.py's recency bonus), and an article that answers
-# rarely says "this week" of its own news.
+# rarely says "this week" of its own news. "now" alone is too common in claims to count.
 NOW = re.compile(
     r"\b(?:this\s+(?:week|weekend|month|year|season)|recent(?:ly)?|latest|currently|right\s+now"
     r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b", re.I)

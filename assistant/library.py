@@ -435,15 +435,14 @@ class Library:
         if not built.answered or wanted.kind not in answerline.KINDS:
             return answerline.attach(built, None)
         catalog = self.catalog
-        with catalog.snapshot():
-            variants = functools.lru_cache(maxsize=512)(catalog.keywords.variants)
-            wide: list[Passage] = []
-            if answerline.is_list(built.question, wanted):
-                wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
-            extra = answerline.sentences_of(wide, quotable=answer.quotable)
-            infos = {p.document.id: p.document for p in wide}
-            line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()})
-            return answerline.attach(built, line, infos, catalog.text)
+        variants = functools.lru_cache(maxsize=512)(catalog.keywords.variants)
+        wide: list[Passage] = []
+        if answerline.is_list(built.question, wanted):
+            wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
+        extra = answerline.sentences_of(wide, quotable=answer.quotable)
+        infos = {p.document.id: p.document for p in wide}
+        line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()})
+        return answerline.attach(built, line, infos, catalog.text)
 
     @property
     def sentence_vectors(self) -> SentenceVectors:

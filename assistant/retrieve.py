@@ -67,7 +67,6 @@ class SearchPolicy:
     recency_days: float = 7.0  # ... falling by e every this many days before it
 
 
-# Words that ask about the present; "now" alone is too common in claims to count.
 def _day(value: str | None) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None

@@ -441,10 +441,10 @@ def txtai_available() -> bool:
     return True
 
 
-def naive_rows(naive: Naive | Txtai, qs: list[Question]) -> list[dict]:
+def anchor_rows(anchor: Naive | Txtai, qs: list[Question]) -> list[dict]:
     rows = []
     for q in qs:
-        top = naive.top(q.text)
+        top = anchor.top(q.text)
         rows.append({"id": q.id, "hit": first_hit(top, q.choices, q.gold), "answered": True,
                      "correct": pick(top, q.choices) in q.gold, "chars3": sum(len(t) for t in top[:3])})
     return rows
@@ -530,10 +530,10 @@ def main(argv: list[str] | None = None) -> dict:
         rows = ask_all(lib, qs, haystack)
         product += rows
         if not args.no_anchor:
-            naive += naive_rows(Naive(week, arts, lib.embedder), qs)
+            naive += anchor_rows(Naive(week, arts, lib.embedder), qs)
         if use_txtai:
             for merged in (False, True):
-                txtai_rows[merged] += naive_rows(Txtai(week, arts, _model_path(), merged), qs)
+                txtai_rows[merged] += anchor_rows(Txtai(week, arts, _model_path(), merged), qs)
         lib.close()
         print(f"{week}: {len(arts)} articles, {len(qs)} questions, {indexing[week]}", file=sys.stderr)
     answerable = {r["id"] for r in product if r["answerable"]}
