@@ -41,6 +41,7 @@ document texts (for line numbers) and a sentence embedder.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -238,7 +239,8 @@ _HEADS = {
         neighborhood neighbourhood street area border""",
     "time": "year date day month decade century time",
     "number": """percent percentage number amount price cost age rate total share figure sum score
-        temperature distance speed size fee salary fine tax""",
+        temperature distance speed size fee salary fine tax average pay population value worth income""",
+    "reason": "reason reasons cause motive",
 }
 HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
 WANTS = {
@@ -261,13 +263,51 @@ def asks(question: str) -> Asks:
     this week. Whose seat is she filling?"): the last sentence holding a question word counts."""
     parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
     for part in reversed(parts):
+        if _CALLED.search(part):
+            return Asks("name", WANTS["name"])
+        if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
+            return _asks("what", head)
         m = _WH.search(part)
         if m:
             return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
                          (m.group(2) or "").lower())
     if parts and _YES_NO.match(parts[-1]):
         return Asks("yes/no")
+    return _fill_in(parts[-1] if parts else "")
+
+
+# "What is his age?", "What are the turkeys' names?": the noun after "what is the" is the head,
+# when it says what kind of answer is wanted ("What is Russia's plan?" stays open).
+_WHAT_IS = re.compile(r"\bwhat\s+(?:is|are|was|were)\s+(?:the\s+)?(?:the|his|her|its|their|[\w-]+['’]s?)\s+"
+                      r"((?:[\w-]+\s+){0,2}[\w-]+)(?=\s+(?:of|for|in|on|at|that|who|which)\b|\s*\?)", re.I)
+_CALLED = re.compile(r"\bwhat\s+(?:is|are|was|were)\b.*\b(?:called|named|known\s+as)\s*\?\s*$", re.I)
+_NAMING = frozenset("name names nickname title".split())
+# A quiz's statement with a blank: "... allow it to sell food from:", "... this drug to autism."
+_THIS = re.compile(r"\b(?:this|these)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)", re.I)
+_NOT_HEADS = frozenset("""week weekend weeks month months year years season summer winter spring fall
+    autumn morning evening night time day days""".split())
+
+
+def _head_of(words: list[str]) -> str | None:
+    """The first word of a short noun phrase that says what kind of answer is wanted
+    ("average yearly pay": "average"; "name of the storm": "name"); None if none does."""
+    return next((w for w in words if w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING), None)
+
+
+def _fill_in(part: str) -> Asks:
+    """A statement that leaves the answer out: "This luxury fashion house drew backlash ..."
+    asks for the house; one ending in ":" for the name that completes it ("... sell food
+    from:"), unless what completes it may be a date ("... for the first time since:")."""
+    for m in _THIS.finditer(part):
+        words = m.group(1).lower().split()
+        if words[0] not in _NOT_HEADS:
+            return _asks("which", _head_of(list(itertools.takewhile(lambda w: w not in lexical.STOPWORDS, words))) or "")
+    if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
+        return Asks("name", WANTS["name"])
     return Asks(None)
+
+
+_OPEN_TIME = re.compile(r"\b(?:since|in|until|before|after):\s*$", re.I)  # a year or a place: left open
 
 
 def _asks(word: str, following: str) -> Asks:

@@ -192,7 +192,8 @@ TITLES = frozenset("""mr mrs ms dr sir dame lord lady gov governor sen senator r
     vice prime minister justice judge gen general col chancellor king queen prince princess
     pope secretary mayor chief ceo coach""".split())
 _SCALE = re.compile(r"\s?(?:%|percent|per cent|hundred|thousand|million|billion|trillion|[mb]n)\b", re.I)
-_JOIN = re.compile(r",?\s{1,2}$")  # what may stand between the parts of a date or a number
+_JOIN = re.compile(r",?\s{1,2}$")  # what may stand between the parts of a date
+_SPACE = re.compile(r"\s{1,2}$")  # ... and of a number
 _WORD = re.compile(r"[\w'’.&$%-]+")
 _COUNTED = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
     hundred thousand million billion dozen half january february march april may june july august september
@@ -279,7 +280,8 @@ def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
         if scale and kind == "number":
             end = scale.end()
             continue
-        nxt = next((m for m in found if end < m.start <= end + 2 and _JOIN.fullmatch(text[end:m.start] + " ")
+        join = _JOIN if kind == "time" else _SPACE  # "June 24, 2022"; but "9-year, $360 million" is two
+        nxt = next((m for m in found if end < m.start <= end + 2 and join.fullmatch(text[end:m.start] + " ")
                     and (m.kind in ("date", "number") or m.label in LABELS[kind])), None)
         if nxt is None or kind == "number" and nxt.kind == "date":
             return end
@@ -438,8 +440,9 @@ def _score(item: _Item, w: Weights, raw: bool = False) -> float:
 
 
 def _text_of(item: _Item) -> str:
-    """The form that names the thing most fully (most distinctive words), the best supported of those."""
-    return max(item.forms, key=lambda f: (len(distinctive(f, item.kind)), not _odd_caps(f), item.forms[f], -len(f)))
+    """The form the sentences support best ("JetBlue" over one "JetBlue Airways"); among equals the
+    fullest (most distinctive words). Fullest first had dev EM 0.178, best supported 0.194."""
+    return max(item.forms, key=lambda f: (item.forms[f], len(distinctive(f, item.kind)), not _odd_caps(f), -len(f)))
 
 
 def _odd_caps(form: str) -> bool:

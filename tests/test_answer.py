@@ -153,6 +153,17 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("Why did Putin withdraw troops from Syria in 2016?", "reason"),
     ("Did China send troops to Syria?", "yes/no"),
     ("What did Steinmeier say about the Russian decision?", None),
+    # quiz forms with no "which" or "who" before the noun that says what is wanted
+    ("President Joe Biden celebrated a milestone birthday this week. What is his age?", "number"),
+    ("Florida was hit by a tropical storm. What was the name of the storm?", "name"),
+    ("Congress passed the marriage bill. What is it called?", "name"),
+    ("What is the capital of Syria?", "place"),
+    ("What is the reason for the withdrawal?", "reason"),
+    ("What is Russia's plan for the bases?", None),
+    ("This luxury fashion house drew backlash this week for an ad campaign:", "name"),
+    ("McDonald's will test a partnership that will allow it to sell food from:", "name"),
+    ("Lula da Silva was also president in:", None),
+    ("Russia kept its bases this year.", None),
 ])
 def test_question_types(question: str, kind: str | None) -> None:
     assert asks(question).kind == kind

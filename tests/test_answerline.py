@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from assistant import Library, lexical, render
-from assistant.answer import Answer, Citation, Quote, heuristic_mentions, stems_of
+from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stems_of
 from assistant.answerline import direct, is_list, spans, trim
 
 from .conftest import run_cli
@@ -146,6 +147,19 @@ def test_a_clear_winner_stands_alone() -> None:
     assert line.candidates[0].refs == (1, 2)
 
 
+def test_the_line_names_a_thing_as_its_sentences_mostly_do() -> None:
+    said = [("Shareholders approved the merger with JetBlue Airways on Wednesday.", "JetBlue Airways", 0.5),
+            ("The deal with JetBlue is expected to close next year.", "JetBlue", 0.9),
+            ("JetBlue said the vote was a milestone.", "JetBlue", 0.9)]
+    quotes = [replace(_quote(n + 1, f"d{n}.txt", t, score), chosen=((0, len(t)),),
+                      mentions=(Mention(t.index(org), t.index(org) + len(org), "name", "ORG"),))
+              for n, (t, org, score) in enumerate(said)]
+    line = direct(_answer("Spirit Airlines shareholders approved a merger with which company?", quotes,
+                          {q.document: None for q in quotes}))
+    assert line is not None and line.candidates[0].text == "JetBlue"  # not the one "JetBlue Airways"
+    assert line.candidates[0].refs == (1, 2, 3) and line.candidates[0].variants == ("JetBlue Airways",)
+
+
 def test_spelling_variants_are_one_candidate() -> None:
     quotes = [_quote(1, "a.txt", "Jets left the Hmeimim air base on Monday.", 0.9),
               _quote(2, "b.txt", "Satellite images show jets leaving Khmeimim Air Base.", 0.8)]
@@ -172,6 +186,10 @@ def test_numbers_run_on_and_model_names_are_no_counts() -> None:
     assert found == ["$1.5 billion", "28%"]
     text = "They moved 45 Air Force jets."  # a count runs on over no name's generic word
     assert [text[s:e] for s, e, _ in spans(text, heuristic_mentions(text), "number")] == ["45"]
+    text = "Judge agreed to a 9-year, $360 million contract."  # a comma parts two numbers (not a date's parts)
+    a, b = text.index("9-year"), text.index("$360")
+    found = [Mention(a, a + 6, "date", "DATE"), Mention(b, b + 12, "number", "MONEY")]
+    assert [text[s:e] for s, e, _ in spans(text, found, "number")] == ["9-year", "$360 million"]
     text = "The Supreme Court Justice Stephen Breyer retired."
     s, e = trim(text, text.index("Supreme"), text.index(" retired"), stems_of("Whose seat on the Supreme Court is she filling?"), "person")
     assert text[s:e] == "Stephen Breyer"
