@@ -243,13 +243,26 @@ _HEADS = {
     "reason": "reason reasons cause motive",
 }
 HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
+# The head noun of "which X" narrows the labels that fit the answer line: a company is an ORG,
+# a film a work (``answerline``).
+NAME_HEADS = {
+    **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
+        platform app team club band group organization organisation agency party supermarket
+        supermarkets chain startup manufacturer outlet publication newspaper magazine""".split(),
+        frozenset({"ORG"})),
+    **dict.fromkeys("""film films movie movies book books novel song songs album show shows series
+        sitcom play musical documentary painting game podcast""".split(), frozenset({"WORK_OF_ART"})),
+    **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
+    **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
+    **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
+}
 WANTS = {
     "person": frozenset({"name"}), "place": frozenset({"name"}), "name": frozenset({"name"}),
     "time": frozenset({"date"}), "number": frozenset({"number"}), "reason": frozenset({"reason"}),
 }
 _WH = re.compile(
     r"\b(who|whom|whose|where|when|why|how\s+(?:many|much|long|old|far|often|big|large|tall|high)"
-    r"|which|what)\b(?:\s+([\w'-]+))?",
+    r"|which|what)\b(?:\s+([\w'’-]+(?:\s+[\w'’-]+){0,3}))?",
     re.I,
 )
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I)
@@ -290,8 +303,9 @@ _NOT_HEADS = frozenset("""week weekend weeks month months year years season summ
 
 def _head_of(words: list[str]) -> str | None:
     """The first word of a short noun phrase that says what kind of answer is wanted
-    ("average yearly pay": "average"; "name of the storm": "name"); None if none does."""
-    return next((w for w in words if w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING), None)
+    ("average yearly pay": "average"; "newly-released horror film": "film"); None if none does."""
+    return next((w for w in words if w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING
+                 or w in HEAD_FITS or w in NAME_HEADS), None)
 
 
 def _fill_in(part: str) -> Asks:
@@ -318,9 +332,13 @@ def _asks(word: str, following: str) -> Asks:
     if kind:
         return Asks(kind, WANTS[kind])
     # which/what: the noun after it says what is wanted ("which company", "what year").
-    if not following or following in _AUXILIARY:
+    if not following or following.split()[0] in _AUXILIARY:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
-    head = following.removesuffix("'s")
+    words = [w.removesuffix("'s").removesuffix("’s") for w in following.split()]
+    # "which newly-released horror film", "which English rugby club": the noun that says what is
+    # wanted may come after the first word; else the first word is the head, as it mostly is.
+    phrase = list(itertools.takewhile(lambda w: w not in lexical.STOPWORDS, words))
+    head = _head_of(phrase) or words[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     return Asks(kind, WANTS[kind], head)
 

@@ -41,6 +41,7 @@ Pure: no I/O. Offsets of ``Mention`` are relative to the sentence text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,7 @@ from functools import lru_cache
 
 from . import lexical
 from .answer import (
+    NAME_HEADS,
     Answer,
     Asks,
     Citation,
@@ -76,6 +78,7 @@ class Weights:
     untyped: float = 0.7  # a heuristic mention (no entity label) of the wanted kind
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
+    uncounted: float = 0.6  # "how many days": a number not followed by "days" (or a share, a sum)
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
 
@@ -203,18 +206,7 @@ _POSSESSOR = re.compile(r"(?:['’]s|s['’]) (?=[A-Z])")
 _GLUED = re.compile(r"[^\W\d_]-?$")
 
 
-# The head noun of "which X" narrows the labels that fit: a company is an ORG, a film a work.
-_HEAD_LABELS = {
-    **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
-        platform app team club band group organization organisation agency party supermarket
-        supermarkets chain startup manufacturer outlet publication newspaper magazine""".split(),
-        frozenset({"ORG"})),
-    **dict.fromkeys("""film films movie movies book books novel song songs album show shows series
-        sitcom play musical documentary painting game podcast""".split(), frozenset({"WORK_OF_ART"})),
-    **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
-    **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
-    **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
-}
+_HEAD_LABELS = NAME_HEADS
 WORKS = frozenset(k for k, v in _HEAD_LABELS.items() if "WORK_OF_ART" in v)
 
 
@@ -288,9 +280,12 @@ def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
         end = nxt.end
 
 
-def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str) -> tuple[int, int]:
+def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head: str | None = None) -> tuple[int, int]:
     """The span without the question's own words, titles, stopwords and punctuation at its
-    edges, so "the Colorado Avalanche" is "Colorado Avalanche"; still a slice of ``text``."""
+    edges, so "the Colorado Avalanche" is "Colorado Avalanche"; still a slice of ``text``. The
+    question's head noun, capitalised at the end, is part of the name ("which gallery":
+    "National Gallery", not "National")."""
+    kept = stem(head) if head else None
     words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
 
     def drop(span: tuple[int, int]) -> bool:
@@ -304,6 +299,9 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str) -> t
     while words and drop(words[0]):
         words.pop(0)
     while words and drop(words[-1]) and kind not in ("number", "time"):  # "45 days", "June 24, 2022" stay whole
+        last = text[words[-1][0] : words[-1][1]]
+        if len(words) > 1 and last[:1].isupper() and stem(last.strip(".,'’")) == kept:
+            break
         words.pop()
     if not words:
         return start, start
@@ -388,8 +386,31 @@ def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
     return max(0.0, 1 - gap / 60)
 
 
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_PER = re.compile(r"%|\bper\s?cent\b|^\W*[$£€]", re.I)
+
+
+def counted(question: str) -> str | None:
+    """The stem of what "how many" counts ("how many Senate seats ...": seat)."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return None
+    phrase = list(itertools.takewhile(lambda x: x not in lexical.STOPWORDS, m.group(1).lower().split()))
+    return stem(phrase[-1]) if phrase else None
+
+
+def _counts(text: str, start: int, end: int, noun: str) -> bool:
+    """A count of ``noun``: not a share or a sum, and the noun within three words after it
+    ("45 days", "51 seats to the GOP's 49", "600,000 free range turkeys")."""
+    if _PER.search(text[start:end]):
+        return False
+    after = [stem(x) for x in _TOKEN.findall(text[start : end + 60]) if x != ","]
+    return noun in after[: len(_TOKEN.findall(text[start:end])) + 3]
+
+
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
-                 near_head: Callable[[Said, int, int], bool] | None = None) -> list[_Item]:
+                 near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
+                 when: Mapping[str, str | None] | None = None) -> list[_Item]:
     kind = wanted.kind or "name"
     items: list[_Item] = []
     for s in said:
@@ -399,13 +420,22 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         for start, end, fit in spans(s.text, found, kind, w, wanted.head):
             if near_head and not near_head(s, start, end):  # most of a wide search: checked first, untrimmed
                 continue
-            start, end = trim(s.text, start, end, asked, kind)
+            start, end = trim(s.text, start, end, asked, kind, wanted.head)
             piece = s.text[start:end]
             if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
                 continue
             keys = distinctive(piece, kind)
+            if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
+                # "What year ...?" "on Monday", in an article of 2016-03-15: the year 2016 (one
+                # candidate with a "2016" said elsewhere); in an undated article, no year at all.
+                year = _YEAR.match((when or {}).get(s.doc_id) or "")
+                if not year:
+                    continue
+                keys = (year.group(),)
             if kind == "person" and len(keys) == 1:
                 fit *= w.single
+            if noun and not _counts(s.text, start, end, noun):
+                fit *= w.uncounted
             close = _closeness(s.text, start, end, asked)
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
             if near_head and s.text.startswith(("'s", "’s"), end):
@@ -441,8 +471,11 @@ def _score(item: _Item, w: Weights, raw: bool = False) -> float:
 
 def _text_of(item: _Item) -> str:
     """The form the sentences support best ("JetBlue" over one "JetBlue Airways"); among equals the
-    fullest (most distinctive words). Fullest first had dev EM 0.178, best supported 0.194."""
-    return max(item.forms, key=lambda f: (item.forms[f], len(distinctive(f, item.kind)), not _odd_caps(f), -len(f)))
+    fullest (most distinctive words). Fullest first had dev EM 0.178, best supported 0.194. A
+    date with its year comes first."""
+    dated = item.kind == "time"  # a date with its year ("March 14, 2016") over "Monday"
+    return max(item.forms, key=lambda f: (dated and bool(_YEAR.search(f)), item.forms[f], len(distinctive(f, item.kind)),
+                                          not _odd_caps(f), -len(f)))
 
 
 def _odd_caps(form: str) -> bool:
@@ -495,11 +528,11 @@ def direct(
     said = quote_said(answer) + (list(extra) if listing else [])
     near_head = _near_head(wanted, weights) if listing and wanted.head else None
     same = _Same(variants)
-    items = _merge(_occurrences(said, wanted, asked, weights, near_head), same)
+    when = {c.document: c.date for c in answer.citations} | dict(dates or {})
+    items = _merge(_occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when), same)
     ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
     if not ranked or ranked[0][0] < weights.bar:
         return None
-    when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     if listing:
         kept = [_candidate(i, v, when) for v, i in ranked if v >= weights.list_bar * ranked[0][0]]
         # A list's rows: the items most articles name first, then by score.
@@ -576,7 +609,7 @@ def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Can
             docs.setdefault(doc, ref)
     order = sorted(docs, key=lambda d: (when.get(d) is None, when.get(d) or "", d))
     shown = set(distinctive(text, item.kind))
-    spellings = [_usual(forms) for spelling, forms in item.spelled.items() if set(spelling) != shown]
+    spellings = [u for spelling, forms in item.spelled.items() if set(spelling) != shown and (u := _usual(forms)) != text]
     return Candidate(
         text=text,
         variants=tuple(dict.fromkeys(spellings)),

@@ -169,6 +169,17 @@ def test_question_types(question: str, kind: str | None) -> None:
     assert asks(question).kind == kind
 
 
+@pytest.mark.parametrize(("question", "head"), [
+    ("Moviegoers fainted while seeing which newly-released horror film?", "film"),
+    ("Which English rugby union club went into administration?", "club"),
+    ("Which country’s lawmakers urged officials to show no leniency?", "country"),
+    ("Which bases did Russia keep?", "bases"),
+    ("Which air base did the jets leave?", "air"),  # no known head after "which": the first word
+])
+def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
+    assert asks(question).head == head
+
+
 def test_heuristic_mentions_find_names_numbers_and_dates() -> None:
     text = "The dress, designed by Jean Louis in 1962, sold for $4.8 million on Tuesday after two days."
     found = {(m.kind, text[m.start : m.end]) for m in heuristic_mentions(text)}

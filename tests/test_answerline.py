@@ -263,3 +263,31 @@ def test_what_year_is_answered_with_the_year() -> None:
     assert line is not None and [c.text for c in line.candidates] == ["2025"]
     line = direct(_answer("When is the latest the next general election could take place?", quotes, {"a.txt": None}))
     assert line is not None and line.candidates[0].text == "January 2025"  # "when" keeps the month
+
+
+def test_how_many_prefers_a_count_of_what_was_asked() -> None:
+    quotes = [_quote(1, "a.txt", "Ten ministers left after Liz Truss resigned, 10 of them in a day.", 0.8),
+              _quote(2, "b.txt", "Liz Truss resigned 45 days into the job, with a 50% fall in her ratings.", 0.75)]
+    line = direct(_answer("Liz Truss resigned after how many days in office?", quotes, {"a.txt": None, "b.txt": None}))
+    assert line is not None and line.candidates[0].text == "45"
+
+
+def test_the_head_noun_ends_a_name_it_is_part_of() -> None:
+    text = "Protesters threw soup over Sunflowers in London’s National Gallery on Friday."
+    question = "Activists hurled tomato soup at Sunflowers in which London gallery?"
+    s, e = trim(text, text.index("National"), text.index(" on"), stems_of(question), "name", "gallery")
+    assert text[s:e] == "National Gallery"
+    s, e = trim(text, text.index("National"), text.index(" on"), stems_of(question), "name")
+    assert text[s:e] == "National"  # without the head noun, the question's own word is trimmed
+
+
+def test_what_year_reads_a_weekday_in_its_articles_year() -> None:
+    quotes = [_quote(1, "a.txt", "Putin on Monday ordered the withdrawal of the forces.", 0.8),
+              _quote(2, "b.txt", "The withdrawal Putin ordered in March 2016 was partial.", 0.6),
+              _quote(3, "c.txt", "The air war began in 2015, and Putin ordered more jets.", 0.7),
+              _quote(4, "d.txt", "Putin ordered the withdrawal on Tuesday, officials said.", 0.7)]
+    answer = _answer("What year did Putin order the withdrawal?", quotes,
+                     {"a.txt": "2016-03-15", "b.txt": "2022-05-28", "c.txt": "2016-03-20", "d.txt": None})
+    line = direct(answer)
+    assert line is not None and line.candidates[0].text == "2016"  # "Monday" (2016) and "March 2016" are one
+    assert line.candidates[0].refs == (1, 2) and "Tuesday" not in line.candidates[0].variants  # undated: no year
