@@ -79,6 +79,7 @@ class Weights:
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
     uncounted: float = 0.6  # "how many days": a number not followed by "days" (or a share, a sum)
+    subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
 
@@ -408,18 +409,32 @@ def _counts(text: str, start: int, end: int, noun: str) -> bool:
     return noun in after[: len(_TOKEN.findall(text[start:end])) + 3]
 
 
+# "Which company cut ties with Kyrie Irving?" asks for the one who did it: the subject, which a
+# sentence that answers mostly names first ("Nike is suspending its relationship with ...").
+# "Which word did Merriam-Webster select?" asks for an object, anywhere in the sentence.
+_SUBJECT = re.compile(r"^\s*(?:which|what|who)\b(?!(?:\s+[\w'’-]+){0,4}?\s+(?:did|does|do)\b)", re.I)
+_OPENING = 40  # characters: a mention this early may be the sentence's subject
+
+
+def asks_subject(question: str) -> bool:
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    return bool(parts and _SUBJECT.search(parts[-1]))
+
+
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
-                 when: Mapping[str, str | None] | None = None) -> list[_Item]:
+                 when: Mapping[str, str | None] | None = None, subject: bool = False) -> list[_Item]:
     kind = wanted.kind or "name"
     items: list[_Item] = []
     for s in said:
         found = mentions_in(s.text, s.mentions)
         if kind == "name" and wanted.head in WORKS:
             found = titles(s.text) + found
-        for start, end, fit in spans(s.text, found, kind, w, wanted.head):
+        for n, (start, end, fit) in enumerate(spans(s.text, found, kind, w, wanted.head)):
             if near_head and not near_head(s, start, end):  # most of a wide search: checked first, untrimmed
                 continue
+            if subject and n == 0 and start < _OPENING:
+                fit *= 1 + w.subject
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
             piece = s.text[start:end]
             if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
@@ -529,7 +544,8 @@ def direct(
     near_head = _near_head(wanted, weights) if listing and wanted.head else None
     same = _Same(variants)
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
-    items = _merge(_occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when), same)
+    items = _merge(_occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
+                                asks_subject(answer.question)), same)
     ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
     if not ranked or ranked[0][0] < weights.bar:
         return None

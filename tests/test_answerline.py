@@ -14,7 +14,7 @@ from rich.console import Console
 
 from assistant import Library, lexical, render
 from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stems_of
-from assistant.answerline import direct, is_list, spans, trim
+from assistant.answerline import asks_subject, direct, is_list, spans, trim
 
 from .conftest import run_cli
 
@@ -291,3 +291,17 @@ def test_what_year_reads_a_weekday_in_its_articles_year() -> None:
     line = direct(answer)
     assert line is not None and line.candidates[0].text == "2016"  # "Monday" (2016) and "March 2016" are one
     assert line.candidates[0].refs == (1, 2) and "Tuesday" not in line.candidates[0].variants  # undated: no year
+
+
+def test_a_question_about_who_did_it_prefers_the_sentences_subject() -> None:
+    def quote(n: int, text: str, orgs: list[str], score: float) -> Quote:
+        return replace(_quote(n, f"d{n}.txt", text, score), chosen=((0, len(text)),),
+                       mentions=tuple(Mention(text.index(o), text.index(o) + len(o), "name", "ORG") for o in orgs))
+    quotes = [quote(1, "Nike is suspending its relationship with Kyrie Irving, the company said in a statement to CNN.",
+                    ["Nike", "CNN"], 0.8),
+              quote(2, "The Brooklyn Nets suspended Irving, and Nike later cut ties with the star.", ["Brooklyn Nets", "Nike"], 0.5)]
+    line = direct(_answer("Which company recently cut ties with basketball star Kyrie Irving?", quotes,
+                          {"d1.txt": None, "d2.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Nike"]  # CNN, said to, is no close second
+    assert asks_subject("Which company recently cut ties with Kyrie Irving?")
+    assert not asks_subject("Which word did Merriam-Webster select as its word of the year?")
