@@ -180,7 +180,7 @@ LABELS = {
 }
 LOOSE = {  # labels that can still hold the kind asked for, less likely
     "person": frozenset({"ORG", "NORP", "GPE"}),
-    "place": frozenset({"ORG", "NORP"}),
+    "place": frozenset({"ORG"}),  # a nationality ("Iranian", NORP) is no place: dev EM +1
     "time": frozenset({"CARDINAL"}),
     "number": frozenset({"DATE", "TIME", "ORDINAL"}),
     "name": frozenset({"LANGUAGE"}),
@@ -291,7 +291,7 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
 
     def drop(span: tuple[int, int]) -> bool:
         word = text[span[0] : span[1]].strip(".,'’")
-        folded = lexical.fold(word)
+        folded = lexical.fold(word).removesuffix("'s").removesuffix("’s")  # "That’s the fee ...": no name
         if kind in ("number", "time"):  # "at least 17", "later than January 2025": from the number on
             return not (any(c.isdigit() for c in word) or folded in _COUNTED)
         return (not folded or folded in lexical.STOPWORDS or stem(word) in asked

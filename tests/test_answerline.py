@@ -305,3 +305,20 @@ def test_a_question_about_who_did_it_prefers_the_sentences_subject() -> None:
     assert line is not None and [c.text for c in line.candidates] == ["Nike"]  # CNN, said to, is no close second
     assert asks_subject("Which company recently cut ties with Kyrie Irving?")
     assert not asks_subject("Which word did Merriam-Webster select as its word of the year?")
+
+
+def test_a_word_that_opens_a_sentence_or_a_nationality_is_no_answer() -> None:
+    def tagged(n: int, text: str, spans: list[tuple[str, str]], score: float) -> Quote:
+        return replace(_quote(n, f"d{n}.txt", text, score), chosen=((0, len(text)),),
+                       mentions=tuple(Mention(text.index(w), text.index(w) + len(w), "name", label) for w, label in spans))
+    text = "That’s the monthly fee Twitter is considering charging for verified accounts."
+    quotes = [tagged(1, text, [("That’s", "ORG"), ("Twitter", "ORG")], 0.8)]  # a tagger's slip
+    line = direct(_answer("Which social media platform is considering charging for verified accounts?", quotes,
+                          {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Twitter"]
+    quotes = [tagged(1, "Iranian lawmakers urged the courts to show no leniency to the protesters.", [("Iranian", "NORP")], 0.9),
+              tagged(2, "Iranian officials were urged to show no leniency.", [("Iranian", "NORP")], 0.8),
+              tagged(3, "Lawmakers in Iran want harsh sentences for protesters.", [("Iran", "GPE")], 0.5)]
+    line = direct(_answer("Which country’s lawmakers urged officials to show no leniency to protesters?", quotes,
+                          {q.document: None for q in quotes}))
+    assert line is not None and [c.text for c in line.candidates] == ["Iran"]
