@@ -102,6 +102,9 @@ def scifact_docs(data: Path) -> list[dict]:
         return [json.loads(line) for line in handle]
 
 
+SCALE_FILE_DOCS = 1000
+
+
 def write_jsonl(path: Path, docs: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
@@ -188,7 +191,10 @@ def scale(data: Path, work: Path, target: int, index: Path | None) -> dict:
         built = json.loads(record.read_text())
     else:
         docs = sentence_docs(scifact_docs(data), int(target * 1.02))  # a few may repeat and be skipped
-        write_jsonl(work / "scale" / "corpus.jsonl", docs)
+        # Files of 1,000 records, as a folder of notes would be: one 20 MB file would pass the
+        # reader's size limit and its 60 s per-file time (its named entities take minutes).
+        for n in range(0, len(docs), SCALE_FILE_DOCS):
+            write_jsonl(work / "scale" / f"corpus-{n // SCALE_FILE_DOCS:04d}.jsonl", docs[n : n + SCALE_FILE_DOCS])
         script = (
             "import json,sys,time\n"
             "from pathlib import Path\n"
@@ -202,6 +208,8 @@ def scale(data: Path, work: Path, target: int, index: Path | None) -> dict:
         )
         out = subprocess.run([PY, "-c", script], check=True, env=ENV, capture_output=True, text=True, cwd=ROOT)
         built = {"documents": len(docs), **json.loads(out.stdout.strip().splitlines()[-1])}
+        if built["chunks"] < target:  # never record (and later reuse) a build that skipped files
+            raise SystemExit(f"scale index holds {built['chunks']} chunks, fewer than {target}: {out.stderr[-500:]}")
         record.write_text(json.dumps(built))
     lines = (data / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     claims = [json.loads(line)["text"] for line in lines[:8]]
