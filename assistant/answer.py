@@ -75,7 +75,8 @@ class Policy:
     restating: float = 0.10  # penalty for adding nothing to the question's own words
     shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
     loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
-    context: int = 400  # a quote grows by neighbouring sentences up to this many characters (0: no)
+    context: int = 300  # a quote grows by neighbouring sentences up to this many characters (0: no)
+    context_first: int = 600  # the same for the best quote: the likeliest to hold the answer, read first
 
 
 @dataclass(frozen=True)
@@ -711,12 +712,13 @@ _Span = tuple[_Candidate, int, int, tuple[Span, ...]]  # a quote: best sentence,
 
 
 def _spans(chosen: list[_Candidate], texts: Mapping[str, str], neighbours: Mapping[tuple[str, int], _Candidate],
-           limit: int) -> list[_Span]:
-    """Quote spans; those of one document that overlap or have only white space between are
-    joined. Each keeps the parts that were chosen (the rest is context around them)."""
+           policy: Policy) -> list[_Span]:
+    """Quote spans, the best (first) one with more context; those of one document that
+    overlap or have only white space between are joined. Each keeps the parts that were
+    chosen (the rest is context around them)."""
     spans: list[_Span] = []
-    for c in chosen:
-        start, end = widen(c, neighbours, limit)
+    for n, c in enumerate(chosen):
+        start, end = widen(c, neighbours, policy.context_first if n == 0 else policy.context)
         part = (c.quote_start, c.end)
         text_of = _slicer(c, texts)
         for i, (other, s, e, parts) in enumerate(spans):
@@ -820,7 +822,7 @@ def build(
     refs = _Refs(texts)
     named = _named(passages)
     quotes = tuple(_quote(refs, span, _slicer(span[0], texts), named)
-                   for span in _spans(chosen, texts, neighbours, policy.context))
+                   for span in _spans(chosen, texts, neighbours, policy))
     return Answer(
         question=question,
         answered=answered,

@@ -219,12 +219,12 @@ def test_a_sentence_that_adds_the_answer_outranks_one_that_restates_the_question
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
     answer = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
-                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, context=0))
+                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, context=0, context_first=0))
     assert "Jean Louis" in answer.quotes[0].text
     assert answer.quotes[0].adds == ("Jean Louis",)
     plain = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0,
-                                                            context=0))
+                                                            context=0, context_first=0))
     assert "Jean Louis" not in plain.quotes[0].text  # without the two terms the restatement wins
 
 
@@ -247,8 +247,9 @@ def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbat
     spans = [(0, heading - 1)] + [(s + heading, e + heading) for s, e in _passage(doc, text[heading:], 1.0).sentences]
     passage = Passage("k.txt::0", doc, 0, len(text), text, tuple(spans), 1.0, 1, 1, 0.5, 1.0)
 
-    def first_quote(context: int) -> Quote:
-        policy = Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0, context=context)
+    def first_quote(context: int, others: int | None = None) -> Quote:
+        policy = Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0, context_first=context,
+                        context=context if others is None else others)
         answer = build(question, [passage], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
                        k=1, texts={"k.txt": text}, policy=policy)
         quote = answer.quotes[0]
@@ -262,6 +263,8 @@ def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbat
     assert len(grown.text) <= 160
     assert [grown.text[s:e] for s, e in grown.chosen] == [alone.text]  # the sentence chosen, inside its context
     assert "#" not in first_quote(400).text  # a heading is never part of a quote
+    assert first_quote(0, others=400).text == alone.text  # the best quote's room is its own
+    assert first_quote(160, others=0).text == grown.text
 
 
 @pytest.mark.parametrize(("question", "words"), [
