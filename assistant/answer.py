@@ -41,7 +41,6 @@ document texts (for line numbers) and a sentence embedder.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -271,11 +270,16 @@ _AUXILIARY = frozenset("""is are was were do does did has have had will would ca
     might may must be been being of the a an this that these those it he she they""".split())
 
 
+def question_parts(question: str) -> list[str]:
+    """The sentences of a question; a quiz's last one mostly holds what it asks."""
+    return [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+
+
 @lru_cache(maxsize=4096)
 def asks(question: str) -> Asks:
     """What ``question`` asks for. Quiz questions often set the scene first ("X made history
     this week. Whose seat is she filling?"): the last sentence holding a question word counts."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    parts = question_parts(question)
     for part in reversed(parts):
         if _CALLED.search(part):
             return Asks("name", WANTS["name"])
@@ -316,7 +320,7 @@ def _fill_in(part: str) -> Asks:
     for m in _THIS.finditer(part):
         words = m.group(1).lower().split()
         if words[0] not in _NOT_HEADS:
-            return _asks("which", _head_of(list(itertools.takewhile(lambda w: w not in lexical.STOPWORDS, words))) or "")
+            return _asks("which", _head_of(lexical.before_stopword(words)) or "")
     if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
         return Asks("name", WANTS["name"])
     return Asks(None)
@@ -338,7 +342,7 @@ def _asks(word: str, following: str) -> Asks:
     words = [w.removesuffix("'s").removesuffix("’s") for w in following.split()]
     # "which newly-released horror film", "which English rugby club": the noun that says what is
     # wanted may come after the first word; else the first word is the head, as it mostly is.
-    phrase = list(itertools.takewhile(lambda w: w not in lexical.STOPWORDS, words))
+    phrase = lexical.before_stopword(words)
     head = _head_of(phrase) or words[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     return Asks(kind, WANTS[kind], head)

@@ -41,7 +41,6 @@ Pure: no I/O. Offsets of ``Mention`` are relative to the sentence text.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,6 +56,7 @@ from .answer import (
     asks,
     heuristic_mentions,
     location,
+    question_parts,
     stem,
     stems_of,
 )
@@ -207,8 +207,7 @@ _POSSESSOR = re.compile(r"(?:['’]s|s['’]) (?=[A-Z])")
 _GLUED = re.compile(r"[^\W\d_]-?$")
 
 
-_HEAD_LABELS = NAME_HEADS
-WORKS = frozenset(k for k, v in _HEAD_LABELS.items() if "WORK_OF_ART" in v)
+WORKS = frozenset(k for k, v in NAME_HEADS.items() if "WORK_OF_ART" in v)
 
 
 def _kind_fit(m: Mention, kind: str, w: Weights, head: str | None = None) -> float:
@@ -216,7 +215,7 @@ def _kind_fit(m: Mention, kind: str, w: Weights, head: str | None = None) -> flo
     (for "which company", an ORG), ``mislabelled`` for one that fits loosely, ``untyped``
     for a heuristic mention of the right sort, 0 when it cannot."""
     label = m.label
-    exact = _HEAD_LABELS.get(head or "") if kind == "name" else None
+    exact = NAME_HEADS.get(head or "") if kind == "name" else None
     if label:
         if label in (exact or LABELS[kind]):
             return 1.0
@@ -396,7 +395,7 @@ def counted(question: str) -> str | None:
     m = _HOW_MANY.search(question)
     if not m:
         return None
-    phrase = list(itertools.takewhile(lambda x: x not in lexical.STOPWORDS, m.group(1).lower().split()))
+    phrase = lexical.before_stopword(m.group(1).lower().split())
     return stem(phrase[-1]) if phrase else None
 
 
@@ -417,7 +416,7 @@ _OPENING = 40  # characters: a mention this early may be the sentence's subject
 
 
 def asks_subject(question: str) -> bool:
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p]
+    parts = question_parts(question)
     return bool(parts and _SUBJECT.search(parts[-1]))
 
 

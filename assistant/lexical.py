@@ -21,6 +21,7 @@ so the benchmarks' studies can ask the same questions of their own tables.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -41,6 +42,11 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     tell say says said according""".split()
 )
+
+def before_stopword(words: Iterable[str]) -> list[str]:
+    """The words up to the first stopword: a question's noun phrase ("horror film that ...")."""
+    return list(itertools.takewhile(lambda w: w not in STOPWORDS, words))
+
 
 # Words that place a question in time rather than name its topic ("this week", "recently"):
 # the reference date answers them (retrieve.py's recency bonus), and an article that answers
