@@ -41,6 +41,7 @@ document texts (for line numbers) and a sentence embedder.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,7 +50,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from . import lexical
-from .types import DocumentInfo, Passage, Span
+from .catalog import chunk_index
+from .types import DocumentInfo, Passage, Span, day
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
 class Policy:
     dense: float = 0.6  # weight of the sentence's cosine to the question
     lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
-    passage: float = 0.5  # weight, in choosing, of the fused retrieval score of the sentence's passage
+    passage: float = 0.5  # weight, in ranking, of the fused retrieval score of the sentence's passage
     bar: float = 0.547  # relevance the best quote must reach (calibrated; see module docstring)
     support: float = 0.40  # relevance the further quotes of an answered question must reach
     mmr: float = 0.25  # penalty per unit of similarity to a quote already chosen
@@ -74,8 +76,23 @@ class Policy:
     restating: float = 0.10  # penalty for adding nothing to the question's own words
     shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
     loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
-    context: int = 300  # a quote grows by neighbouring sentences up to this many characters (0: no)
+    context: int = 225  # a quote grows by neighbouring sentences up to this many characters (0: no)
     context_first: int = 600  # the same for the best quote: the likeliest to hold the answer, read first
+    # Ranking: the order quotes are chosen and shown in (the bar stays on relevance alone).
+    # Weights fitted on the RealTime QA dev weeks (``benchmarks/rtqa_tune.py --study``).
+    vote: float = 0.25  # bonus for holding the fitting mention that most relevant sentences agree on
+    vote_floor: float = 0.40  # sentences below this relevance cast no vote
+    # Off: a bonus for an article's opening (its first 500 characters: a news lead states the
+    # news) fitted at 0.22 and raised dev recall@1 0.564 -> 0.585, but lowered recall@3 0.682 ->
+    # 0.667, and in short articles, where every sentence is the opening, it outranked the seeds'
+    # sentences that answer ("Which bases did Russia keep?").
+    lead: float = 0.0
+    recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,
+    #                      on questions about the present ("this week": ``lexical.asks_about_now``)
+    fitting: float = 0.2  # bonus for new mentions of the exact kind asked for (a third each, up to three)
+    keyword_rank: float = 0.06  # bonus x 1 / its passage's rank in the keyword search
+    dense_rank: float = 0.1  # bonus x 1 / its passage's rank in the dense search
+    by_rank: bool = True  # the first quote is the best ranked (False: the most relevant; the order shown too)
 
 
 @dataclass(frozen=True)
@@ -120,6 +137,7 @@ class Quote:
     adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
     mentions: tuple[Mention, ...] = ()  # named entities in ``text`` (offsets in it); () when not tagged
     chosen: tuple[Span, ...] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
+    rank: float = 0.0  # what the quotes are ordered by: relevance plus the ranking bonuses (``Policy``)
 
 
 @dataclass(frozen=True)
@@ -245,6 +263,7 @@ _HEADS = {
 HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
 # The head noun of "which X" narrows the labels that fit the answer line: a company is an ORG,
 # a film a work (``answerline``).
+WORD_HEADS = frozenset("word words term terms phrase phrases expression expressions slogan".split())
 NAME_HEADS = {
     **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
         platform app team club band group organization organisation agency party supermarket
@@ -252,6 +271,8 @@ NAME_HEADS = {
         frozenset({"ORG"})),
     **dict.fromkeys("""film films movie movies book books novel song songs album show shows series
         sitcom play musical documentary painting game podcast""".split(), frozenset({"WORK_OF_ART"})),
+    # "Which word was named word of the year?": articles quote the word ("gaslighting").
+    **dict.fromkeys(WORD_HEADS, frozenset({"WORK_OF_ART"})),
     **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
     **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
     **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
@@ -514,6 +535,9 @@ class _Candidate:
     adds: tuple[str, ...] = ()  # mentions of the kind asked for that the question lacks
     mentions: tuple[Mention, ...] | None = None  # stored named entities; None: use the patterns
     novel: int = 0  # content words beyond the question's own
+    fitting: tuple[str, ...] = ()  # the new mentions of the exact kind asked for, as vote keys
+    typed_fit: float = 0.0  # how well its new mentions fit the kind asked for (``fit``)
+    voted: float = 0.0  # share of the top vote that this sentence's best mention has
     score: float = 0.0
     rank: float = 0.0
     also: list[_Candidate] = field(default_factory=list)
@@ -600,11 +624,14 @@ def score(
     policy: Policy,
     question: str = "",
     mentions: MentionFn = heuristic_mentions,
+    reference: datetime.date | None = None,
 ) -> None:
     """Relevance, plus a bonus for holding what was asked (a new name for "who", a number for
     "how many") and a penalty for only restating the question."""
     wanted, asked = asks(question), stems_of(question)
     exact = fits(wanted)
+    now = reference if reference is not None and lexical.asks_about_now(question) else None
+    ranks = _tied_ranks([c.passage for c in found])
     durations = _ASKS_DURATION.search(question) is not None
     for c in found:
         assert c.vector is not None
@@ -615,11 +642,73 @@ def score(
         if not durations:
             new = [m for m in new if not (m.kind == "number" and m.label == "DATE")]
         c.adds = tuple(c.text[m.start : m.end] for m in new)
+        c.fitting = tuple(_vote_key(c.text[m.start : m.end]) for m in new
+                          if exact is None or m.label is None or m.label in exact)
         c.novel = novelty(sentence_stems, asked)
         restates = max(0.0, 1 - c.novel / NOVEL_ENOUGH)
+        c.typed_fit = fit(new, exact, policy.loose_fit)
         c.score = (policy.dense * c.dense + policy.lexical * c.lexical
-                   + policy.typed * fit(new, exact, policy.loose_fit) - policy.restating * restates)
-        c.rank = c.score + policy.passage * c.passage.score
+                   + policy.typed * c.typed_fit - policy.restating * restates)
+        c.rank = c.score + policy.passage * c.passage.score + _extras(c, policy, now, ranks)
+    if policy.vote:
+        _vote(found, policy)
+
+
+LEAD_CHARS = 500  # an article's opening: this many characters of its first chunk
+
+
+def _tied_ranks(passages: Iterable[Passage]) -> dict[tuple[str, float | None], int]:
+    """Each passage's dense and keyword rank, passages of equal score sharing the best of their
+    ranks: equal chunks (an article that repeats a paragraph) tie in any order, and the order
+    of a tie must not change the answer (a Chroma server and a local store list ties apart)."""
+    best: dict[tuple[str, float | None], int] = {}
+    for p in passages:
+        for kind, value, rank in (("dense", p.dense_score, p.dense_rank), ("keyword", p.keyword_score, p.keyword_rank)):
+            if rank:
+                best[(kind, value)] = min(best.get((kind, value), rank), rank)
+    return best
+
+
+def _extras(c: _Candidate, policy: Policy, now: datetime.date | None,
+            ranks: Mapping[tuple[str, float | None], int]) -> float:
+    """What ranks a relevant sentence above another beyond its relevance (weights fitted on
+    the RealTime QA dev weeks: ``benchmarks/rtqa_tune.py --study``)."""
+    p = c.passage
+    value = policy.fitting * min(len(c.fitting), 3) / 3
+    if policy.lead and chunk_index(p.chunk_id) == 0 and c.start - p.start < LEAD_CHARS:
+        value += policy.lead
+    if p.keyword_rank:
+        value += policy.keyword_rank / ranks.get(("keyword", p.keyword_score), p.keyword_rank)
+    if p.dense_rank:
+        value += policy.dense_rank / ranks.get(("dense", p.dense_score), p.dense_rank)
+    if policy.recent and now is not None and (when := day(p.document.date)) is not None:
+        value += policy.recent * math.exp(-max((now - when).days, 0) / 7)
+    return value
+
+
+def _vote_key(text: str) -> str:
+    return " ".join(w for w in lexical.fold(text).replace("’s", "").replace("'s", "").split() if w != "the")
+
+
+def _vote(found: list[_Candidate], policy: Policy) -> None:
+    """Redundancy: the answer to a news question is said by many sentences, in several
+    articles; a sentence holding the fitting mention that the relevant sentences name most
+    (each document's best sentence counting once) ranks higher."""
+    best: dict[tuple[str, str], float] = {}
+    for c in found:
+        if c.score >= policy.vote_floor:
+            for key in set(c.fitting):
+                at = (key, c.passage.document.id)
+                best[at] = max(best.get(at, 0.0), c.score)
+    tally: dict[str, float] = {}
+    for (key, _), value in best.items():
+        tally[key] = tally.get(key, 0.0) + value
+    top = max(tally.values(), default=0.0)
+    if top <= 0:
+        return
+    for c in found:
+        c.voted = max((tally.get(k, 0.0) for k in c.fitting), default=0.0) / top
+        c.rank += policy.vote * c.voted
 
 
 NOVEL_ENOUGH = 4  # new content words at which a sentence stops counting as a restatement
@@ -667,7 +756,7 @@ def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
             return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
 
         # The first quote is the most relevant sentence, so an answer's best quote clears the bar.
-        best = max(pool, key=value) if chosen else max(pool, key=lambda c: c.score)
+        best = max(pool, key=value) if chosen else max(pool, key=lambda c: c.rank if policy.by_rank else c.score)
         chosen.append(best)
         pool.remove(best)
     return chosen
@@ -775,7 +864,7 @@ def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str],
         lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
         keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
         mentions=tuple(within(sorted(named.get(doc.id, ())), start, end)),
-        chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))),
+        chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))), rank=round(c.rank, 4),
     )
 
 
@@ -808,13 +897,15 @@ def build(
     texts: Mapping[str, str] | None = None,
     policy: Policy = Policy(),
     mentions: MentionFn = heuristic_mentions,
+    reference: datetime.date | None = None,
 ) -> Answer:
     """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar.
-    ``mentions`` finds the names, numbers and dates of a sentence (see ``heuristic_mentions``)."""
+    ``mentions`` finds the names, numbers and dates of a sentence (see ``heuristic_mentions``);
+    ``reference``: the date a question about the present is asked on (None: rank no article as recent)."""
     texts = texts or {}
     found = candidates(passages, policy.shape)
     if found:
-        score(found, vectors(question, found), terms, policy, question, mentions)
+        score(found, vectors(question, found), terms, policy, question, mentions, reference)
     neighbours = {(c.passage.document.id, c.start): c for c in found}
     found = merge_duplicates(found, policy)
     answered = any(c.score >= policy.bar for c in found)
@@ -822,7 +913,8 @@ def build(
         chosen = choose([c for c in found if c.score >= min(policy.support, policy.bar)], k, policy)
     else:
         chosen = choose(found, policy.closest, policy)
-    chosen.sort(key=lambda c: -c.score)
+    if not policy.by_rank:
+        chosen.sort(key=lambda c: -c.score)
     refs = _Refs(texts)
     named = _named(passages)
     quotes = tuple(_quote(refs, span, _slicer(span[0], texts), named)

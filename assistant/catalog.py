@@ -68,6 +68,11 @@ def chunk_id(doc_id: str, index: int) -> str:
     return f"{doc_id}::{index}"
 
 
+def chunk_index(chunk: str) -> int:
+    """The position of a chunk in its document (0: the first), from its id."""
+    return int(chunk.rsplit("::", 1)[1])
+
+
 def _info(row: sqlite3.Row) -> DocumentInfo:
     values = dict(row)
     values["pages"] = tuple(json.loads(values["pages"]))

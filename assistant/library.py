@@ -13,6 +13,7 @@ use a deterministic fake embedder, the behaviour tests the real model.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import os
 import shutil
@@ -27,7 +28,7 @@ from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
 from .indexer import Indexer, ProgressFn, ReadLimits
 from .retrieve import Retriever, SearchPolicy
-from .types import DocumentInfo, Filters, IndexReport, Passage
+from .types import DocumentInfo, Filters, IndexReport, Passage, day
 
 if TYPE_CHECKING:
     from .answer import Answer, SentenceVectors
@@ -420,7 +421,7 @@ class Library:
             texts = {p.document.id: self.text(p.document.id) for p in passages}
             built = answer.build(
                 question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
-                policy=policy or answer.Policy(),
+                policy=policy or answer.Policy(), reference=day(filters.as_of) or datetime.date.today(),
             )
             return self._with_answer_line(built, filters)
 

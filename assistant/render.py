@@ -205,6 +205,7 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
         "start": quote.start,
         "end": quote.end,
         "score": quote.score,
+        "rank": quote.rank,
         "location": quote.location,
         "chosen": [list(span) for span in quote.chosen],
         "also": [{"ref": r, "start": s, "end": e} for r, s, e in quote.also],

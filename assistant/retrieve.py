@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .catalog import Catalog, StoredChunk
 from .lexical import asks_about_now
-from .types import NO_FILTERS, Filters, Passage
+from .types import NO_FILTERS, Filters, Passage, day
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -65,13 +65,6 @@ class SearchPolicy:
     title_weight: float = 1.0  # BM25 weight of the title column against the body's 1.0
     recency: float = 0.10  # fused-score bonus for an article dated on the reference date
     recency_days: float = 7.0  # ... falling by e every this many days before it
-
-
-def _day(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
-    except ValueError:
-        return None
 
 
 def scaled(scores: Mapping[K, float]) -> dict[K, float]:
@@ -118,7 +111,7 @@ class Retriever:
             cosine.update(self.cosines(question, [cid for cid in keyword if cid not in dense]))
         fused = self.fuse(cosine, keyword)
         if self.policy.recency and asks_about_now(question):
-            fused = self.recent_first(fused, _day(filters.as_of) or datetime.date.today())
+            fused = self.recent_first(fused, day(filters.as_of) or datetime.date.today())
         best = sorted(fused, key=fused.__getitem__, reverse=True)
         return self._passages(best, fused, dense, keyword, cosine, k)
 
@@ -134,9 +127,9 @@ class Retriever:
         out = dict(fused)
         for cid in fused:
             info = infos.get(cid.rsplit("::", 1)[0])
-            day = _day(info.date) if info else None
-            if day is not None and day <= reference:
-                out[cid] += self.policy.recency * math.exp(-(reference - day).days / self.policy.recency_days)
+            dated = day(info.date) if info else None
+            if dated is not None and dated <= reference:
+                out[cid] += self.policy.recency * math.exp(-(reference - dated).days / self.policy.recency_days)
         return out
 
     def _passages(

@@ -8,9 +8,19 @@ is the decoded file content itself, so offsets index the file exactly.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 Span = tuple[int, int]
+
+
+def day(value: str | None) -> datetime.date | None:
+    """The calendar day of an ISO date ("2022-06-17", or a longer timestamp); None for a
+    month, a year, nothing or an unreadable value."""
+    try:
+        return datetime.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

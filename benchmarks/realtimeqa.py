@@ -254,7 +254,8 @@ def before_policy():  # type: ignore[no-untyped-def]
     from assistant.answer import Policy
 
     return replace(Policy(), bar=0.50, support=0.40, passage=0.05, same_document=0.08, typed=0.0,
-                   restating=0.0, shape=False, context=0, context_first=0)
+                   restating=0.0, shape=False, context=0, context_first=0, vote=0.0, lead=0.0, recent=0.0,
+                   fitting=0.0, keyword_rank=0.0, dense_rank=0.0, by_rank=False)
 
 
 def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from assistant.render import reflow
 
 from .conftest import run_cli
 
-QUOTE_KEYS = {"ref": int, "text": str, "document": str, "start": int, "end": int, "score": float}
+QUOTE_KEYS = {"ref": int, "text": str, "document": str, "start": int, "end": int, "score": float, "rank": float}
 SOURCE_KEYS = {"ref": int, "document": str, "title": (str, type(None)), "date": (str, type(None)),
                "path": str, "location": (str, type(None))}
 
@@ -33,8 +33,8 @@ def _check_contract(obj: dict, index_root: Path | None = None) -> None:  # type:
         content = Path(path).read_text(encoding="utf-8")  # .txt: the document text is the file
         assert content[q["start"] : q["end"]] == q["text"]
         assert q["chosen"] and all(0 <= s < e <= len(q["text"]) and q["text"][s:e].strip() for s, e in q["chosen"])
-    scores = [q["score"] for q in obj["quotes"]]
-    assert scores == sorted(scores, reverse=True)
+    ranks = [q["rank"] for q in obj["quotes"]]
+    assert not ranks or ranks[0] == max(ranks)  # the best ranked first (the rest in MMR order)
 
 
 def test_one_shot_json(seeds_index: Path) -> None:

@@ -57,17 +57,20 @@ def _accepted(session: PromptSession) -> list[str]:  # type: ignore[type-arg]
 
 def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     export = tmp_path / "notes.md"
-    keys = f"Which bases did Russia keep?\r/help\r/open 1\r/export {export}\r/hepl\r\x04"
+    # The 2016 report's number among the sources (numbered in the order the quotes cite them).
+    ref = next(c.ref for c in seeds_lib.ask("Which bases did Russia keep?").citations
+               if c.document == "seeds/003_e5a73f4839f377ea.txt")
+    keys = f"Which bases did Russia keep?\r/help\r/open {ref}\r/export {export}\r/hepl\r\x04"
     text = _run(seeds_lib, pipe, console, keys)
     assert "Tartous" in text and "Sources" in text
     assert "/filter" in text and "/export FILE" in text  # the help
-    # /open 1: the quote highlighted, its chosen sentence inside the marks
+    # /open: the quote highlighted, its chosen sentence inside the marks
     assert re.search(r"»[^«]*Russia is expected to maintain its naval base at Tartous[^»]*«", text)
     assert "Did you mean /help?" in text
     md = export.read_text()
     assert md.startswith("# Research session") and "## Which bases did Russia keep?" in md
     assert re.search(r"^> .*Russia is expected to maintain its naval base at Tartous", md, re.M)
-    assert "[^q1-1]: Putin Orders Withdrawal of Russian Military From Syria, `seeds/003_e5a73f4839f377ea.txt`" in md
+    assert f"[^q1-{ref}]: Putin Orders Withdrawal of Russian Military From Syria, `seeds/003_e5a73f4839f377ea.txt`" in md
 
 
 def test_ctrl_c_clears_the_line_and_quit_exits(seeds_lib: Library, pipe, console) -> None:  # type: ignore[no-untyped-def]
