@@ -49,6 +49,7 @@ from functools import lru_cache
 from . import lexical
 from .answer import (
     NAME_HEADS,
+    WORD_HEADS,
     Answer,
     Asks,
     Citation,
@@ -226,9 +227,16 @@ def _kind_fit(m: Mention, kind: str, w: Weights, head: str | None = None) -> flo
 _QUOTED = re.compile(r"[\"“]([A-Z0-9][^\"“”\n]{0,60}?)[\"”]")
 
 
-def titles(text: str) -> list[Mention]:
+_QUOTED_WORDS = re.compile(r"[\"“‘]([^\W\d_][\w'’ -]{0,40}?)[\"”’]")
+
+
+def titles(text: str, words: bool = False) -> list[Mention]:
     """Phrases in quotation marks that start with a capital: how articles name films, books,
-    songs and shows ("Terrifier 2", “Hillbilly Elegy”)."""
+    songs and shows ("Terrifier 2", “Hillbilly Elegy”). ``words``: any short quoted phrase, as
+    articles write a word they talk about (“gaslighting”)."""
+    if words:
+        return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED_WORDS.finditer(text)
+                if len(m.group(1).split()) <= 4]
     return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED.finditer(text)
             if len(m.group(1).split()) <= 8]
 
@@ -428,7 +436,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
     for s in said:
         found = mentions_in(s.text, s.mentions)
         if kind == "name" and wanted.head in WORKS:
-            found = titles(s.text) + found
+            found = titles(s.text, words=wanted.head in WORD_HEADS) + found
         for n, (start, end, fit) in enumerate(spans(s.text, found, kind, w, wanted.head)):
             if near_head and not near_head(s, start, end):  # most of a wide search: checked first, untrimmed
                 continue
@@ -503,7 +511,11 @@ def quote_said(answer: Answer) -> list[Said]:
     sentence, it lowered dev EM (0.173 -> 0.157 / 0.162)."""
     docs = {c.ref: c.document for c in answer.citations}
     said = []
-    for n, q in enumerate(answer.quotes):
+    # Discounted by relevance order, not the order shown (``Policy.by_rank``): dev EM 0.227 -> 0.235.
+    by_score = sorted(range(len(answer.quotes)), key=lambda i: -answer.quotes[i].score)
+    place = {i: n for n, i in enumerate(by_score)}
+    for i, q in enumerate(answer.quotes):
+        n = place[i]
         also = tuple((r, docs.get(r, "")) for r, _, _ in q.also)
         for s, e in q.chosen or ((0, len(q.text)),):
             mentions = tuple(Mention(m.start - s, m.end - s, m.kind, m.label) for m in q.mentions

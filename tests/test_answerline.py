@@ -322,3 +322,20 @@ def test_a_word_that_opens_a_sentence_or_a_nationality_is_no_answer() -> None:
     line = direct(_answer("Which country’s lawmakers urged officials to show no leniency to protesters?", quotes,
                           {q.document: None for q in quotes}))
     assert line is not None and [c.text for c in line.candidates] == ["Iran"]
+
+
+def test_a_word_question_is_answered_with_the_quoted_word() -> None:
+    quotes = [_quote(1, "a.txt", "Merriam-Webster has chosen “gaslighting” as its word of the year for 2022.", 0.8),
+              _quote(2, "b.txt", "Lookups for \"gaslighting\" rose 1,740% this year, Merriam-Webster said.", 0.7)]
+    line = direct(_answer("Which word did Merriam-Webster select as its 2022 word of the year?", quotes,
+                          {"a.txt": None, "b.txt": None}))
+    assert line is not None and line.candidates[0].text == "gaslighting"
+    assert line.candidates[0].refs == (1, 2)
+
+
+def test_the_line_discounts_quotes_by_relevance_not_by_the_order_shown() -> None:
+    # The quotes are shown best ranked first; the more relevant second quote counts as the first.
+    quotes = [_quote(1, "a.txt", "The prize went to Jane Doe of Leeds, the jury said.", 0.62),
+              _quote(2, "b.txt", "The jury gave the prize to John Roe last night.", 0.9)]
+    line = direct(_answer("Who won the prize?", quotes, {"a.txt": None, "b.txt": None}))
+    assert line is not None and line.candidates[0].text == "John Roe"
