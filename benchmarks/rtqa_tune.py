@@ -39,6 +39,9 @@ class Case:
     every: int
 
 
+PASSAGES = 0  # passages read per question (0: the product's ``passages_wanted``)
+
+
 def load(week: str, cache: Path) -> tuple[Library, list[Case], answer.SentenceVectors]:
     lib = Library(rt.WEEKS_DIR / week / "index")
     vectors = lib.sentence_vectors
@@ -51,7 +54,7 @@ def load(week: str, cache: Path) -> tuple[Library, list[Case], answer.SentenceVe
     cases = []
     for q in qs:
         filters = Filters(as_of=q.date.replace("/", "-"))
-        passages = lib.retriever.search(q.text, answer.passages_wanted(5), filters)
+        passages = lib.retriever.search(q.text, PASSAGES or answer.passages_wanted(5), filters)
         catalog = lib.catalog
         terms = answer.weigh_terms(q.text, catalog.keywords.variants, catalog.keywords.df, catalog.count_docs())
         texts = {p.document.id: lib.text(p.document.id) for p in passages}
@@ -101,11 +104,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weeks", default=",".join(rt.DEV))
     parser.add_argument("--cache", type=Path, default=rt.OUT / "tune")
     parser.add_argument("--line", action="store_true", help="also score the answer line")
+    parser.add_argument("--passages", type=int, default=0, help="passages per question (default: the product's)")
     parser.add_argument("--base-only", action="store_true", help="only the product's Policy()")
     parser.add_argument("--cv", type=float, help="fit the ranking weights (this L2) on all weeks but one, "
                         "score that week with the full reader, each week in turn")
     parser.add_argument("--study", action="store_true", help="fit a sentence score on the weeks, each week held out in turn")
     args = parser.parse_args(argv)
+    global PASSAGES
+    PASSAGES = args.passages
+    if args.passages:
+        args.cache = args.cache.with_name(f"{args.cache.name}-{args.passages}")
     chosen = args.weeks.split(",")
     if unknown := sorted(set(chosen) - set(rt.DEV)):
         parser.error(f"not dev weeks: {', '.join(unknown)}")
@@ -120,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
         show(name, evaluate(weeks, policy, args.line))
 
 
-# The ranking features of Policy, on top of relevance ("leans" fitted near 0 and is left out).
-ONTOP = ("score", "passage", "voted", "lead", "recent", "n_fitting", "keyword_rank", "dense_rank")
-AS_POLICY = {"passage": "passage", "voted": "vote", "lead": "lead", "recent": "recent", "n_fitting": "fitting",
+# The ranking features of Policy, on top of relevance ("leans" fitted near 0, "lead" is off: see Policy.lead).
+ONTOP = ("score", "passage", "voted", "recent", "n_fitting", "keyword_rank", "dense_rank")
+AS_POLICY = {"passage": "passage", "voted": "vote", "recent": "recent", "n_fitting": "fitting",
              "keyword_rank": "keyword_rank", "dense_rank": "dense_rank"}
 SETTINGS: dict[str, dict] = {  # beside Policy(): the settings to compare (edit while studying)
     "no ranking bonuses (passage 0.5, first quote by relevance)": dict(
