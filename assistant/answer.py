@@ -19,12 +19,20 @@ a name, how many -> a number, when -> a date, why -> a causal phrase); a mention
 Kardashian wore?" prefers the sentence naming the designer to the one restating the
 news about Kardashian. Mentions come from ``heuristic_mentions`` (capitalised runs,
 numbers, years and month names) behind the ``MentionFn`` interface, which named-entity
-mentions stored in the index can replace. The passage's fused retrieval score breaks
-near-ties (``rank`` below).
+mentions stored in the index can replace.
+
+Relevance decides *whether* the articles answer (the bar below); a **rank** decides which
+relevant sentence most likely holds the answer: relevance plus the passage's fused retrieval
+score and list ranks, **agreement** (the fitting mention that most relevant sentences name,
+each article's best sentence voting once: a news answer is reported by many articles), new
+mentions of the exact kind asked for, and on questions about the present the article's
+closeness to the reference date. Its weights were fitted on the RealTime QA dev weeks
+(``benchmarks/rtqa_tune.py``).
 
 Near-duplicate sentences (cosine >= DUPLICATE, or the same words) are merged into the
-best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR with
-a penalty for a document already quoted, so the answer spreads across sources. A chosen
+best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR on the
+rank with a penalty for a document already quoted, so the answer spreads across sources,
+and shown in that order. A chosen
 sentence that leans on the one before it ("It ...", "He said ...") is quoted with it, and
 chosen sentences that touch are joined: a quote is always one exact slice
 ``document_text[start:end]``.
@@ -625,6 +633,7 @@ def score(
     question: str = "",
     mentions: MentionFn = heuristic_mentions,
     reference: datetime.date | None = None,
+    rarity: Callable[[str], float] | None = None,
 ) -> None:
     """Relevance, plus a bonus for holding what was asked (a new name for "who", a number for
     "how many") and a penalty for only restating the question."""
@@ -651,7 +660,7 @@ def score(
                    + policy.typed * c.typed_fit - policy.restating * restates)
         c.rank = c.score + policy.passage * c.passage.score + _extras(c, policy, now, ranks)
     if policy.vote:
-        _vote(found, policy)
+        _vote(found, policy, rarity)
 
 
 LEAD_CHARS = 500  # an article's opening: this many characters of its first chunk
@@ -686,14 +695,28 @@ def _extras(c: _Candidate, policy: Policy, now: datetime.date | None,
     return value
 
 
+def rarity(df: Callable[[str], int], documents: int) -> Callable[[str], float]:
+    """A mention's IDF, 0..1: log((N + 1) / (df + 1)) / log(N + 1) of its rarest word."""
+    top = math.log(documents + 1) or 1.0
+
+    @lru_cache(maxsize=4096)
+    def weight(key: str) -> float:
+        found = [df(w) for w in key.split() if w]
+        return max((math.log((documents + 1) / (n + 1)) / top for n in found), default=1.0)
+
+    return weight
+
+
 def _vote_key(text: str) -> str:
     return " ".join(w for w in lexical.fold(text).replace("’s", "").replace("'s", "").split() if w != "the")
 
 
-def _vote(found: list[_Candidate], policy: Policy) -> None:
+def _vote(found: list[_Candidate], policy: Policy, rarity: Callable[[str], float] | None = None) -> None:
     """Redundancy: the answer to a news question is said by many sentences, in several
     articles; a sentence holding the fitting mention that the relevant sentences name most
-    (each document's best sentence counting once) ranks higher."""
+    (each document's best sentence counting once) ranks higher. ``rarity`` (0..1) weighs a
+    mention by how few articles of the collection name it: what every article names is the
+    topic ("Syria" in the seeds), not the answer."""
     best: dict[tuple[str, str], float] = {}
     for c in found:
         if c.score >= policy.vote_floor:
@@ -703,6 +726,8 @@ def _vote(found: list[_Candidate], policy: Policy) -> None:
     tally: dict[str, float] = {}
     for (key, _), value in best.items():
         tally[key] = tally.get(key, 0.0) + value
+    if rarity is not None:
+        tally = {key: value * rarity(key) for key, value in tally.items()}
     top = max(tally.values(), default=0.0)
     if top <= 0:
         return
@@ -898,14 +923,16 @@ def build(
     policy: Policy = Policy(),
     mentions: MentionFn = heuristic_mentions,
     reference: datetime.date | None = None,
+    rarity: Callable[[str], float] | None = None,
 ) -> Answer:
     """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar.
     ``mentions`` finds the names, numbers and dates of a sentence (see ``heuristic_mentions``);
-    ``reference``: the date a question about the present is asked on (None: rank no article as recent)."""
+    ``reference``: the date a question about the present is asked on (None: rank no article as recent);
+    ``rarity``: a mention's weight in the agreement vote (``rarity``; None: every mention 1)."""
     texts = texts or {}
     found = candidates(passages, policy.shape)
     if found:
-        score(found, vectors(question, found), terms, policy, question, mentions, reference)
+        score(found, vectors(question, found), terms, policy, question, mentions, reference, rarity)
     neighbours = {(c.passage.document.id, c.start): c for c in found}
     found = merge_duplicates(found, policy)
     answered = any(c.score >= policy.bar for c in found)

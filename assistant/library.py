@@ -422,6 +422,7 @@ class Library:
             built = answer.build(
                 question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
                 policy=policy or answer.Policy(), reference=day(filters.as_of) or datetime.date.today(),
+                rarity=answer.rarity(keywords.df, every),
             )
             return self._with_answer_line(built, filters)
 

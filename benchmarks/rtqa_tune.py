@@ -39,6 +39,7 @@ class Case:
     every: int
 
 
+RARITY = True  # the product's vote weighting (False: every mention 1, as before)
 PASSAGES = 0  # passages read per question (0: the product's ``passages_wanted``)
 
 
@@ -79,7 +80,8 @@ def rows_of(weeks: list[tuple[Library, list[Case], answer.SentenceVectors]], pol
         for c in cases:
             built = answer.build(c.q.text, c.passages, list(c.terms), vectors, k=5, searched=c.scope,
                                  indexed=c.every, texts=c.texts, policy=policy,
-                                 reference=day(c.q.date.replace("/", "-")))
+                                 reference=day(c.q.date.replace("/", "-")),
+                                 rarity=answer.rarity(lib.catalog.keywords.df, c.every) if RARITY else None)
             if line:
                 built = lib._with_answer_line(built, Filters(as_of=c.q.date.replace("/", "-")))
             rows.append({"id": c.q.id, "answerable": c.answerable, **rt.scored(built, c.q)} if line else
@@ -135,9 +137,8 @@ AS_POLICY = {"passage": "passage", "voted": "vote", "recent": "recent", "n_fitti
 SETTINGS: dict[str, dict] = {  # beside Policy(): the settings to compare (edit while studying)
     "no ranking bonuses (passage 0.5, first quote by relevance)": dict(
         passage=0.5, vote=0.0, lead=0.0, recent=0.0, fitting=0.0, keyword_rank=0.0, dense_rank=0.0, by_rank=False),
-    "with the opening's bonus (lead 0.22, passage 0.8, as fitted)": {"lead": 0.22, "passage": 0.8},
-    "others' room 300": {"context": 300},
-    "no rank bonuses": {"dense_rank": 0.0, "keyword_rank": 0.0},
+    **{f"vote {v}": {"vote": v} for v in (0.15, 0.35, 0.5)},
+    "fitting 0.1": {"fitting": 0.1},
 }
 
 

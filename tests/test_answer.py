@@ -282,7 +282,7 @@ def test_words_that_only_place_a_question_in_time_are_no_terms(question: str, wo
 
 
 # -- ranking beyond relevance: agreement, the lead, recency ----------------------------------
-def _first_document(question: str, passages: list[Passage], policy: Policy, reference=None) -> str:  # type: ignore[no-untyped-def]
+def _first_document(question: str, passages: list[Passage], policy: Policy, reference=None, rarity=None) -> str:  # type: ignore[no-untyped-def]
     texts = {p.document.id: p.text for p in passages}
     vocab = sorted({stem(w) for t in [question, *texts.values()] for w in t.replace(".", " ").replace("?", " ").split()})
 
@@ -292,7 +292,7 @@ def _first_document(question: str, passages: list[Passage], policy: Policy, refe
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
     answer = build(question, passages, (), SentenceVectors(bag, lambda q: bag([q])[0]), k=3, texts=texts,
-                   policy=policy, reference=reference)
+                   policy=policy, reference=reference, rarity=rarity)
     for q in answer.quotes:
         assert texts[q.document][q.start : q.end] == q.text
     return answer.quotes[0].document
@@ -337,3 +337,23 @@ def test_articles_near_the_reference_date_rank_higher_on_questions_about_now() -
     # No time words, or no reference date: the date does not count.
     assert _first_document("Which company bought the newspaper?", passages, recent, june) == "old.txt"
     assert _first_document("Which company bought the newspaper this week?", passages, recent) == "old.txt"
+
+
+def test_what_every_article_names_is_the_topic_not_the_answer() -> None:
+    from assistant.answer import rarity
+
+    question = "Which company bought the newspaper?"
+    texts = ["Staff in Paris were told that Zenith Group bought the newspaper outright.",
+             "In Paris the newspaper was sold to Acme Corp after a long auction this spring.",
+             "Analysts in Paris said that Acme Corp paid far too much for the old newspaper."]
+    passages = [_tagged(name, text, score) for name, text, score in zip(("z.txt", "a.txt", "b.txt"), texts, (1.0, 0.5, 0.5))]
+    voting = replace(_TIED, vote=0.5)
+
+    def df(word: str) -> int:  # a collection of 100 articles, every one of them from Paris
+        return 100 if word == "paris" else sum(word in t.lower().split() for t in texts)
+
+    # Unweighted, "Paris" (named by all three) wins the vote and every sentence holds it: a tie.
+    assert _first_document(question, passages, voting) == "z.txt"
+    weight = rarity(df, 100)
+    assert weight("paris") == 0.0 and weight("acme corp") > 0.0
+    assert _first_document(question, passages, voting, rarity=weight) in {"a.txt", "b.txt"}
