@@ -432,15 +432,16 @@ def explain_table(answer: Answer, out: Console) -> None:
 
     quotes = answer.quotes or answer.closest
     table = Table(title="Why these quotes", title_justify="left", show_edge=False)
-    for column in ("quote", "score", "cosine", "lexical", "matched", "passage", "dense rank", "keyword rank"):
+    for column in ("quote", "rank", "score", "cosine", "lexical", "matched", "passage", "dense rank", "keyword rank"):
         table.add_column(column, overflow="fold")
     for n, q in enumerate(quotes, 1):
-        table.add_row(f"{n} [{q.ref}]", f"{q.score:.3f}", f"{q.dense:.3f}", f"{q.lexical:.2f}",
+        table.add_row(f"{n} [{q.ref}]", f"{q.rank:.3f}", f"{q.score:.3f}", f"{q.dense:.3f}", f"{q.lexical:.2f}",
                       ", ".join(q.matched) or "-", f"{q.passage_score:.3f}",
                       str(q.dense_rank or "-"), str(q.keyword_rank or "-"))
     out.print(table)
-    hanging(out, "", "score = 0.6 × sentence cosine + 0.4 × lexical coverage; the best quote must reach "
-            f"{POLICY.bar:.2f}, the others {POLICY.support:.2f}", indent=2, style="dim")
+    hanging(out, "", "score = 0.6 × sentence cosine + 0.4 × lexical coverage; an answer needs a quote at "
+            f"{POLICY.bar:.2f}, the others at {POLICY.support:.2f}. rank = score + the passage's score, "
+            "agreement between articles and recency: the order shown", indent=2, style="dim")
 
 
 def answer_view(
