@@ -684,15 +684,29 @@ def _extras(c: _Candidate, policy: Policy, now: datetime.date | None,
     the RealTime QA dev weeks: ``benchmarks/rtqa_tune.py --study``)."""
     p = c.passage
     value = policy.fitting * min(len(c.fitting), 3) / 3
-    if policy.lead and chunk_index(p.chunk_id) == 0 and c.start - p.start < LEAD_CHARS:
+    if policy.lead and opening(c):
         value += policy.lead
     if p.keyword_rank:
         value += policy.keyword_rank / ranks.get(("keyword", p.keyword_score), p.keyword_rank)
     if p.dense_rank:
         value += policy.dense_rank / ranks.get(("dense", p.dense_score), p.dense_rank)
-    if policy.recent and now is not None and (when := day(p.document.date)) is not None:
-        value += policy.recent * math.exp(-max((now - when).days, 0) / 7)
+    if policy.recent:
+        value += policy.recent * recency(c, now)
     return value
+
+
+def opening(c: _Candidate) -> bool:
+    """Whether the sentence is in its article's opening (``LEAD_CHARS`` of the first chunk)."""
+    return chunk_index(c.passage.chunk_id) == 0 and c.start - c.passage.start < LEAD_CHARS
+
+
+def recency(c: _Candidate, now: datetime.date | None) -> float:
+    """exp(-age / 7 days) for a sentence of an article dated ``age`` days before ``now``; 0
+    when the question is not about the present (``now`` None) or the article has no day."""
+    when = day(c.passage.document.date) if now is not None else None
+    if now is None or when is None:
+        return 0.0
+    return math.exp(-max((now - when).days, 0) / 7)
 
 
 def rarity(df: Callable[[str], int], documents: int) -> Callable[[str], float]:

@@ -13,7 +13,6 @@ use a deterministic fake embedder, the behaviour tests the real model.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import os
 import shutil
@@ -28,7 +27,7 @@ from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
 from .indexer import Indexer, ProgressFn, ReadLimits
 from .retrieve import Retriever, SearchPolicy
-from .types import DocumentInfo, Filters, IndexReport, Passage, day
+from .types import DocumentInfo, Filters, IndexReport, Passage
 
 if TYPE_CHECKING:
     from .answer import Answer, SentenceVectors
@@ -421,7 +420,7 @@ class Library:
             texts = {p.document.id: self.text(p.document.id) for p in passages}
             built = answer.build(
                 question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
-                policy=policy or answer.Policy(), reference=day(filters.as_of) or datetime.date.today(),
+                policy=policy or answer.Policy(), reference=filters.reference(),
                 rarity=answer.rarity(keywords.df, every),
             )
             return self._with_answer_line(built, filters)

@@ -111,7 +111,7 @@ class Retriever:
             cosine.update(self.cosines(question, [cid for cid in keyword if cid not in dense]))
         fused = self.fuse(cosine, keyword)
         if self.policy.recency and asks_about_now(question):
-            fused = self.recent_first(fused, day(filters.as_of) or datetime.date.today())
+            fused = self.recent_first(fused, filters.reference())
         best = sorted(fused, key=fused.__getitem__, reverse=True)
         return self._passages(best, fused, dense, keyword, cosine, k)
 

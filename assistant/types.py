@@ -134,6 +134,10 @@ class Filters:
     def active(self) -> bool:
         return any((self.source, self.since, self.until, self.as_of))
 
+    def reference(self) -> datetime.date:
+        """The day questions about the present are asked on: ``as_of``'s, else today."""
+        return day(self.as_of) or datetime.date.today()
+
     def describe(self) -> str:
         parts = [f"{name}={value}" for name, value in vars(self).items() if value]
         return " ".join(parts) or "none"

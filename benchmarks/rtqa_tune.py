@@ -160,7 +160,6 @@ FEATURES = ("score", "dense", "lexical", "fit", "restates", "passage", "voted", 
 
 def features(weeks, policy: answer.Policy):  # type: ignore[no-untyped-def]
     """Per candidate sentence: the features, whether its sentence holds a gold choice, its question."""
-    import datetime as dt
     import math
 
     import numpy as np
@@ -177,19 +176,12 @@ def features(weeks, policy: answer.Policy):  # type: ignore[no-untyped-def]
                 continue
             answer.score(found, vectors(c.q.text, found), list(c.terms), policy, c.q.text,
                          reference=day(c.q.date.replace("/", "-")))
-            asof = c.q.date.replace("/", "-")
-            now = asks_about_now(c.q.text)
+            now = day(c.q.date.replace("/", "-")) if asks_about_now(c.q.text) else None
             for f in found:
-                date = f.passage.document.date
-                recent = 0.0
-                if now and date and len(date) >= 10:
-                    days = (dt.date.fromisoformat(asof) - dt.date.fromisoformat(date[:10])).days
-                    recent = math.exp(-max(days, 0) / 7)
                 X.append([f.score, f.dense, f.lexical, f.typed_fit,
                           max(0.0, 1 - f.novel / answer.NOVEL_ENOUGH), f.passage.score, f.voted,
-                          float(f.passage.chunk_id.endswith("::0") and f.start - f.passage.start < 500),
-                          math.log(len(f.text)), 1 / (f.passage.dense_rank or 100),
-                          1 / (f.passage.keyword_rank or 100), recent, min(len(f.fitting), 3) / 3,
+                          float(answer.opening(f)), math.log(len(f.text)), 1 / (f.passage.dense_rank or 100),
+                          1 / (f.passage.keyword_rank or 100), answer.recency(f, now), min(len(f.fitting), 3) / 3,
                           float(f.quote_start != f.start)])
                 y.append(rt.first_hit([f.text], c.q.choices, c.q.gold) is not None)
                 group.append(c.q.id)
