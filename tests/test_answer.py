@@ -118,6 +118,21 @@ def _bag(texts: list[str]) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
+def _bag_vectors(*corpus: str) -> SentenceVectors:
+    """Bag-of-stems sentence vectors over the words of ``corpus`` (a fake embedder whose
+    cosine is word overlap, so a test can say which sentence is closer to the question)."""
+    def words(text: str) -> list[str]:
+        return text.replace(".", " ").replace("?", " ").split()
+
+    vocab = sorted({stem(w) for text in corpus for w in words(text)})
+
+    def bag(texts: list[str]) -> np.ndarray:
+        rows = np.array([[sum(stem(w) == v for w in words(t)) for v in vocab] for t in texts], dtype=float)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+    return SentenceVectors(bag, lambda q: bag([q])[0])
+
+
 def test_build_joins_touching_sentences_and_orders_dates() -> None:
     a, b = _doc("a.txt", "2016-03-15", TEXT_A), _doc("b.txt", "2024-12-13", TEXT_B)
     terms = (Term("fleet", frozenset({"fleet"}), 1.0), Term("tartus", frozenset({"tartus"}), 1.0))
@@ -214,18 +229,13 @@ def test_a_sentence_that_adds_the_answer_outranks_one_that_restates_the_question
     doc = _doc("k.txt", None, text)
     question = "Kim Kardashian damaged a historic Marilyn Monroe dress. Who was the designer of the dress?"
     terms = tuple(Term(w, frozenset({stem(w)}), 1.0) for w in ("kardashian", "historic", "monroe", "dress", "designer"))
-    vocab = sorted({stem(w) for w in (text + " " + question).replace(".", " ").replace("?", " ").split()})
+    vectors = _bag_vectors(text, question)
 
-    def bag(texts: list[str]) -> np.ndarray:
-        rows = np.array([[sum(stem(w) == v for w in t.replace(".", " ").replace("?", " ").split()) for v in vocab]
-                         for t in texts], dtype=float)
-        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
-
-    answer = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+    answer = build(question, [_passage(doc, text, 1.0)], terms, vectors,
                    k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, context=0, context_first=0))
     assert "Jean Louis" in answer.quotes[0].text
     assert answer.quotes[0].adds == ("Jean Louis",)
-    plain = build(question, [_passage(doc, text, 1.0)], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+    plain = build(question, [_passage(doc, text, 1.0)], terms, vectors,
                   k=1, texts={"k.txt": text}, policy=Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0,
                                                             context=0, context_first=0, **UNRANKED))
     assert "Jean Louis" not in plain.quotes[0].text  # without the two terms the restatement wins
@@ -239,12 +249,7 @@ def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbat
     doc = _doc("k.txt", None, text)
     question = "Kim Kardashian damaged a historic Marilyn Monroe dress. Who was the designer of the dress?"
     terms = tuple(Term(w, frozenset({stem(w)}), 1.0) for w in ("kardashian", "historic", "monroe", "dress"))
-    vocab = sorted({stem(w) for w in (text + " " + question).replace(".", " ").replace("?", " ").split()})
-
-    def bag(texts: list[str]) -> np.ndarray:
-        rows = np.array([[sum(stem(w) == v for w in t.replace(".", " ").replace("?", " ").split()) for v in vocab]
-                         for t in texts], dtype=float)
-        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+    vectors = _bag_vectors(text, question)
 
     heading = text.index("\n") + 1
     spans = [(0, heading - 1)] + [(s + heading, e + heading) for s, e in _passage(doc, text[heading:], 1.0).sentences]
@@ -253,7 +258,7 @@ def test_a_quote_grows_by_its_better_neighbour_within_the_limit_and_stays_verbat
     def first_quote(context: int, others: int | None = None) -> Quote:
         policy = Policy(bar=0.0, support=0.0, typed=0.0, restating=0.0, context_first=context,
                         context=context if others is None else others, **UNRANKED)
-        answer = build(question, [passage], terms, SentenceVectors(bag, lambda q: bag([q])[0]),
+        answer = build(question, [passage], terms, vectors,
                        k=1, texts={"k.txt": text}, policy=policy)
         quote = answer.quotes[0]
         assert quote.text == text[quote.start : quote.end]
@@ -284,14 +289,7 @@ def test_words_that_only_place_a_question_in_time_are_no_terms(question: str, wo
 # -- ranking beyond relevance: agreement, the lead, recency ----------------------------------
 def _first_document(question: str, passages: list[Passage], policy: Policy, reference=None, rarity=None) -> str:  # type: ignore[no-untyped-def]
     texts = {p.document.id: p.text for p in passages}
-    vocab = sorted({stem(w) for t in [question, *texts.values()] for w in t.replace(".", " ").replace("?", " ").split()})
-
-    def bag(batch: list[str]) -> np.ndarray:
-        rows = np.array([[sum(stem(w) == v for w in t.replace(".", " ").replace("?", " ").split()) for v in vocab]
-                         for t in batch], dtype=float)
-        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
-
-    answer = build(question, passages, (), SentenceVectors(bag, lambda q: bag([q])[0]), k=3, texts=texts,
+    answer = build(question, passages, (), _bag_vectors(question, *texts.values()), k=3, texts=texts,
                    policy=policy, reference=reference, rarity=rarity)
     for q in answer.quotes:
         assert texts[q.document][q.start : q.end] == q.text
