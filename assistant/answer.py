@@ -358,6 +358,9 @@ def _fill_in(part: str) -> Asks:
 _OPEN_TIME = re.compile(r"\b(?:since|in|until|before|after):\s*$", re.I)  # a year or a place: left open
 
 
+_EVENTS = frozenset("happen happened happens happening".split())
+
+
 def _asks(word: str, following: str) -> Asks:
     kind = {"who": "person", "whom": "person", "whose": "person", "where": "place", "when": "time",
             "why": "reason", "many": "number", "much": "number", "long": "number", "old": "number",
@@ -368,6 +371,8 @@ def _asks(word: str, following: str) -> Asks:
     # which/what: the noun after it says what is wanted ("which company", "what year").
     if not following or following.split()[0] in _AUXILIARY:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
+    if word == "what" and following.split()[0] in _EVENTS:  # "What happened at Hmeimim?": an account, no name
+        return Asks(None)
     words = [w.removesuffix("'s").removesuffix("’s") for w in following.split()]
     # "which newly-released horror film", "which English rugby club": the noun that says what is
     # wanted may come after the first word; else the first word is the head, as it mostly is.

@@ -171,6 +171,7 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("Why did Putin withdraw troops from Syria in 2016?", "reason"),
     ("Did China send troops to Syria?", "yes/no"),
     ("What did Steinmeier say about the Russian decision?", None),
+    ("What happened at Hmeimim?", None),
     # quiz forms with no "which" or "who" before the noun that says what is wanted
     ("President Joe Biden celebrated a milestone birthday this week. What is his age?", "number"),
     ("Florida was hit by a tropical storm. What was the name of the storm?", "name"),
