@@ -259,7 +259,7 @@ _HEADS = {
         politician leader official officials president senator senators governor ceo executive star
         athlete rapper musician author artist judge justice candidate lawmaker minister chancellor
         coach designer founder comedian host billionaire king queen prince princess pope chef
-        journalist anchor model son daughter wife husband father mother owner""",
+        journalist anchor model son daughter wife husband father mother owner mp legend""",
     "place": """country countries city cities state states nation town region island place county
         continent location capital province territory venue stadium airport park river sea ocean
         neighborhood neighbourhood street area border""",
@@ -317,7 +317,7 @@ def asks(question: str) -> Asks:
         m = _WH.search(part)
         if m:
             return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
-                         (m.group(2) or "").lower())
+                         m.group(2) or "")
     if parts and _YES_NO.match(parts[-1]):
         return Asks("yes/no")
     return _fill_in(parts[-1] if parts else "")
@@ -359,6 +359,7 @@ _OPEN_TIME = re.compile(r"\b(?:since|in|until|before|after):\s*$", re.I)  # a ye
 
 
 _EVENTS = frozenset("happen happened happens happening".split())
+_OF_THESE = re.compile(r"^\s*of\s+(?:the\s+following|these|those)\s*", re.I)
 
 
 def _asks(word: str, following: str) -> Asks:
@@ -368,16 +369,20 @@ def _asks(word: str, following: str) -> Asks:
             "high": "number"}.get(word)
     if kind:
         return Asks(kind, WANTS[kind])
-    # which/what: the noun after it says what is wanted ("which company", "what year").
-    if not following or following.split()[0] in _AUXILIARY:
+    # which/what: the noun after it says what is wanted ("which company", "what year"), also
+    # after "which of these" ("Which of these players did not play for him?").
+    original = _OF_THESE.sub("", following).split()
+    if not original or original[0].lower() in _AUXILIARY:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
-    if word == "what" and following.split()[0] in _EVENTS:  # "What happened at Hmeimim?": an account, no name
+    if word == "what" and original[0].lower() in _EVENTS:  # "What happened at Hmeimim?": an account, no name
         return Asks(None)
-    words = [w.removesuffix("'s").removesuffix("’s") for w in following.split()]
+    words = [w.lower().removesuffix("'s").removesuffix("’s") for w in original]
     # "which newly-released horror film", "which English rugby club": the noun that says what is
-    # wanted may come after the first word; else the first word is the head, as it mostly is.
+    # wanted may come after the first word; else the first word is the head, as it mostly is,
+    # unless it is a name modifying the noun ("which US currency": currency).
     phrase = lexical.before_stopword(words)
-    head = _head_of(phrase) or words[0]
+    common = [w for w, o in zip(phrase, original) if not o[:1].isupper()]
+    head = _head_of(phrase) or (common or words)[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     return Asks(kind, WANTS[kind], head)
 

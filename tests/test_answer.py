@@ -172,6 +172,8 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("Did China send troops to Syria?", "yes/no"),
     ("What did Steinmeier say about the Russian decision?", None),
     ("What happened at Hmeimim?", None),
+    ("Which of these players did not play for him?", "person"),
+    ("Which of the following has said they will not attend?", "name"),
     # quiz forms with no "which" or "who" before the noun that says what is wanted
     ("President Joe Biden celebrated a milestone birthday this week. What is his age?", "number"),
     ("Florida was hit by a tropical storm. What was the name of the storm?", "name"),
@@ -194,6 +196,12 @@ def test_question_types(question: str, kind: str | None) -> None:
     ("Which country’s lawmakers urged officials to show no leniency?", "country"),
     ("Which bases did Russia keep?", "bases"),
     ("Which air base did the jets leave?", "air"),  # no known head after "which": the first word
+    ("Which of these players did not play for him during his tenure?", "players"),
+    ("Which Tory MP is not on the list?", "mp"),
+    ("Which franchise legend did the Colts hire?", "legend"),
+    # no known head, and the first word a name that modifies it: the first word in lower case
+    ("Anna May Wong will be featured on the back of which US currency?", "currency"),
+    ("Which of the following was awarded the world's best cheese?", None),
 ])
 def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
     assert asks(question).head == head
