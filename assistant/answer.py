@@ -719,16 +719,31 @@ def recency(c: _Candidate, now: datetime.date | None) -> float:
     return math.exp(-max((now - when).days, 0) / 7)
 
 
+# A mention with no word the keyword index counts (a number, "S-400") has no document frequency:
+# it weighs as a word of middling rarity. As the rarest (1.0) "S-400", named once in the seeds,
+# won their vote for "Which bases did Russia keep?" (dev weeks: the same within a question).
+UNMEASURED = 0.5
+
+
 def rarity(df: Callable[[str], int], documents: int) -> Callable[[str], float]:
     """A mention's IDF, 0..1: log((N + 1) / (df + 1)) / log(N + 1) of its rarest word."""
     top = math.log(documents + 1) or 1.0
 
     @lru_cache(maxsize=4096)
     def weight(key: str) -> float:
-        found = [df(w) for w in key.split() if w]
-        return max((math.log((documents + 1) / (n + 1)) / top for n in found), default=1.0)
+        found = [df(w) for w in _indexed_words(key)]
+        return max((math.log((documents + 1) / (n + 1)) / top for n in found), default=UNMEASURED)
 
     return weight
+
+
+def _indexed_words(key: str) -> list[str]:
+    """The words of a vote key as the keyword index counts them (runs of two letters or more:
+    "africa." is "africa"), an initialism as one word ("u.s.": "us", not the rarest word)."""
+    words = lexical.ALPHA.findall(key)
+    if not words and (letters := re.findall(r"[^\W\d_]", key)) and len(letters) > 1 and not re.search(r"\d", key):
+        words = ["".join(letters)]
+    return words
 
 
 def _vote_key(text: str) -> str:

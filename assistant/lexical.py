@@ -61,7 +61,7 @@ def asks_about_now(question: str) -> bool:
 
 
 _WORD = re.compile(r"\w+")
-_ALPHA = re.compile(r"[^\W\d_]{2,}")
+ALPHA = re.compile(r"[^\W\d_]{2,}")  # the words the terms table counts
 
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize='{TOKENIZER}');
@@ -92,7 +92,7 @@ def remove_chunks(db: sqlite3.Connection, rowids: list[int]) -> None:
 def _doc_terms(text: str) -> dict[str, int]:
     """Distinct words of a document -> 1 if it mostly writes the word capitalised."""
     seen: dict[str, list[int]] = {}
-    for m in _ALPHA.finditer(text):
+    for m in ALPHA.finditer(text):
         word = m.group()
         counts = seen.setdefault(fold(word), [0, 0])
         counts[0] += 1

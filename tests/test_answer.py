@@ -347,7 +347,7 @@ def test_articles_near_the_reference_date_rank_higher_on_questions_about_now() -
 
 
 def test_what_every_article_names_is_the_topic_not_the_answer() -> None:
-    from assistant.answer import rarity
+    from assistant.answer import UNMEASURED, rarity
 
     question = "Which company bought the newspaper?"
     texts = ["Staff in Paris were told that Zenith Group bought the newspaper outright.",
@@ -363,4 +363,8 @@ def test_what_every_article_names_is_the_topic_not_the_answer() -> None:
     assert _first_document(question, passages, voting) == "z.txt"
     weight = rarity(df, 100)
     assert weight("paris") == 0.0 and weight("acme corp") > 0.0
+    # A mention's words as the index counts them: punctuation does not make "Paris." rare.
+    assert weight("paris.") == weight("(paris)") == 0.0 and weight("acme corp.") == weight("acme corp")
+    assert rarity(lambda word: 100 if word == "us" else 0, 100)("u.s.") == 0.0  # an initialism: "us"
+    assert weight("s-400") == weight("800") == UNMEASURED  # no word the index counts: middling
     assert _first_document(question, passages, voting, rarity=weight) in {"a.txt", "b.txt"}
