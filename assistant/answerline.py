@@ -79,7 +79,7 @@ class Weights:
     untyped: float = 0.7  # a heuristic mention (no entity label) of the wanted kind
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
-    uncounted: float = 0.6  # "how many days": a number not followed by "days" (or a share, a sum)
+    uncounted: float = 0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
     subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most

@@ -86,9 +86,11 @@ def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -
 
 
 @pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "What is the population of Russia?",
-                                      "Who is Michael Kofman?", "Why did Russia withdraw from Syria?"])
+                                      "Who is Michael Kofman?", "Why did Russia withdraw from Syria?",
+                                      "How many troops did Russia withdraw?"])
 def test_no_answer_line(seeds_lib: Library, question: str) -> None:
-    """Refused questions, an identity question (its answer is the quote) and a why."""
+    """Refused questions, an identity question (its answer is the quote), a why, and a count
+    no article gives (the quotes hold "a 10% reduction in combat troops" and "two planes")."""
     assert seeds_lib.ask(question).direct is None
 
 
