@@ -27,9 +27,14 @@ import realtimeqa as rt  # noqa: E402
 from assistant import Library, answer  # noqa: E402
 from assistant.types import Filters, day  # noqa: E402
 
+sys.modules.setdefault("rtqa_tune", sys.modules[__name__])  # see Case
+
 
 @dataclass
 class Case:
+    # Pickled in the cache as rtqa_tune.Case, run as a script or imported (a study script that
+    # imports this module reads the cache the script wrote, and the other way round).
+    __module__ = "rtqa_tune"
     q: rt.Question
     answerable: bool
     passages: list
