@@ -721,7 +721,7 @@ def recency(c: _Candidate, now: datetime.date | None) -> float:
 
 # A mention with no word the keyword index counts (a number, "S-400") has no document frequency:
 # it weighs as a word of middling rarity. As the rarest (1.0) "S-400", named once in the seeds,
-# won their vote for "Which bases did Russia keep?" (dev weeks: the same within a question).
+# won their vote for "Which bases did Russia keep?" (dev weeks: the same at 0.3 and 0.5).
 UNMEASURED = 0.5
 
 

@@ -199,7 +199,7 @@ def test_question_types(question: str, kind: str | None) -> None:
     ("Which of these players did not play for him during his tenure?", "players"),
     ("Which Tory MP is not on the list?", "mp"),
     ("Which franchise legend did the Colts hire?", "legend"),
-    # no known head, and the first word a name that modifies it: the first word in lower case
+    # no known head, and the first word a name that modifies it: the first word not capitalised
     ("Anna May Wong will be featured on the back of which US currency?", "currency"),
     ("Which of the following was awarded the world's best cheese?", None),
 ])
