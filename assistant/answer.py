@@ -259,7 +259,8 @@ _HEADS = {
         politician leader official officials president senator senators governor ceo executive star
         athlete rapper musician author artist judge justice candidate lawmaker minister chancellor
         coach designer founder comedian host billionaire king queen prince princess pope chef
-        journalist anchor model son daughter wife husband father mother owner mp legend""",
+        journalist anchor model son daughter wife husband father mother owner mp legend
+        child children kids sons daughters sibling siblings brother sister""",
     "place": """country countries city cities state states nation town region island place county
         continent location capital province territory venue stadium airport park river sea ocean
         neighborhood neighbourhood street area border""",
@@ -291,7 +292,7 @@ WANTS = {
 }
 _WH = re.compile(
     r"\b(who|whom|whose|where|when|why|how\s+(?:many|much|long|old|far|often|big|large|tall|high)"
-    r"|which|what)\b(?:\s+([\w'’-]+(?:\s+[\w'’-]+){0,3}))?",
+    r"|which|what)\b(?:\s+([\w'’-]+(?:\s+[\w'’-]+){0,5}))?",  # room for "of the following high-profile figures"
     re.I,
 )
 _YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I)
@@ -312,15 +313,33 @@ def asks(question: str) -> Asks:
     for part in reversed(parts):
         if _CALLED.search(part):
             return Asks("name", WANTS["name"])
+        if m := _NAME_OF.search(part):  # "What was the name of the storm?": a storm's name
+            return _asks("which", m.group(1))
         if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
             return _asks("what", head)
-        m = _WH.search(part)
+        m = _question_word(part)
         if m:
             return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
                          m.group(2) or "")
     if parts and _YES_NO.match(parts[-1]):
         return Asks("yes/no")
     return _fill_in(parts[-1] if parts else "")
+
+
+def _question_word(part: str) -> re.Match[str] | None:
+    """The question word of ``part``: its first, unless that opens a relative clause after
+    a comma and another follows ("West, who changed his name to Ye, is acquiring which
+    platform?" asks for a platform, not a person)."""
+    found = list(_WH.finditer(part))
+    for m in found[:-1]:
+        if not (m.group(1).lower() in _RELATIVE and part[: m.start()].rstrip().endswith(",")):
+            return m
+    return found[-1] if found else None
+
+
+_RELATIVE = frozenset("who whom whose which where when".split())
+_NAME_OF = re.compile(r"\bwhat\s+(?:is|are|was|were)\s+the\s+(?:name|names|title)\s+of\s+(?:the|this|that|these|those)\s+"
+                      r"((?:[\w-]+\s+){0,2}[\w-]+)\s*\?", re.I)
 
 
 # "What is his age?", "What are the turkeys' names?": the noun after "what is the" is the head,
@@ -352,10 +371,13 @@ def _fill_in(part: str) -> Asks:
             return _asks("which", _head_of(lexical.before_stopword(words)) or "")
     if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
         return Asks("name", WANTS["name"])
+    if _SINCE.search(part):  # "... erupted for the first time since:" a date
+        return Asks("time", WANTS["time"])
     return Asks(None)
 
 
 _OPEN_TIME = re.compile(r"\b(?:since|in|until|before|after):\s*$", re.I)  # a year or a place: left open
+_SINCE = re.compile(r"\bsince:\s*$", re.I)
 
 
 _EVENTS = frozenset("happen happened happens happening".split())
@@ -371,7 +393,7 @@ def _asks(word: str, following: str) -> Asks:
         return Asks(kind, WANTS[kind])
     # which/what: the noun after it says what is wanted ("which company", "what year"), also
     # after "which of these" ("Which of these players did not play for him?").
-    original = _OF_THESE.sub("", following).split()
+    original = _OF_WHOSE.sub("", _OF_THESE.sub("", following)).split()
     if not original or original[0].lower() in _AUXILIARY:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
     if word == "what" and original[0].lower() in _EVENTS:  # "What happened at Hmeimim?": an account, no name
@@ -382,9 +404,19 @@ def _asks(word: str, following: str) -> Asks:
     # unless it is a name modifying the noun ("which US currency": currency).
     phrase = lexical.before_stopword(words)
     common = [w for w, o in zip(phrase, original) if not o[:1].isupper()]
-    head = _head_of(phrase) or (common or words)[0]
+    head = _head_of(phrase) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
+    if head in _MEMBERS or (head.removesuffix("s") == "figure" and _PROMINENT & set(phrase)):
+        kind = "person"  # "which top Tory", "which high-profile figures"
     return Asks(kind, WANTS[kind], head)
+
+
+# "Which of Donald Trump's children ...": the noun after the possessor is the head.
+_OF_WHOSE = re.compile(r"^\s*of\s+(?:the\s+)?(?:[\w.-]+\s+){0,3}?[\w.-]+['’]s?\s+(?=\w)", re.I)
+# A party's or a faction's member ("which top Tory", "which high-profile Republican"): a person,
+# unless a head noun of the tables comes with it ("which Republican state").
+_MEMBERS = frozenset("tory tories republican republicans democrat democrats conservative conservatives".split())
+_PROMINENT = frozenset("high-profile prominent famous public political notable well-known".split())
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,15 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("McDonald's will test a partnership that will allow it to sell food from:", "name"),
     ("Lula da Silva was also president in:", None),
     ("Russia kept its bases this year.", None),
+    ("Kanye West, who changed his name to Ye, is acquiring which social media platform?", "name"),
+    ("Putin, who ordered the withdrawal, spoke where?", "place"),
+    ("In 2016, which country withdrew its jets?", "place"),
+    ("Mauna Loa erupted this week for the first time since:", "time"),
+    # a party's member, a prominent figure, someone's children: people
+    ("Which top Tory this week requested an investigation?", "person"),
+    ("Which of the following high-profile figures has said they will not attend?", "person"),
+    ("Which of Donald Trump’s children has said they will not take part?", "person"),
+    ("Which Republican state voted first?", "place"),
 ])
 def test_question_types(question: str, kind: str | None) -> None:
     assert asks(question).kind == kind
@@ -202,6 +211,11 @@ def test_question_types(question: str, kind: str | None) -> None:
     # no known head, and the first word a name that modifies it: the first word not capitalised
     ("Anna May Wong will be featured on the back of which US currency?", "currency"),
     ("Which of the following was awarded the world's best cheese?", None),
+    # "the name of the X" asks for an X's name
+    ("Florida was hit by a tropical storm. What was the name of the storm?", "storm"),
+    # a question word opening a relative clause after a comma is not what is asked
+    ("Kanye West, who changed his name to Ye, is acquiring which social media platform?", "platform"),
+    ("Which of Donald Trump’s children has said they will not take part?", "children"),
 ])
 def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
     assert asks(question).head == head
