@@ -81,6 +81,7 @@ class Weights:
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
     uncounted: float = 0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
     subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
+    beside: float = 0.5  # one answer named by the question's head noun ("the storm Nicole") counts this much more
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
 
@@ -159,7 +160,10 @@ def is_list(question: str, wanted: Asks | None = None) -> bool:
     head = wanted.head
     if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith("ss") and len(head) > 3:
         return True
-    return bool(_PLURAL_WHO.search(question) or _NAME_LIST.search(question))
+    # "who are" asks for a list only where "who" is the question word ("Florida residents
+    # who are still recovering ... What was the storm's name?" asks for one name).
+    plural_who = wanted.kind == "person" and _PLURAL_WHO.search(question_parts(question)[-1] if question else "")
+    return bool(plural_who or _NAME_LIST.search(question))
 
 
 def singular(word: str) -> str:
@@ -407,6 +411,14 @@ def counted(question: str) -> str | None:
     return stem(phrase[-1]) if phrase else None
 
 
+_DATELINE = re.compile(r"\W*[A-Z]{3}[A-Z.'’ ]*(?:,\s+[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([\w .]+\)\s*)?[-–—]\s")
+_SPAN_OF_TIME = re.compile(r"^(?:(?:about|nearly|almost|just|only|over|more than|less than|the past|the last)\s+)?"
+                           r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                           r"a few|several|many|a couple of)\s+(?:seconds?|minutes?|hours?|days?|weeks?|"
+                           r"months?|years?|decades?|centuries|century)$", re.I)
+_DURATIONS = frozenset(stem(w) for w in "seconds minutes hours days weeks months years decades".split())
+
+
 def _counts(text: str, start: int, end: int, noun: str) -> bool:
     """A count of ``noun``: not a share or a sum, and the noun within three words after it
     ("45 days", "51 seats to the GOP's 49", "600,000 free range turkeys")."""
@@ -430,23 +442,34 @@ def asks_subject(question: str) -> bool:
 
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
-                 when: Mapping[str, str | None] | None = None, subject: bool = False) -> list[_Item]:
+                 when: Mapping[str, str | None] | None = None, subject: bool = False,
+                 listing: bool = False) -> list[_Item]:
+    """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
+    only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
     items: list[_Item] = []
     for s in said:
         found = mentions_in(s.text, s.mentions)
         if kind == "name" and wanted.head in WORKS:
             found = titles(s.text, words=wanted.head in WORD_HEADS) + found
+        opening = _DATELINE.match(s.text)
         for n, (start, end, fit) in enumerate(spans(s.text, found, kind, w, wanted.head)):
-            if near_head and not near_head(s, start, end):  # most of a wide search: checked first, untrimmed
+            if opening and start < opening.end():
+                continue  # "WASHINGTON (AP) —": where the story was filed, no answer
+            named = near_head is not None and near_head(s, start, end)  # checked first, untrimmed
+            if listing and near_head and not named:  # most of a wide search
                 continue
+            if named and not listing:  # "the storm Nicole", "social media platform Parler"
+                fit *= 1 + w.beside
             if subject and n == 0 and start < _OPENING:
                 fit *= 1 + w.subject
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
             piece = s.text[start:end]
-            if not piece or stems_of(piece) <= asked or (near_head and not near_head(s, start, end)):
+            if not piece or stems_of(piece) <= asked or (listing and near_head and not near_head(s, start, end)):
                 continue
             keys = distinctive(piece, kind)
+            if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
+                continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
                 # "What year ...?" "on Monday", in an article of 2016-03-15: the year 2016 (one
                 # candidate with a "2016" said elsewhere); in an undated article, no year at all.
@@ -458,9 +481,11 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 fit *= w.single
             if noun and not _counts(s.text, start, end, noun):
                 fit *= w.uncounted
+            elif noun in _DURATIONS:  # "how many days": "45 days" answers it, though tagged a DATE
+                fit = max(fit, 1.0)
             close = _closeness(s.text, start, end, asked)
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
-            if near_head and s.text.startswith(("'s", "’s"), end):
+            if listing and near_head and s.text.startswith(("'s", "’s"), end):
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
             spelling = _spelling(piece, keys)
             items.append(_Item(kind, set(keys), {piece: value}, {keys: {spelling: 1}}, [(value, s, start, end)]))
@@ -552,11 +577,11 @@ def direct(
     listing = is_list(answer.question, wanted)
     asked = stems_of(answer.question)
     said = quote_said(answer) + (list(extra) if listing else [])
-    near_head = _near_head(wanted, weights) if listing and wanted.head else None
+    near_head = _near_head(wanted, weights) if wanted.head else None
     same = _Same(variants)
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     items = _merge(_occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                                asks_subject(answer.question)), same)
+                                asks_subject(answer.question), listing), same)
     ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
     if not ranked or ranked[0][0] < weights.bar:
         return None
