@@ -6,6 +6,7 @@ Only this module and the other edges (cli, repl) import rich. Consoles honour
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -316,10 +317,21 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
             rows.append(("  • ", f"{_named(c)} {_refs(c.refs)} — {_when(answer, c)}"))
         return rows
     first = line.candidates[0]
-    body = f"{_named(first)} {_refs(first.refs)} — {_articles(first)}"
+    body = f"{_named(first)} {_refs(first.refs)} — {_articles(first)}{_dated(answer, first)}"
     for other in line.candidates[1:]:
-        body += f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}"
+        body += f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}{_dated(answer, other)}"
     return [("Answer: ", body)]
+
+
+_RELATIVE_DAY = re.compile(r"^(?:(?:on|last|this|next)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+                           r"|today|yesterday|tomorrow|tonight)$", re.I)
+
+
+def _dated(answer: Answer, c: Candidate) -> str:
+    """For "Monday", the day it is relative to: its articles' dates (``, dated 2016-03-15 [1]``)."""
+    if answer.direct is None or answer.direct.type != "time" or not _RELATIVE_DAY.match(c.text):
+        return ""
+    return f", dated {_when(answer, c)}"
 
 
 def direct_view(answer: Answer, out: Console) -> None:

@@ -377,3 +377,11 @@ def test_a_name_the_questions_head_noun_names_counts_more() -> None:
     question = "Kanye West, who changed his name to Ye, is acquiring which social media platform?"
     line = direct(_answer(question, quotes, {"d1.txt": None}))
     assert line is not None and [c.text for c in line.candidates] == ["Parler"]  # Gab, named first, no close second
+
+
+def test_a_weekday_answer_shows_the_date_it_is_relative_to() -> None:
+    quotes = [_tagged(1, "Putin on Monday ordered the withdrawal of the main part of the forces.",
+                      [("Putin", "PERSON"), ("Monday", "DATE")], 0.8)]
+    answer = _answer("When did Putin order the withdrawal?", quotes, {"d1.txt": "2016-03-15"})
+    answer = replace(answer, direct=direct(answer))
+    assert render.direct_lines(answer) == [("Answer: ", "Monday [1] — 1 article, dated 2016-03-15 [1]")]
