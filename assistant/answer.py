@@ -369,15 +369,15 @@ def _fill_in(part: str) -> Asks:
         words = m.group(1).lower().split()
         if words[0] not in _NOT_HEADS:
             return _asks("which", _head_of(lexical.before_stopword(words)) or "")
-    if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
-        return Asks("name", WANTS["name"])
     if _SINCE.search(part):  # "... erupted for the first time since:" a date
         return Asks("time", WANTS["time"])
+    if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
+        return Asks("name", WANTS["name"])
     return Asks(None)
 
 
-_OPEN_TIME = re.compile(r"\b(?:since|in|until|before|after):\s*$", re.I)  # a year or a place: left open
 _SINCE = re.compile(r"\bsince:\s*$", re.I)
+_OPEN_TIME = re.compile(r"\b(?:in|until|before|after):\s*$", re.I)  # a year or a place: left open
 
 
 _EVENTS = frozenset("happen happened happens happening".split())

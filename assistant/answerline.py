@@ -412,11 +412,11 @@ def counted(question: str) -> str | None:
 
 
 _DATELINE = re.compile(r"\W*[A-Z]{3}[A-Z.'’ ]*(?:,\s+[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([\w .]+\)\s*)?[-–—]\s")
+_TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade")
 _SPAN_OF_TIME = re.compile(r"^(?:(?:about|nearly|almost|just|only|over|more than|less than|the past|the last)\s+)?"
                            r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                           r"a few|several|many|a couple of)\s+(?:seconds?|minutes?|hours?|days?|weeks?|"
-                           r"months?|years?|decades?|centuries|century)$", re.I)
-_DURATIONS = frozenset(stem(w) for w in "seconds minutes hours days weeks months years decades".split())
+                           rf"a few|several|many|a couple of)\s+(?:(?:{'|'.join(_TIME_UNITS)})s?|centur(?:y|ies))$", re.I)
+_DURATIONS = frozenset(stem(u) for u in _TIME_UNITS)  # what "how many" counts when it asks how long
 
 
 def _counts(text: str, start: int, end: int, noun: str) -> bool:
@@ -447,6 +447,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
+    only_named = listing and near_head is not None
+    near = near_head or (lambda s, start, end: False)
     items: list[_Item] = []
     for s in said:
         found = mentions_in(s.text, s.mentions)
@@ -456,8 +458,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         for n, (start, end, fit) in enumerate(spans(s.text, found, kind, w, wanted.head)):
             if opening and start < opening.end():
                 continue  # "WASHINGTON (AP) —": where the story was filed, no answer
-            named = near_head is not None and near_head(s, start, end)  # checked first, untrimmed
-            if listing and near_head and not named:  # most of a wide search
+            named = near(s, start, end)  # checked first, untrimmed
+            if only_named and not named:  # most of a wide search
                 continue
             if named and not listing:  # "the storm Nicole", "social media platform Parler"
                 fit *= 1 + w.beside
@@ -465,7 +467,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 fit *= 1 + w.subject
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
             piece = s.text[start:end]
-            if not piece or stems_of(piece) <= asked or (listing and near_head and not near_head(s, start, end)):
+            if not piece or stems_of(piece) <= asked or (only_named and not near(s, start, end)):
                 continue
             keys = distinctive(piece, kind)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
@@ -485,7 +487,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 fit = max(fit, 1.0)
             close = _closeness(s.text, start, end, asked)
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
-            if listing and near_head and s.text.startswith(("'s", "’s"), end):
+            if only_named and s.text.startswith(("'s", "’s"), end):
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
             spelling = _spelling(piece, keys)
             items.append(_Item(kind, set(keys), {piece: value}, {keys: {spelling: 1}}, [(value, s, start, end)]))
