@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING
 
 from . import lexical
 from .catalog import chunk_index
-from .types import DocumentInfo, Passage, Span, day
+from .types import DocumentInfo, Passage, Span, freshness
 
 if TYPE_CHECKING:
     import numpy as np
@@ -743,12 +743,9 @@ def opening(c: _Candidate) -> bool:
 
 
 def recency(c: _Candidate, now: datetime.date | None) -> float:
-    """exp(-age / 7 days) for a sentence of an article dated ``age`` days before ``now``; 0
-    when the question is not about the present (``now`` None) or the article has no day."""
-    when = day(c.passage.document.date) if now is not None else None
-    if now is None or when is None:
-        return 0.0
-    return math.exp(-max((now - when).days, 0) / 7)
+    """The article's ``freshness`` on ``now``; 0 when the question is not about the present
+    (``now`` None)."""
+    return freshness(c.passage.document.date, now) if now is not None else 0.0
 
 
 # A mention with no word the keyword index counts (a number, "S-400") has no document frequency:

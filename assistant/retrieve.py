@@ -24,7 +24,6 @@ lose nothing. Tuned on the RealTime QA dev weeks (benchmarks/RESULTS.md).
 from __future__ import annotations
 
 import datetime
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .catalog import Catalog, StoredChunk
 from .lexical import asks_about_now
-from .types import NO_FILTERS, Filters, Passage, day
+from .types import FRESH_DAYS, NO_FILTERS, Filters, Passage, freshness
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -64,7 +63,7 @@ class SearchPolicy:
     dense_weight: float = 0.7  # tuned on SciFact train: 0.5 -> 0.738, 0.7 -> 0.744
     title_weight: float = 1.0  # BM25 weight of the title column against the body's 1.0
     recency: float = 0.10  # fused-score bonus for an article dated on the reference date
-    recency_days: float = 7.0  # ... falling by e every this many days before it
+    recency_days: float = FRESH_DAYS  # ... falling by e every this many days before it
 
 
 def scaled(scores: Mapping[K, float]) -> dict[K, float]:
@@ -127,9 +126,8 @@ class Retriever:
         out = dict(fused)
         for cid in fused:
             info = infos.get(cid.rsplit("::", 1)[0])
-            dated = day(info.date) if info else None
-            if dated is not None and dated <= reference:
-                out[cid] += self.policy.recency * math.exp(-(reference - dated).days / self.policy.recency_days)
+            if info:
+                out[cid] += self.policy.recency * freshness(info.date, reference, self.policy.recency_days)
         return out
 
     def _passages(

@@ -9,6 +9,7 @@ is the decoded file content itself, so offsets index the file exactly.
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 
 Span = tuple[int, int]
@@ -21,6 +22,19 @@ def day(value: str | None) -> datetime.date | None:
         return datetime.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
     except ValueError:
         return None
+
+
+FRESH_DAYS = 7.0  # how fast "this week" fades: a week-old article keeps 1/e of the recency bonus
+
+
+def freshness(value: str | None, reference: datetime.date, days: float = FRESH_DAYS) -> float:
+    """exp(-age / days) for an article dated ``age`` days before ``reference``. An undated one
+    gets 0, and so does one dated after it: the retriever and the reader share this, so neither
+    mistakes a future date for the most recent."""
+    dated = day(value)
+    if dated is None or dated > reference:
+        return 0.0
+    return math.exp(-(reference - dated).days / days)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ date (``--as-of``, library ``as_of=``, REPL ``/asof``)."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import math
 from dataclasses import replace
@@ -12,9 +13,11 @@ import pytest
 from rich.console import Console
 
 from assistant import Library
+from assistant.answer import candidates, recency
 from assistant.ask import Settings
 from assistant.repl import plain
 from assistant.retrieve import SearchPolicy, asks_about_now
+from assistant.types import freshness
 
 ARTICLES = {
     "old.md": ("2022-01-10", "The Harbour Prize went to the novelist Mara Quell at a ceremony in Oslo."),
@@ -74,3 +77,30 @@ def test_asof_in_the_repl_sets_the_reference_date_and_keeps_the_filter(prize: Li
     assert "No indexed article matches the filter" in text  # new.md is dated after January
     assert "Filter was: source=new.md as_of=2022-01-12. Cleared." in text
     assert "Ivo Brandt" in text.split("Answering as of today.")[1]  # today: June's article is the recent one
+
+
+def test_freshness_fades_by_the_week_and_gives_a_future_or_missing_day_nothing() -> None:
+    on = datetime.date(2022, 6, 15)
+    assert freshness("2022-06-15", on) == 1.0
+    assert freshness("2022-06-08T10:00:00", on) == pytest.approx(math.exp(-1))
+    # After the reference date (no --as-of, so nothing filtered it out): not "the most recent".
+    assert freshness("2022-06-16", on) == 0.0
+    assert freshness(None, on) == freshness("2022-06", on) == freshness("not a date", on) == 0.0
+
+
+def test_the_reader_and_the_retriever_give_a_future_article_no_bonus(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for name, date in (("future.md", "2999-01-01"), ("past.md", "2001-01-01")):
+        (folder / name).write_text(f"---\ntitle: {name}\ndate: {date}\n---\n"
+                                   "The Harbour Prize went to the poet Ivo Brandt at a ceremony in Oslo.\n")
+    asked = "Who won the Harbour Prize this week?"
+    with Library(tmp_path / "index") as lib:
+        lib.add([folder])
+        with Library(lib.index_dir, policy=replace(SearchPolicy(), recency=0.0)) as without:
+            unbiased = {p.document.id: p.score for p in without.search(asked, k=2)}
+        found = lib.search(asked, k=2)
+    biased = {p.document.id: p.score for p in found}
+    assert biased["news/future.md"] == pytest.approx(unbiased["news/future.md"], abs=1e-9)
+    bonus = {c.passage.document.id: recency(c, datetime.date.today()) for c in candidates(found)}
+    assert bonus == {"news/future.md": 0.0, "news/past.md": pytest.approx(0.0, abs=1e-9)}
