@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from . import lexical
+from . import gazetteer, lexical
 from .answer import (
     NAME_HEADS,
     WORD_HEADS,
@@ -82,6 +82,8 @@ class Weights:
     uncounted: float = 0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
     subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
     beside: float = 0.5  # one answer named by the question's head noun ("the storm Nicole") counts this much more
+    other_place: float = 0.4  # "which state": a place the gazetteer says is no state (a city, a country)
+    public_body: float = 0.4  # "which company": an agency, a ministry, a court ("FDA", "the Department of Justice")
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
 
@@ -144,13 +146,16 @@ class Said:
 
 
 # -- what a question asks for -------------------------------------------------------------
-_NOT_PLURAL = frozenset("""news series species means bus gas status us its this analysis basis
+_NOT_PLURAL = frozenset("""news series species means gas its this analysis basis
     crisis thesis is was has does class glass boss chess press business physics politics economics
     mathematics olympics athletics""".split())
 _PLURAL_WHO = re.compile(r"\bwho\s+(?:are|were|have|all)\b", re.I)
 # "Who is Michael Kofman?" asks what he is (the quotes say it), not for another name.
 _IDENTITY = re.compile(r"\s*(?i:who)\s+(?i:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*)+\??\s*$")
 _NAME_LIST = re.compile(r"\b(?:name|list)\s+(?:the|all|every|some)\b", re.I)
+# "Which of these players ...", "which of the following figures has said ...": one of a set
+# of choices, unless a number asks for more ("which two of these").
+_ONE_OF = re.compile(r"\bwhich\s+of\s+(?:these|those|the\s+following)\b", re.I)
 
 
 def is_list(question: str, wanted: Asks | None = None) -> bool:
@@ -158,7 +163,10 @@ def is_list(question: str, wanted: Asks | None = None) -> bool:
     are/were ...", "name all ..."; "which two companies" asks for two, still a list."""
     wanted = wanted or asks(question)
     head = wanted.head
-    if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith("ss") and len(head) > 3:
+    if _ONE_OF.search(question):
+        return False
+    # "virus", "campus", "bonus": a word ending in "us" is no plural
+    if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith(("ss", "us")) and len(head) > 3:
         return True
     # "who are" asks for a list only where "who" is the question word ("Florida residents
     # who are still recovering ... What was the storm's name?" asks for one name).
@@ -469,7 +477,13 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             piece = s.text[start:end]
             if not piece or stems_of(piece) <= asked or (only_named and not near(s, start, end)):
                 continue
-            keys = distinctive(piece, kind)
+            spelled = keys = distinctive(piece, kind)
+            if kind not in ("number", "time") and (named_country := gazetteer.country(piece)):
+                keys = tuple(named_country.split())  # "Britain", "the UK": one answer, spelled two ways
+            if kind == "place" and wanted.head:
+                fit *= _place_fit(piece, wanted.head, w)
+            if kind == "name" and wanted.head and singular(wanted.head) in BUSINESSES and _public_body(piece):
+                fit *= w.public_body
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
@@ -478,7 +492,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 year = _YEAR.match((when or {}).get(s.doc_id) or "")
                 if not year:
                     continue
-                keys = (year.group(),)
+                spelled = keys = (year.group(),)
             if kind == "person" and len(keys) == 1:
                 fit *= w.single
             if noun and not _counts(s.text, start, end, noun):
@@ -489,9 +503,36 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
             if only_named and s.text.startswith(("'s", "’s"), end):
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
-            spelling = _spelling(piece, keys)
-            items.append(_Item(kind, set(keys), {piece: value}, {keys: {spelling: 1}}, [(value, s, start, end)]))
+            spelling = _spelling(piece, spelled)
+            items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)]))
     return items
+
+
+# What "which company" asks for, and what the tagger also calls an ORG but is no business.
+BUSINESSES = frozenset("""company firm brand carmaker automaker airline retailer bank supermarket chain
+    startup manufacturer drugmaker maker giant""".split())
+_PUBLIC_WORDS = frozenset("""administration agency department commission committee center centers centre
+    centres bureau ministry council office authority court parliament congress senate government police
+    fda cdc nasa fbi cia nhs sec ftc fcc epa who un nato eu irs dhs doj tsa faa nhtsa""".split())
+
+
+def _public_body(piece: str) -> bool:
+    return any(lexical.fold(word.strip(".,'’")) in _PUBLIC_WORDS for word in _WORD.findall(piece))
+
+
+_PLACE_HEADS = {"country": "country", "nation": "country", "state": "state", "city": "city"}
+
+
+def _place_fit(piece: str, head: str, w: Weights) -> float:
+    """``other_place`` for a place the question's head noun rules out: "which state" answered
+    with a city or a country, "which city" with a state or a country; else 1."""
+    want = _PLACE_HEADS.get(singular(head))
+    if want is None:
+        return 1.0
+    found = gazetteer.place_type(piece)
+    if want == "city":
+        return w.other_place if found and gazetteer.key(piece) not in gazetteer.CITY_TOO else 1.0
+    return 1.0 if found == want else w.other_place
 
 
 def _spelling(piece: str, keys: tuple[str, ...]) -> str:

@@ -266,11 +266,13 @@ def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
     quotes = [x.text for x in answer.quotes]
     line = getattr(answer, "direct", None)  # the answer line (issue 13): its first candidate is the answer
     said = [c.text for c in line.candidates] if line else []
+    # The MC pick reads each candidate as the line shows it: its text, then its other spellings.
+    spelled = [form for c in line.candidates for form in (c.text, *c.variants)] if line else []
     em, f1 = gen.generation(said[0] if said else None, q.choices, q.gold)
     return {"answered": answer.answered, "hit": first_hit(quotes, q.choices, q.gold),
             "pick": pick(quotes, q.choices), "correct": pick(quotes, q.choices) in q.gold,
             "chars3": sum(len(t) for t in quotes[:3]),
-            "line": said, "line_em": em, "line_f1": f1, "line_correct": gen.choice_pick(said, q.choices) in q.gold}
+            "line": said, "line_em": em, "line_f1": f1, "line_correct": gen.choice_pick(spelled, q.choices) in q.gold}
 
 
 def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:

@@ -12,7 +12,8 @@ and its ``score.py``, which re-implement upstream ``scripts/evaluate_main.py`` a
   out by ``realtimeqa.questions`` already).
 
 The multiple-choice pick made from the answer line: the first candidate (best first) that
-matches a choice, a choice matching when its normalised text equals the candidate's, or
+matches a choice, by its text or one of the other spellings the line shows with it ("United
+Kingdom, also Britain"), a choice matching when its normalised text equals the candidate's, or
 one holds the other as whole words ("Avalanche" / "Colorado Avalanche"); no candidate
 matching a choice, or no answer line, is wrong.
 """

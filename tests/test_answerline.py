@@ -179,6 +179,10 @@ def test_spelling_variants_are_one_candidate() -> None:
     ("Who won the Stanley Cup?", False), ("Which news outlet reported it?", False),
     # "who are" in the setting of the scene, not asked
     ("Residents who are still recovering were hit by a storm. What was the name of the storm?", False),
+    # one of a set of choices; a singular that ends like a plural
+    ("Which of the following high-profile figures has said they will not attend?", False),
+    ("Which of these players did not play for him?", False),
+    ("Around 800 people tested positive for which virus?", False), ("Which campus closed?", False),
 ])
 def test_list_questions(question: str, listing: bool) -> None:
     assert is_list(question) is listing
@@ -385,3 +389,40 @@ def test_a_weekday_answer_shows_the_date_it_is_relative_to() -> None:
     answer = _answer("When did Putin order the withdrawal?", quotes, {"d1.txt": "2016-03-15"})
     answer = replace(answer, direct=direct(answer))
     assert render.direct_lines(answer) == [("Answer: ", "Monday [1] — 1 article, dated 2016-03-15 [1]")]
+
+
+def _tagged(n: int, text: str, spans: list[tuple[str, str]], score: float) -> Quote:
+    return replace(_quote(n, f"d{n}.txt", text, score), chosen=((0, len(text)),),
+                   mentions=tuple(Mention(text.index(w), text.index(w) + len(w), "name", label) for w, label in spans))
+
+
+def test_which_state_is_answered_with_a_state_not_a_city() -> None:
+    quotes = [_tagged(1, "The winning ticket was sold at a gas station in Los Angeles, officials said.",
+                      [("Los Angeles", "GPE")], 0.8),
+              _tagged(2, "The record jackpot ticket was bought in California.", [("California", "GPE")], 0.6)]
+    dates = {"d1.txt": None, "d2.txt": None}
+    line = direct(_answer("The winning ticket for the jackpot was sold this week in which state?", quotes, dates))
+    assert line is not None and [c.text for c in line.candidates] == ["California"]
+    line = direct(_answer("The winning ticket for the jackpot was sold this week in which city?", quotes, dates))
+    assert line is not None and line.candidates[0].text == "Los Angeles"
+
+
+def test_a_countrys_other_names_are_one_answer_not_sources_that_differ() -> None:
+    quotes = [_tagged(1, "Britain's prime minister resigned on Thursday after 45 days.", [("Britain", "GPE")], 0.8),
+              _tagged(2, "The prime minister of the United Kingdom resigned.", [("the United Kingdom", "GPE")], 0.7),
+              _tagged(3, "The UK is looking for its third prime minister this year.", [("UK", "GPE")], 0.6)]
+    line = direct(_answer("Which country saw its prime minister resign this week?", quotes,
+                          {"d1.txt": None, "d2.txt": "2022-10-20", "d3.txt": None}))
+    assert line is not None and len(line.candidates) == 1 and not line.disagree
+    c = line.candidates[0]
+    assert {c.text, *c.variants} == {"Britain", "United Kingdom", "UK"} and c.refs == (1, 2, 3)
+
+
+def test_which_company_is_no_government_agency() -> None:
+    quotes = [_tagged(1, "Pfizer said it would ask the FDA to approve its RSV vaccine for older adults.",
+                      [("Pfizer", "PERSON"), ("FDA", "ORG")], 0.8),
+              _tagged(2, "Approval by the Food and Drug Administration could come this year, Pfizer said.",
+                      [("the Food and Drug Administration", "ORG"), ("Pfizer", "ORG")], 0.6)]
+    line = direct(_answer("Which company will soon seek approval for the first RSV vaccine?", quotes,
+                          {"d1.txt": None, "d2.txt": None}))
+    assert line is not None and line.candidates[0].text == "Pfizer"
