@@ -335,6 +335,24 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
     return s, e
 
 
+_TITLE_BEFORE = re.compile(r"(?:\b([A-Z][a-z]+|former)\s+)?\b((?:Vice\s+)?President|Prime\s+Minister|Gov\.|Governor"
+                           r"|Rep\.|Sen\.|Senator|Chancellor|King|Queen|Prince|Princess|Pope|Mayor)\s+$")
+
+
+def titled(text: str, start: int, head: str | None = None) -> int:
+    """Where a person's name starts with the office written before it ("Florida Gov. Ron
+    DeSantis", "French President Emmanuel Macron", "former President Donald Trump"): how
+    news names an office holder, and what tells two people of one name apart. A stopword
+    before the office is no part of it ("When President Biden ...")."""
+    m = _TITLE_BEFORE.search(text, max(0, start - 40), start)
+    if not m or (head and singular(m.group(2).split()[-1]) == singular(head)):
+        return start  # "Which US president ...?": "President" only restates the question
+    before = m.group(1)
+    if before and before != "former" and lexical.fold(before) in lexical.STOPWORDS:
+        return m.start(2)
+    return m.start()
+
+
 # -- one candidate per thing ------------------------------------------------------------------
 def distinctive(text: str, kind: str) -> tuple[str, ...]:
     """The words that tell this thing from others, folded: no stopwords, generic nouns or
@@ -474,10 +492,13 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             if subject and n == 0 and start < _OPENING:
                 fit *= 1 + w.subject
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
+            name = s.text[start:end]  # what tells it apart: without the office ("French President")
+            if kind == "person" and start < end:
+                start = titled(s.text, start, wanted.head)
             piece = s.text[start:end]
-            if not piece or stems_of(piece) <= asked or (only_named and not near(s, start, end)):
+            if not piece or stems_of(name) <= asked or (only_named and not near(s, start, end)):
                 continue
-            spelled = keys = distinctive(piece, kind)
+            spelled = keys = distinctive(name, kind)
             if kind not in ("number", "time") and (named_country := gazetteer.country(piece)):
                 keys = tuple(named_country.split())  # "Britain", "the UK": one answer, spelled two ways
             if kind == "place" and wanted.head:
@@ -704,7 +725,9 @@ def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Can
             docs.setdefault(doc, ref)
     order = sorted(docs, key=lambda d: (when.get(d) is None, when.get(d) or "", d))
     shown = set(distinctive(text, item.kind))
-    spellings = [u for spelling, forms in item.spelled.items() if set(spelling) != shown and (u := _usual(forms)) != text]
+    # Not a spelling the text shows already ("Vladimir Putin" in "Russian President Vladimir Putin").
+    spellings = [u for spelling, forms in item.spelled.items()
+                 if set(spelling) != shown and not re.search(rf"(?<!\w){re.escape(u := _usual(forms))}(?!\w)", text)]
     return Candidate(
         text=text,
         variants=tuple(dict.fromkeys(spellings)),

@@ -426,3 +426,17 @@ def test_which_company_is_no_government_agency() -> None:
     line = direct(_answer("Which company will soon seek approval for the first RSV vaccine?", quotes,
                           {"d1.txt": None, "d2.txt": None}))
     assert line is not None and line.candidates[0].text == "Pfizer"
+
+
+def test_an_office_holder_is_named_with_the_office_written_before_the_name() -> None:
+    quotes = [_tagged(1, "Biden welcomed French President Emmanuel Macron to the White House on Thursday.",
+                      [("Emmanuel Macron", "PERSON")], 0.8)]
+    line = direct(_answer("Who did Biden welcome for his first state visit?", quotes, {"d1.txt": None}))
+    assert line is not None and line.candidates[0].text == "French President Emmanuel Macron"
+    quotes = [_tagged(1, "The files concern the killing of President John F. Kennedy in 1963.",
+                      [("John F. Kennedy", "PERSON")], 0.8)]
+    line = direct(_answer("The files concern the assassination of which US president?", quotes, {"d1.txt": None}))
+    assert line is not None and line.candidates[0].text == "John F. Kennedy"  # the office is what was asked
+    quotes = [_tagged(1, "When President Joe Biden spoke, the crowd cheered.", [("Joe Biden", "PERSON")], 0.8)]
+    line = direct(_answer("Who spoke to the crowd?", quotes, {"d1.txt": None}))
+    assert line is not None and line.candidates[0].text == "President Joe Biden"  # "When" is no part of it
