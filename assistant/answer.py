@@ -349,7 +349,7 @@ _WHAT_IS = re.compile(r"\bwhat\s+(?:is|are|was|were)\s+(?:the\s+)?(?:the|his|her
 _CALLED = re.compile(r"\bwhat\s+(?:is|are|was|were)\b.*\b(?:called|named|known\s+as)\s*\?\s*$", re.I)
 _NAMING = frozenset("name names nickname title".split())
 # A quiz's statement with a blank: "... allow it to sell food from:", "... this drug to autism."
-_THIS = re.compile(r"\b(?:this|these)\s+((?:[a-z-]+\s+){0,2}[a-z-]+)", re.I)
+_THIS = re.compile(r"\b(?:this|these)\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)  # "this 2022 film"
 _NOT_HEADS = frozenset("""week weekend weeks month months year years season summer winter spring fall
     autumn morning evening night time day days""".split())
 

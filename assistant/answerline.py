@@ -265,6 +265,8 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
         start, end = m.start, m.end
         if "\n" in text[start:end]:  # a tagger's span across a line break ("Rolls-Royce.\n\nRolls-Royce")
             end = start + text[start:end].index("\n")
+        if _unbalanced(text[start:end]):
+            continue  # "Maverick” Mitchell": a tagger's span across a title's closing quote
         if m.kind == "number" and _GLUED.search(text, 0, start):
             continue  # "S-400", "F-35", "COVID-19": a name with digits, no count
         if kind in ("number", "time"):
@@ -283,6 +285,10 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def _unbalanced(piece: str) -> bool:
+    return piece.count("“") != piece.count("”") or piece.count('"') % 2 == 1
 
 
 def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
@@ -425,6 +431,8 @@ def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
 
 
 _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_PREPOSITIONS = frozenset("""across among amid around throughout since per via within without toward towards
+    during despite following worldwide nationwide""".split())
 _PER = re.compile(r"%|\bper\s?cent\b|^\W*[$£€]", re.I)
 
 
@@ -434,6 +442,8 @@ def counted(question: str) -> str | None:
     if not m:
         return None
     phrase = lexical.before_stopword(m.group(1).lower().split())
+    ends = [i for i, word in enumerate(phrase) if word in _PREPOSITIONS]  # "lives across the US": lives
+    phrase = phrase[: ends[0]] if ends else phrase
     return stem(phrase[-1]) if phrase else None
 
 

@@ -202,6 +202,7 @@ def test_question_types(question: str, kind: str | None) -> None:
 @pytest.mark.parametrize(("question", "head"), [
     ("Moviegoers fainted while seeing which newly-released horror film?", "film"),
     ("Which English rugby union club went into administration?", "club"),
+    ("Tom Cruise had the biggest opening weekend of his career with this 2022 film.", "film"),
     ("Which country’s lawmakers urged officials to show no leniency?", "country"),
     ("Which bases did Russia keep?", "bases"),
     ("Which air base did the jets leave?", "air"),  # no known head after "which": the first word

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from assistant import Library, lexical, render
-from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stems_of
-from assistant.answerline import asks_subject, direct, is_list, spans, trim
+from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stem, stems_of
+from assistant.answerline import asks_subject, counted, direct, is_list, spans, trim
 
 from .conftest import run_cli
 
@@ -440,3 +440,14 @@ def test_an_office_holder_is_named_with_the_office_written_before_the_name() -> 
     quotes = [_tagged(1, "When President Joe Biden spoke, the crowd cheered.", [("Joe Biden", "PERSON")], 0.8)]
     line = direct(_answer("Who spoke to the crowd?", quotes, {"d1.txt": None}))
     assert line is not None and line.candidates[0].text == "President Joe Biden"  # "When" is no part of it
+
+
+def test_what_how_many_counts_ends_before_a_preposition() -> None:
+    assert counted("Vaccinations have saved how many lives across the United States?") == stem("lives")
+    assert counted("How many Senate seats did they win?") == stem("seats")
+
+
+def test_a_taggers_span_across_a_closing_quote_is_no_answer() -> None:
+    text = "Cruise reprises his role as Pete “Maverick” Mitchell in the film."
+    found = [Mention(text.index("Maverick"), text.index(" in"), "name", "WORK_OF_ART")]
+    assert spans(text, found, "name") == []
