@@ -338,7 +338,13 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
         e -= 2
     while s < e and text[s] in "\"“'‘(":
         s += 1
+    if kind not in ("number", "time") and (the := _THE_BEFORE.search(text, max(0, s - 4), s)) \
+            and gazetteer.takes_article(text[s:e]):
+        s = the.start()  # "the Bahamas", "The New York Times": the article is part of the name
     return s, e
+
+
+_THE_BEFORE = re.compile(r"\b[Tt]he\s$")
 
 
 _TITLE_BEFORE = re.compile(r"(?:\b([A-Z][a-z]+|former)\s+)?\b((?:Vice\s+)?President|Prime\s+Minister|Gov\.|Governor"
@@ -593,10 +599,12 @@ def _score(item: _Item, w: Weights, raw: bool = False) -> float:
 def _text_of(item: _Item) -> str:
     """The form the sentences support best ("JetBlue" over one "JetBlue Airways"); among equals the
     fullest (most distinctive words). Fullest first had dev EM 0.178, best supported 0.194. A
-    date with its year comes first."""
+    date with its year comes first, and a person's full name (dev: EM the same, "Kevin Durant"
+    for "Durant")."""
     dated = item.kind == "time"  # a date with its year ("March 14, 2016") over "Monday"
-    return max(item.forms, key=lambda f: (dated and bool(_YEAR.search(f)), item.forms[f], len(distinctive(f, item.kind)),
-                                          not _odd_caps(f), -len(f)))
+    full = item.kind == "person"  # a full name ("Tom Brady") over the surname later sentences use
+    return max(item.forms, key=lambda f: (dated and bool(_YEAR.search(f)), full and len(distinctive(f, item.kind)) > 1,
+                                          item.forms[f], len(distinctive(f, item.kind)), not _odd_caps(f), -len(f)))
 
 
 def _odd_caps(form: str) -> bool:

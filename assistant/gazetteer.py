@@ -83,3 +83,16 @@ def place_type(name: str) -> str | None:
     if k in STATES:
         return "state"
     return "country" if country(k) else None
+
+
+# Names that carry their article: two countries' official short names, and publications
+# ("The New York Times", "The Guardian").
+_WITH_ARTICLE = frozenset({"bahamas", "gambia"})
+_PUBLICATIONS = frozenset("""times post guardian journal telegraph independent observer economist atlantic
+    new yorker sun mirror herald tribune chronicle globe""".split())
+
+
+def takes_article(name: str) -> bool:
+    """Whether ``name`` is written with "the" as part of it."""
+    k = key(name)
+    return k in _WITH_ARTICLE or (bool(k) and k.split()[-1] in _PUBLICATIONS and k[:1].isalpha() and name[:1].isupper())

@@ -451,3 +451,22 @@ def test_a_taggers_span_across_a_closing_quote_is_no_answer() -> None:
     text = "Cruise reprises his role as Pete “Maverick” Mitchell in the film."
     found = [Mention(text.index("Maverick"), text.index(" in"), "name", "WORK_OF_ART")]
     assert spans(text, found, "name") == []
+
+
+def test_a_name_keeps_the_article_that_is_part_of_it() -> None:
+    text = "Staff went on strike at The New York Times after Bankman-Fried was arrested in the Bahamas."
+    asked = stems_of("Which newspaper saw a strike?")
+    s, e = trim(text, text.index("New York"), text.index(" after"), asked, "name")
+    assert text[s:e] == "The New York Times"
+    s, e = trim(text, text.index("Bahamas"), len(text), asked, "place")
+    assert text[s:e] == "the Bahamas"
+    text = "The fans of the Colorado Avalanche cheered."
+    s, e = trim(text, text.index("Colorado"), text.index(" cheered"), asked, "name")
+    assert text[s:e] == "Colorado Avalanche"  # a team's name carries no article
+
+
+def test_a_person_is_named_in_full_where_a_sentence_does() -> None:
+    quotes = [_tagged(1, "Durant asked for a trade, and Durant stayed.", [("Durant", "PERSON")], 0.8),
+              _tagged(2, "Kevin Durant played under Nash for three seasons.", [("Kevin Durant", "PERSON")], 0.6)]
+    line = direct(_answer("Who played for Nash?", quotes, {"d1.txt": None, "d2.txt": None}))
+    assert line is not None and line.candidates[0].text == "Kevin Durant"
