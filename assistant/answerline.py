@@ -781,6 +781,23 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
     return replace(answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed))  # type: ignore[call-arg]
 
 
+def count_first(answer: Answer) -> Answer:
+    """For a count ("how many days ...?"), the quote the answer line's count is taken from
+    comes first: the line reads what is counted ("45 days" for "how many days"), which the
+    quotes' ranking does not. Dev weeks, recall@1: +5 questions, -1 (for every kind of answer
+    it was +8, -12: a name the line prefers is less often the answer than the first quote)."""
+    line = getattr(answer, "direct", None)
+    if line is None or line.list or line.type != "number" or not answer.quotes:
+        return answer
+    best = line.candidates[0]
+    at = next((i for i, q in enumerate(answer.quotes) if q.document == best.quote.document
+               and q.start <= best.quote.start and best.quote.end <= q.end), None)
+    if not at:
+        return answer
+    quotes = (answer.quotes[at], *answer.quotes[:at], *answer.quotes[at + 1 :])
+    return replace(answer, quotes=quotes)
+
+
 def _offset(line: Direct, doc: str) -> int:
     """Where the first candidate said by ``doc`` is said in it."""
     return next((o for c in line.candidates for d, o in zip(c.documents, c.offsets) if d == doc), 0)

@@ -443,7 +443,7 @@ class Library:
         extra = answerline.sentences_of(wide, quotable=answer.quotable)
         infos = {p.document.id: p.document for p in wide}
         line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()})
-        return answerline.attach(built, line, infos, catalog.text)
+        return answerline.count_first(answerline.attach(built, line, infos, catalog.text))
 
     @property
     def sentence_vectors(self) -> SentenceVectors:

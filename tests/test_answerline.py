@@ -470,3 +470,10 @@ def test_a_person_is_named_in_full_where_a_sentence_does() -> None:
               _tagged(2, "Kevin Durant played under Nash for three seasons.", [("Kevin Durant", "PERSON")], 0.6)]
     line = direct(_answer("Who played for Nash?", quotes, {"d1.txt": None, "d2.txt": None}))
     assert line is not None and line.candidates[0].text == "Kevin Durant"
+
+
+def test_a_count_question_shows_first_the_quote_its_count_is_taken_from(seeds_lib: Library) -> None:
+    answer = seeds_lib.ask("How many troops would Russia keep in Syria?")
+    assert answer.direct is not None and answer.direct.candidates[0].text == "800"
+    assert "800 troops" in answer.quotes[0].text  # the 2024 "10% reduction" sentence ranked first before
+    _honest(seeds_lib, answer)
