@@ -545,9 +545,9 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
     return items
 
 
-# What "which company" asks for, and what the tagger also calls an ORG but is no business.
+# What "which company" (or app, platform) asks for, and what the tagger also calls an ORG but is no business.
 BUSINESSES = frozenset("""company firm brand carmaker automaker airline retailer bank supermarket chain
-    startup manufacturer drugmaker maker giant""".split())
+    startup manufacturer drugmaker maker giant app platform network website outlet""".split())
 _PUBLIC_WORDS = frozenset("""administration agency department commission committee center centers centre
     centres bureau ministry council office authority court parliament congress senate government police
     fda cdc nasa fbi cia nhs sec ftc fcc epa who un nato eu irs dhs doj tsa faa nhtsa""".split())

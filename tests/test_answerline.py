@@ -426,6 +426,10 @@ def test_which_company_is_no_government_agency() -> None:
     line = direct(_answer("Which company will soon seek approval for the first RSV vaccine?", quotes,
                           {"d1.txt": None, "d2.txt": None}))
     assert line is not None and line.candidates[0].text == "Pfizer"
+    quotes = [_tagged(1, "The Department of Homeland Security said staff may not use TikTok on work phones.",
+                      [("The Department of Homeland Security", "ORG"), ("TikTok", "ORG")], 0.8)]
+    line = direct(_answer("Officials barred which social media app on government devices?", quotes, {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["TikTok"]
 
 
 def test_an_office_holder_is_named_with_the_office_written_before_the_name() -> None:
