@@ -324,6 +324,8 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
 
     while words and drop(words[0]):
         words.pop(0)
+    while kind == "number" and len(words) > 1 and text[words[-1][0]].isupper() and stem(text[slice(*words[-1])]) in asked:
+        words.pop()  # "77 Christmas| trees": the question's own name, run into by the tagger
     while words and drop(words[-1]) and kind not in ("number", "time"):  # "45 days", "June 24, 2022" stay whole
         last = text[words[-1][0] : words[-1][1]]
         if len(words) > 1 and last[:1].isupper() and stem(last.strip(".,'’")) == kept:

@@ -481,3 +481,13 @@ def test_a_count_question_shows_first_the_quote_its_count_is_taken_from(seeds_li
     assert answer.direct is not None and answer.direct.candidates[0].text == "800"
     assert "800 troops" in answer.quotes[0].text  # the 2024 "10% reduction" sentence ranked first before
     _honest(seeds_lib, answer)
+
+
+def test_a_count_does_not_run_into_the_questions_own_name() -> None:
+    text = "The White House is decorated with 77 Christmas trees this year."
+    asked = stems_of("How many Christmas trees are displayed throughout the White House?")
+    s, e = trim(text, text.index("77"), text.index(" trees"), asked, "number")
+    assert text[s:e] == "77"
+    text = "Liz Truss resigned after 45 days in office."
+    s, e = trim(text, text.index("45"), text.index(" in"), stems_of("After how many days did Truss resign?"), "number")
+    assert text[s:e] == "45 days"  # a unit stays
