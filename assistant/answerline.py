@@ -439,6 +439,8 @@ def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
 
 
 _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+_AGE = frozenset({stem("age"), stem("old")})
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 _PREPOSITIONS = frozenset("""across among amid around throughout since per via within without toward towards
     during despite following worldwide nationwide""".split())
 _PER = re.compile(r"%|\bper\s?cent\b|^\W*[$£€]", re.I)
@@ -510,6 +512,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             if subject and n == 0 and start < _OPENING:
                 fit *= 1 + w.subject
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
+            if kind == "number" and asked & _AGE and _ORDINAL.fullmatch(s.text, start, end):
+                end -= 2  # "his 80th birthday" answers "What is his age?" with 80
             name = s.text[start:end]  # what tells it apart: without the office ("French President")
             if kind == "person" and start < end:
                 start = titled(s.text, start, wanted.head)

@@ -491,3 +491,9 @@ def test_a_count_does_not_run_into_the_questions_own_name() -> None:
     text = "Liz Truss resigned after 45 days in office."
     s, e = trim(text, text.index("45"), text.index(" in"), stems_of("After how many days did Truss resign?"), "number")
     assert text[s:e] == "45 days"  # a unit stays
+
+
+def test_an_age_is_read_from_an_ordinal_birthday() -> None:
+    quotes = [_tagged(1, "Biden marked his 80th birthday at the White House on Sunday.", [("80th", "ORDINAL")], 0.8)]
+    line = direct(_answer("Biden celebrated a milestone birthday this week. What is his age?", quotes, {"d1.txt": None}))
+    assert line is not None and line.candidates[0].text == "80"
