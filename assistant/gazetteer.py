@@ -34,8 +34,7 @@ south korea, south sudan, spain, sri lanka, sudan, suriname, sweden, switzerland
 tajikistan, tanzania, thailand, togo, tonga, trinidad and tobago, tunisia, turkey, turkmenistan, tuvalu,
 uganda, ukraine, united arab emirates, united kingdom, united states, uruguay, uzbekistan, vanuatu,
 vatican city, venezuela, vietnam, yemen, zambia, zimbabwe,
-england, scotland, wales, northern ireland""".split(","))
-# England, Scotland, Wales and Northern Ireland: countries of the UK, as news and quizzes call them.
+england, scotland, wales, northern ireland""".split(","))  # the last four: the UK's, as news calls them
 
 # Other names of a country -> the name above.
 ALIASES = {
@@ -63,7 +62,7 @@ CITY_TOO = frozenset({"new york", "washington"})
 
 @lru_cache(maxsize=4096)
 def key(name: str) -> str:
-    """``name`` folded, without a leading "the" and the dots of a final abbreviation."""
+    """``name`` folded, its white space collapsed, without a leading "the" or a trailing comma."""
     folded = " ".join(lexical.fold(name).split())
     return folded.removeprefix("the ").strip(",;:")
 
@@ -89,7 +88,7 @@ def place_type(name: str) -> str | None:
 # ("The New York Times", "The Guardian").
 _WITH_ARTICLE = frozenset({"bahamas", "gambia"})
 _PUBLICATIONS = frozenset("""times post guardian journal telegraph independent observer economist atlantic
-    new yorker sun mirror herald tribune chronicle globe""".split())
+    yorker sun mirror herald tribune chronicle globe""".split())
 
 
 def takes_article(name: str) -> bool:
