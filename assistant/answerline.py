@@ -568,7 +568,8 @@ _PLACE_HEADS = {"country": "country", "nation": "country", "state": "state", "ci
 
 def _place_fit(piece: str, head: str, w: Weights) -> float:
     """``other_place`` for a place the question's head noun rules out: "which state" answered
-    with a city or a country, "which city" with a state or a country; else 1."""
+    with a city or a country, "which city" with a state, a country or a region ("the Upper
+    Midwest"); else 1."""
     want = _PLACE_HEADS.get(singular(head))
     if want is None:
         return 1.0

@@ -75,12 +75,20 @@ def country(name: str) -> str | None:
     return k if k in COUNTRIES else None
 
 
+# Parts of a country that news names like places: no city, state or country.
+REGIONS = frozenset(n.strip() for n in """midwest, upper midwest, northeast, southeast, southwest, northwest,
+pacific northwest, new england, great plains, gulf coast, east coast, west coast, south, north, deep south,
+rust belt, sun belt, mid-atlantic, great lakes, rockies, appalachia""".split(","))
+
+
 def place_type(name: str) -> str | None:
-    """"country", "state" or None (a city, a region, or a place these tables do not know).
+    """"country", "state", "region" or None (a city, or a place these tables do not know).
     "Georgia" is both: a state here, as US news names it far more often."""
     k = key(name)
     if k in STATES:
         return "state"
+    if k in REGIONS:
+        return "region"
     return "country" if country(k) else None
 
 

@@ -405,6 +405,10 @@ def test_which_state_is_answered_with_a_state_not_a_city() -> None:
     assert line is not None and [c.text for c in line.candidates] == ["California"]
     line = direct(_answer("The winning ticket for the jackpot was sold this week in which city?", quotes, dates))
     assert line is not None and line.candidates[0].text == "Los Angeles"
+    quotes = [_tagged(1, "A blizzard swept the Upper Midwest and buried Buffalo in snow.",
+                      [("the Upper Midwest", "LOC"), ("Buffalo", "GPE")], 0.8)]
+    line = direct(_answer("Which US city was pummeled by a blizzard this week?", quotes, {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Buffalo"]  # a region is no city
 
 
 def test_a_countrys_other_names_are_one_answer_not_sources_that_differ() -> None:
