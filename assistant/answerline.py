@@ -412,7 +412,8 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
     """Items that name one thing become one: the same distinctive words, or one's inside the other's."""
     merged: list[_Item] = []
     for item in sorted(items, key=lambda i: -len(i.keys)):
-        target = next((m for m in merged if same.inside(item.keys, m.keys) or same.inside(m.keys, item.keys)), None)
+        target = next((m for m in merged if same.inside(item.keys, m.keys) or same.inside(m.keys, item.keys)
+                       or _abbreviates(item, m) or _abbreviates(m, item)), None)
         if target is None:
             merged.append(item)
             continue
@@ -425,6 +426,14 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
                 counted[form] = counted.get(form, 0) + n
         target.hits += item.hits
     return merged
+
+
+def _abbreviates(short: _Item, full: _Item) -> bool:
+    """"KFC" and "Kentucky Fried Chicken", "FDA" and "Food and Drug Administration": an
+    acronym written in capitals that is the initials of the other's distinctive words."""
+    acronyms = {f.strip(".") for f in short.forms if f.isupper() and 2 <= len(f.strip(".")) <= 6 and f.isalpha()}
+    return bool(acronyms) and any(len(spelling) >= 2 and "".join(w[0] for w in spelling).upper() in acronyms
+                                  for spelling in full.spelled)
 
 
 # -- scoring ---------------------------------------------------------------------------------------

@@ -501,3 +501,13 @@ def test_an_age_is_read_from_an_ordinal_birthday() -> None:
     quotes = [_tagged(1, "Biden marked his 80th birthday at the White House on Sunday.", [("80th", "ORDINAL")], 0.8)]
     line = direct(_answer("Biden celebrated a milestone birthday this week. What is his age?", quotes, {"d1.txt": None}))
     assert line is not None and line.candidates[0].text == "80"
+
+
+def test_an_acronym_and_the_name_it_stands_for_are_one_answer() -> None:
+    quotes = [_tagged(1, "Many Japanese families eat a Christmas meal from KFC.", [("KFC", "ORG")], 0.8),
+              _tagged(2, "Kentucky Fried Chicken became a Christmas tradition in Japan.",
+                      [("Kentucky Fried Chicken", "ORG")], 0.75)]
+    line = direct(_answer("Japanese families eat a Christmas meal at which fast food restaurant?", quotes,
+                          {"d1.txt": None, "d2.txt": None}))
+    assert line is not None and len(line.candidates) == 1 and line.candidates[0].refs == (1, 2)
+    assert {line.candidates[0].text, *line.candidates[0].variants} == {"KFC", "Kentucky Fried Chicken"}
