@@ -431,7 +431,7 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
 def _abbreviates(short: _Item, full: _Item) -> bool:
     """"KFC" and "Kentucky Fried Chicken", "FDA" and "Food and Drug Administration": an
     acronym written in capitals that is the initials of the other's distinctive words."""
-    acronyms = {f.strip(".") for f in short.forms if f.isupper() and 2 <= len(f.strip(".")) <= 6 and f.isalpha()}
+    acronyms = {f for f in short.forms if f.isupper() and f.isalpha() and 2 <= len(f) <= 6}
     return bool(acronyms) and any(len(spelling) >= 2 and "".join(w[0] for w in spelling).upper() in acronyms
                                   for spelling in full.spelled)
 
@@ -504,6 +504,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
     kind = wanted.kind or "name"
     only_named = listing and near_head is not None
     near = near_head or (lambda s, start, end: False)
+    business = kind == "name" and bool(wanted.head) and singular(wanted.head or "") in BUSINESSES
     items: list[_Item] = []
     for s in said:
         found = mentions_in(s.text, s.mentions)
@@ -534,7 +535,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 keys = tuple(named_country.split())  # "Britain", "the UK": one answer, spelled two ways
             if kind == "place" and wanted.head:
                 fit *= _place_fit(piece, wanted.head, w)
-            if kind == "name" and wanted.head and singular(wanted.head) in BUSINESSES and _public_body(piece):
+            if business and _public_body(piece):
                 fit *= w.public_body
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
