@@ -398,17 +398,34 @@ def _asks(word: str, following: str) -> Asks:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
     if word == "what" and original[0].lower() in _EVENTS:  # "What happened at Hmeimim?": an account, no name
         return Asks(None)
+    if len(original) > 2 and original[0].lower() in _SORT_OF and original[1].lower() == "of":
+        original = original[2:]  # "which type of animal": an animal
     words = [w.lower().removesuffix("'s").removesuffix("’s") for w in original]
     # "which newly-released horror film", "which English rugby club": the noun that says what is
     # wanted may come after the first word; else the first word is the head, as it mostly is,
-    # unless it is a name modifying the noun ("which US currency": currency).
+    # unless it is a name modifying the noun ("which US currency": currency) or a word that
+    # only describes it ("which controversial subject", "what critically endangered bird").
     phrase = lexical.before_stopword(words)
-    common = [w for w, o in zip(phrase, original) if not o[:1].isupper()]
+    common = [w for w, o in zip(phrase, original) if not o[:1].isupper() and not _describes(w)]
     head = _head_of(phrase) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     if head in _MEMBERS or (head.removesuffix("s") == "figure" and _PROMINENT & set(phrase)):
         kind = "person"  # "which top Tory", "which high-profile figures"
     return Asks(kind, WANTS[kind], head)
+
+
+_SORT_OF = frozenset("type kind sort form variety".split())
+# Adjectives quiz questions put before the noun they ask about; an -ly word is an adverb.
+_DESCRIBING = frozenset("""controversial popular famous major top new former spooky vital common rare
+    endangered beloved iconic historic deadly dangerous favorite favourite traditional annual
+    mysterious unusual giant huge tiny little big small large young old""".split())
+
+
+def _describes(word: str) -> bool:
+    return word in _DESCRIBING or (word.endswith("ly") and len(word) > 4 and word not in _NOT_ADVERBS)
+
+
+_NOT_ADVERBS = frozenset("family ally italy july rally assembly supply jelly belly".split())
 
 
 # "Which of Donald Trump's children ...": the noun after the possessor is the head.

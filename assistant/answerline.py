@@ -14,6 +14,11 @@ How candidates are found and ranked (``direct``):
   "Kim Kardashian"); words of the question at a mention's edges are trimmed off it
   ("Supreme Court Justice Stephen Breyer" -> "Justice Stephen Breyer"), and a number runs on
   into its scale and unit ("$1.5 billion", "June 24, 2022").
+* **A kind of thing** ("which animals", "which color", "which sport": ``THINGS``) is mostly
+  answered by a common noun no tagger labels ("lions", "gray", "football"): plain words of
+  the sentences are candidates too, and every candidate counts by how near its meaning is to
+  the head noun (``kinship``: the embedding model's cosine, passed in by the library), so a
+  verb, an adjective or the zoo's name falls away. Such a question is never a list.
 * **One candidate per thing**, however it is spelled: mentions whose distinctive words
   (not stopwords, not generic words such as "air", "base", "port") are the same, or one set
   inside the other ("Assad" in "Bashar al-Assad"), with words matched by folding, by stem
@@ -84,6 +89,9 @@ class Weights:
     beside: float = 0.5  # one answer named by the question's head noun ("the storm Nicole") counts this much more
     other_place: float = 0.4  # "which state": a place the gazetteer says is no state (a city, a country)
     public_body: float = 0.4  # "which company": an agency, a ministry, a court ("FDA", "the Department of Justice")
+    common: float = 1.0  # "which animal": a common noun ("lions"), for a head that names a kind of thing
+    kin_floor: float = 0.2  # ... its meaning's similarity to the head noun at which it stops counting
+    kin_full: float = 0.6  # ... and at which it counts whole
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
 
@@ -163,8 +171,8 @@ def is_list(question: str, wanted: Asks | None = None) -> bool:
     are/were ...", "name all ..."; "which two companies" asks for two, still a list."""
     wanted = wanted or asks(question)
     head = wanted.head
-    if _ONE_OF.search(question):
-        return False
+    if _ONE_OF.search(question) or asks_thing(wanted):
+        return False  # "Which animals escaped?" asks for a kind of thing ("lions"), not a list of names
     # "virus", "campus", "bonus": a word ending in "us" is no plural
     if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith(("ss", "us")) and len(head) > 3:
         return True
@@ -251,6 +259,41 @@ def titles(text: str, words: bool = False) -> list[Mention]:
                 if len(m.group(1).split()) <= 4]
     return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED.finditer(text)
             if len(m.group(1).split()) <= 8]
+
+
+# Heads that name a kind of thing, whose answer is mostly a common noun no entity label marks
+# ("Which animals escaped?" "lions"; "which color", "which sport", "which staple ... is rationed").
+THINGS = frozenset("""animal bird fish insect creature species pet breed food dish drink beverage snack
+    fruit vegetable crop plant tree flower staple ingredient meal item product drug medicine medication
+    disease illness virus condition infection symptom chemical substance material metal mineral color
+    colour sport energy fuel weapon toy gift costume getup outfit instrument infrastructure industry
+    subject topic technology planet organ body""".split())
+
+
+def asks_thing(wanted: Asks) -> bool:
+    return wanted.kind == "name" and bool(wanted.head) and singular(wanted.head or "") in THINGS
+
+
+_PLAIN = re.compile(r"[A-Za-z][a-z'’-]*[a-z]")
+_NO_THING = frozenset("one ones thing things way ways lot lots kind kinds type types part parts".split())
+
+
+def common_nouns(text: str, asked: frozenset[str]) -> list[Mention]:
+    """Each plain word, and each two side by side, that may name a thing ("lions", "deli
+    meat"): lower case (or opening the sentence), no stopword, no number word, none of the
+    question's own. They overlap; a verb or an adjective among them is told apart later, by
+    meaning (``_by_meaning``)."""
+    words = [m for m in _PLAIN.finditer(text) if _plain(m, asked)]
+    out = [Mention(m.start(), m.end(), "noun") for m in words]
+    out += [Mention(a.start(), b.end(), "noun") for a, b in zip(words, words[1:]) if text[a.end() : b.start()] == " "]
+    return out
+
+
+def _plain(m: re.Match[str], asked: frozenset[str]) -> bool:
+    word = m.group()
+    folded = lexical.fold(word)
+    return ((word.islower() or (m.start() == 0 and word[1:].islower())) and folded not in lexical.STOPWORDS
+            and folded not in _COUNTED and folded not in _NO_THING and stem(word) not in asked)
 
 
 def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights(),
@@ -386,6 +429,7 @@ class _Item:
     forms: dict[str, float] = field(default_factory=dict)  # surface text -> summed score
     spelled: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)  # spelling -> its forms, counted
     hits: list[tuple[float, Said, int, int]] = field(default_factory=list)  # (score, sentence, start, end)
+    plain: bool = False  # a common noun's words ("lions"), not a name the tagger or the patterns found
 
 
 class _Same:
@@ -498,11 +542,11 @@ def asks_subject(question: str) -> bool:
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
                  when: Mapping[str, str | None] | None = None, subject: bool = False,
-                 listing: bool = False) -> list[_Item]:
+                 listing: bool = False, thing: bool = False) -> list[_Item]:
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
-    only_named = listing and near_head is not None
+    only_named = listing and near_head is not None and not thing  # for a thing, its meaning tells
     near = near_head or (lambda s, start, end: False)
     business = kind == "name" and bool(wanted.head) and singular(wanted.head or "") in BUSINESSES
     items: list[_Item] = []
@@ -511,7 +555,12 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         if kind == "name" and wanted.head in WORKS:
             found = titles(s.text, words=wanted.head in WORD_HEADS) + found
         opening = _DATELINE.match(s.text)
-        for n, (start, end, fit) in enumerate(spans(s.text, found, kind, w, wanted.head)):
+        fitting = spans(s.text, found, kind, w, wanted.head)
+        named = len(fitting)
+        if thing:  # plain words overlap each other: each is its own span
+            fitting += [(m.start, m.end, w.common) for m in common_nouns(s.text, asked)
+                        if not any(m.start < e and b < m.end for b, e, _ in fitting)]
+        for n, (start, end, fit) in enumerate(fitting):
             if opening and start < opening.end():
                 continue  # "WASHINGTON (AP) —": where the story was filed, no answer
             named = near(s, start, end)  # checked first, untrimmed
@@ -557,7 +606,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             if only_named and s.text.startswith(("'s", "’s"), end):
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
             spelling = _spelling(piece, spelled)
-            items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)]))
+            items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)],
+                               plain=n >= named))
     return items
 
 
@@ -665,11 +715,14 @@ def direct(
     extra: Sequence[Said] = (),
     dates: Mapping[str, str | None] | None = None,
     weights: Weights = Weights(),
+    kinship: Kinship | None = None,
 ) -> Direct | None:
     """The answer line of ``answer`` (None: no line). ``variants``: corpus spellings of a
     word (``KeywordIndex.variants``); ``extra``: the sentences of the wider search for a
     list question, their documents cited by the caller (``attach`` numbers them);
-    ``dates``: document id -> date for documents the answer does not cite."""
+    ``dates``: document id -> date for documents the answer does not cite; ``kinship``: how
+    near in meaning each text is to a word (the embedding model), which lets "which animal"
+    be answered by a common noun ("lions") and not by the zoo's name."""
     wanted = asks(answer.question)
     if not answer.answered or wanted.kind not in KINDS or _IDENTITY.match(answer.question):
         return None
@@ -679,8 +732,12 @@ def direct(
     near_head = _near_head(wanted, weights) if wanted.head else None
     same = _Same(variants)
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
-    items = _merge(_occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                                asks_subject(answer.question), listing), same)
+    thing = kinship is not None and asks_thing(wanted)
+    items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
+                         asks_subject(answer.question), listing, thing)
+    if thing and kinship is not None:
+        items = _by_meaning(items, wanted.head or "", kinship, weights)
+    items = _merge(items, same)
     ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
     if not ranked or ranked[0][0] < weights.bar:
         return None
@@ -694,6 +751,38 @@ def direct(
     shown = ranked[:2] if close else ranked[:1]
     candidates = tuple(_candidate(i, v, when) for v, i in shown)
     return Direct(wanted.kind or "name", candidates, disagree=_differ(candidates))
+
+
+# texts, a word -> each text's similarity in meaning to the word (cosine, about -1 to 1)
+Kinship = Callable[[Sequence[str], str], Sequence[float]]
+MEANT = 48  # forms weighed by meaning at most, the best scored first (each costs an embedding)
+
+
+def _by_meaning(items: list[_Item], head: str, kinship: Kinship, w: Weights) -> list[_Item]:
+    """For a head that names a kind of thing, every mention counts by how near its meaning
+    is to the head ("lions" to "animals", "gray" to "color"), entity or common noun alike:
+    nothing from ``kin_floor`` down, whole from ``kin_full`` up. A verb or an adjective
+    ("escaped", "popular") is far from any kind of thing. A mention holding the head word
+    itself is half as near: "American Bird Conservancy" is no bird, though it says one.
+    Every name is weighed, and the ``MEANT`` best scored plain words."""
+    best: dict[str, float] = {}
+    for i in items:
+        form = next(iter(i.forms)).lower()
+        best[form] = max(best.get(form, 0.0), max(i.forms.values()) + (0.0 if i.plain else 1e9))
+    texts = sorted(best, key=lambda f: -best[f])[: MEANT + sum(v >= 1e9 for v in best.values())]
+    near = dict(zip(texts, kinship(texts, head))) if texts else {}
+    kept = stem(head)
+    out = []
+    for item in items:
+        form = next(iter(item.forms))
+        kin = float(near.get(form.lower(), w.kin_floor))
+        if kept in stems_of(form):
+            kin = w.kin_floor + (kin - w.kin_floor) / 2
+        share = min(1.0, max(0.0, (kin - w.kin_floor) / (w.kin_full - w.kin_floor)))
+        if share > 0:
+            out.append(replace(item, forms={f: v * share for f, v in item.forms.items()},
+                               hits=[(v * share, s, a, b) for v, s, a, b in item.hits]))
+    return out
 
 
 _LINKS = frozenset("at in of on near the a an its their his her and or & , 's ’s".split())

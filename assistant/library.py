@@ -17,7 +17,7 @@ import functools
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +30,14 @@ from .retrieve import Retriever, SearchPolicy
 from .types import DocumentInfo, Filters, IndexReport, Passage
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .answer import Answer, SentenceVectors
     from .answer import Policy as AnswerPolicy
     from .embed import Embedder
     from .store import VectorStore
+
+_WORDS_KEPT = 20_000  # word vectors kept for the answer line's sense of meaning (``_kinship``)
 
 
 class Library:
@@ -69,6 +73,7 @@ class Library:
         self._entities = entities
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     # -- lazily opened parts ------------------------------------------------
     def exists(self) -> bool:
@@ -442,8 +447,22 @@ class Library:
             wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
         extra = answerline.sentences_of(wide, quotable=answer.quotable)
         infos = {p.document.id: p.document for p in wide}
-        line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()})
+        line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()},
+                                 kinship=self._kinship)
         return answerline.count_first(answerline.attach(built, line, infos, catalog.text))
+
+    def _kinship(self, texts: Sequence[str], word: str) -> Sequence[float]:
+        """How near in meaning each of ``texts`` is to ``word``: the cosine of their embeddings
+        (the answer line's test of "which animal" against "lions"). Words recur from question
+        to question, so each is embedded once a session (up to ``_WORDS_KEPT``)."""
+        kept = self._word_vectors
+        missing = list(dict.fromkeys(t for t in (word, *texts) if t not in kept))
+        if missing:
+            if len(kept) + len(missing) > _WORDS_KEPT:
+                kept.clear()
+            kept.update(zip(missing, self.embedder.embed(missing)))
+        head = kept[word]
+        return [float(kept[t] @ head) for t in texts]
 
     @property
     def sentence_vectors(self) -> SentenceVectors:

@@ -217,6 +217,10 @@ def test_question_types(question: str, kind: str | None) -> None:
     # a question word opening a relative clause after a comma is not what is asked
     ("Kanye West, who changed his name to Ye, is acquiring which social media platform?", "platform"),
     ("Which of Donald Trump’s children has said they will not take part?", "children"),
+    # a word that only describes the noun is no head; nor is "type of"
+    ("What critically endangered bird was spotted for the first time in 140 years?", "bird"),
+    ("The Supreme Court issued an order on which controversial subject?", "subject"),
+    ("Lava could soon reach which type of infrastructure?", "infrastructure"),
 ])
 def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
     assert asks(question).head == head

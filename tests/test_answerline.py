@@ -14,7 +14,7 @@ from rich.console import Console
 
 from assistant import Library, lexical, render
 from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stem, stems_of
-from assistant.answerline import asks_subject, counted, direct, is_list, spans, trim
+from assistant.answerline import asks_subject, common_nouns, counted, direct, is_list, spans, trim
 
 from .conftest import run_cli
 
@@ -511,3 +511,30 @@ def test_an_acronym_and_the_name_it_stands_for_are_one_answer() -> None:
                           {"d1.txt": None, "d2.txt": None}))
     assert line is not None and len(line.candidates) == 1 and line.candidates[0].refs == (1, 2)
     assert {line.candidates[0].text, *line.candidates[0].variants} == {"KFC", "Kentucky Fried Chicken"}
+
+
+# -- a kind of thing: a common noun, told by its meaning ------------------------------------------
+def test_plain_words_and_pairs_of_them_may_name_a_thing() -> None:
+    text = "Five lions escaped from their enclosure at Taronga Zoo, keepers said."
+    found = [text[m.start : m.end] for m in common_nouns(text, stems_of("Which animals escaped from the zoo?"))]
+    # no stopword ("from", "their", "said"), no number word ("Five"), no name, none of the question's words
+    assert set(found) == {"lions", "enclosure", "keepers"}
+
+
+@pytest.mark.parametrize(("question", "text", "expected"), [
+    ("Which animals escaped from the zoo this week?",
+     "Five lions escaped from their enclosure at Taronga Zoo on Wednesday, keepers said.", "lions"),
+    ("Which sport did Herschel Walker play in college?",
+     "Herschel Walker played football at the University of Georgia before he ran for the Senate.", "football"),
+    ("Which color will the new check mark be?", "The new check mark will be gray, Twitter said on Tuesday.", "gray"),
+])
+def test_a_kind_of_thing_is_answered_by_a_common_noun_that_is_one(seeds_lib: Library, question: str, text: str,
+                                                                   expected: str) -> None:
+    answer = _answer(question, [_quote(1, "a.txt", text, 0.8)], {"a.txt": None})
+    line = direct(answer, kinship=seeds_lib._kinship)  # the real model's sense of "a lion is an animal"
+    assert line is not None and not line.list
+    first = line.candidates[0]
+    assert first.text == expected and first.quote.text[first.quote.text.index(expected):].startswith(expected)
+    # without a sense of meaning the line has only names to offer ("Taronga Zoo", "Georgia", "Twitter")
+    plain = direct(answer)
+    assert plain is None or plain.candidates[0].text != expected
