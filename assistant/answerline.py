@@ -267,7 +267,10 @@ THINGS = frozenset("""animal bird fish insect creature species pet breed food di
     fruit vegetable crop plant tree flower staple ingredient meal item product drug medicine medication
     disease illness virus condition infection symptom chemical substance material metal mineral color
     colour sport energy fuel weapon toy gift costume getup outfit instrument infrastructure industry
-    subject topic technology planet organ body""".split())
+    subject topic technology planet organ body currency coin equipment gear garment clothing accessory
+    activity hobby trend phenomenon shape symbol emoji dessert treat cuisine spice herb sauce cheese
+    bread cereal grain tool appliance gadget furniture fabric gemstone gem element gas pest parasite
+    bacteria fungus mammal reptile dinosaur""".split())
 
 
 def asks_thing(wanted: Asks) -> bool:
