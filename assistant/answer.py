@@ -318,6 +318,9 @@ def asks(question: str) -> Asks:
         if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
             return _asks("what", head)
         m = _question_word(part)
+        if m and not part.rstrip().endswith("?") and (this := _THIS.search(part)) and this.start() < m.start() \
+                and (blank := _fill_in(part)).kind:
+            return blank  # "This superstar closed out a tour at the stadium where ...:": the superstar
         if m:
             return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
                          m.group(2) or "")

@@ -189,6 +189,9 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("Putin, who ordered the withdrawal, spoke where?", "place"),
     ("In 2016, which country withdrew its jets?", "place"),
     ("Mauna Loa erupted this week for the first time since:", "time"),
+    # a statement about "this X" asks for the X, though a relative clause says where or when
+    ("This superstar closed out a tour at Dodger Stadium, where they first performed 47 years ago:", "name"),
+    ("The first images from this observatory spacecraft wowed viewers when NASA revealed them.", "name"),
     # a party's member, a prominent figure, someone's children: people
     ("Which top Tory this week requested an investigation?", "person"),
     ("Which of the following high-profile figures has said they will not attend?", "person"),
