@@ -514,6 +514,10 @@ def counted(question: str) -> str | None:
 
 
 _DATELINE = re.compile(r"\W*[A-Z]{3}[A-Z.'’ ]*(?:,\s+[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([\w .]+\)\s*)?[-–—]\s")
+# A kicker: a few words, the first capitalised and the others not, and a colon ("Historic
+# hurricane: Nicole's landfall ...", "Where the storm hit: ..."); a name and a colon ("Joe
+# Biden: ...") is no kicker.
+_KICKER = re.compile(r"\s*[A-Z][a-z'’-]*(?: [a-z][a-z'’-]*){1,4}:\s")
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade")
 _SPAN_OF_TIME = re.compile(r"^(?:(?:about|nearly|almost|just|only|over|more than|less than|the past|the last)\s+)?"
                            r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -557,7 +561,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         found = mentions_in(s.text, s.mentions)
         if kind == "name" and wanted.head in WORKS:
             found = titles(s.text, words=wanted.head in WORD_HEADS) + found
-        opening = _DATELINE.match(s.text)
+        opening = _DATELINE.match(s.text) or _KICKER.match(s.text)
         fitting = spans(s.text, found, kind, w, wanted.head)
         named = len(fitting)
         if thing:  # plain words overlap each other: each is its own span
@@ -565,7 +569,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                         if not any(m.start < e and b < m.end for b, e, _ in fitting)]
         for n, (start, end, fit) in enumerate(fitting):
             if opening and start < opening.end():
-                continue  # "WASHINGTON (AP) —": where the story was filed, no answer
+                continue  # "WASHINGTON (AP) —": where the story was filed; "Historic hurricane:", a kicker
             named = near(s, start, end)  # checked first, untrimmed
             if only_named and not named:  # most of a wide search
                 continue

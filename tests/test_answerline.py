@@ -375,6 +375,16 @@ def test_a_dateline_is_no_answer() -> None:
     assert line is not None and [c.text for c in line.candidates] == ["Camp David"]
 
 
+def test_a_kicker_is_no_answer_but_a_name_before_a_colon_is() -> None:
+    quotes = [_tagged(1, "Historic hurricane: Nicole made landfall on Thursday, the latest in a year a hurricane has hit.",
+                      [("Historic", "PERSON"), ("Nicole", "PERSON"), ("Thursday", "DATE")], 0.8)]
+    line = direct(_answer("Florida was hit by a storm this week. What was the name of the storm?", quotes, {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Nicole"]
+    quotes = [_tagged(1, "Joe Biden: the order was signed today.", [("Joe Biden", "PERSON"), ("today", "DATE")], 0.8)]
+    line = direct(_answer("Who signed the order?", quotes, {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Joe Biden"]
+
+
 def test_a_name_the_questions_head_noun_names_counts_more() -> None:
     quotes = [_tagged(1, "West, who left Gab in a row with its owner, is buying the social media platform Parler, its owner said.",
                       [("West", "PERSON"), ("Gab", "ORG"), ("Parler", "ORG")], 0.8)]
