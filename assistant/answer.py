@@ -260,7 +260,11 @@ _HEADS = {
         athlete rapper musician author artist judge justice candidate lawmaker minister chancellor
         coach designer founder comedian host billionaire king queen prince princess pope chef
         journalist anchor model son daughter wife husband father mother owner mp legend
-        child children kids sons daughters sibling siblings brother sister""",
+        child children kids sons daughters sibling siblings brother sister representative
+        congressman congresswoman astronaut scientist researcher doctor officer soldier suspect
+        defendant witness hostage prisoner survivor spokesperson spokesman spokeswoman ambassador
+        diplomat envoy admiral commander director producer writer poet novelist filmmaker activist
+        whistleblower monarch heir successor predecessor nominee contestant""",
     "place": """country countries city cities state states nation town region island place county
         continent location capital province territory venue stadium airport park river sea ocean
         neighborhood neighbourhood street area border""",
@@ -409,6 +413,10 @@ def _asks(word: str, following: str) -> Asks:
     # unless it is a name modifying the noun ("which US currency": currency) or a word that
     # only describes it ("which controversial subject", "what critically endangered bird").
     phrase = lexical.before_stopword(words)
+    # "which children's show", "which women's team": a plural's genitive says what sort the noun
+    # after it is ("which country's lawmakers" still asks for a country)
+    phrase = [w for n, w in enumerate(phrase) if n == len(phrase) - 1 or w not in _SORT_GENITIVES
+              or not original[n].endswith(("'s", "’s"))]
     common = [w for w, o in zip(phrase, original) if not o[:1].isupper() and not _describes(w)]
     head = _head_of(phrase) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
@@ -418,6 +426,7 @@ def _asks(word: str, following: str) -> Asks:
 
 
 _SORT_OF = frozenset("type kind sort form variety".split())
+_SORT_GENITIVES = frozenset("children women men people".split())
 # Adjectives quiz questions put before the noun they ask about; an -ly word is an adverb.
 _DESCRIBING = frozenset("""controversial popular famous major top new former spooky vital common rare
     endangered beloved iconic historic deadly dangerous favorite favourite traditional annual

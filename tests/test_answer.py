@@ -197,6 +197,7 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("Which of the following high-profile figures has said they will not attend?", "person"),
     ("Which of Donald Trump’s children has said they will not take part?", "person"),
     ("Which Republican state voted first?", "place"),
+    ("The House Committee on Ethics is investigating which representative?", "person"),
 ])
 def test_question_types(question: str, kind: str | None) -> None:
     assert asks(question).kind == kind
@@ -224,6 +225,9 @@ def test_question_types(question: str, kind: str | None) -> None:
     ("What critically endangered bird was spotted for the first time in 140 years?", "bird"),
     ("The Supreme Court issued an order on which controversial subject?", "subject"),
     ("Lava could soon reach which type of infrastructure?", "infrastructure"),
+    # a plural's genitive says what sort of show; a singular's asks for the possessor
+    ("Which beloved children’s show did he appear on for 47 seasons?", "show"),
+    ("Which country's lawmakers urged officials to act?", "country"),
 ])
 def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
     assert asks(question).head == head
