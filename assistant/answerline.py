@@ -589,10 +589,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             spelled = keys = distinctive(name, kind)
             if kind not in ("number", "time") and (named_country := gazetteer.country(piece)):
                 keys = tuple(named_country.split())  # "Britain", "the UK": one answer, spelled two ways
-            if kind == "place" and wanted.head:
-                fit *= _place_fit(piece, wanted.head, w)
-            if business and _public_body(piece):
-                fit *= w.public_body
+            fit *= _head_fit(piece, kind, wanted.head, business, w)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
@@ -624,6 +621,14 @@ BUSINESSES = frozenset("""company firm brand carmaker automaker airline retailer
 _PUBLIC_WORDS = frozenset("""administration agency department commission committee center centers centre
     centres bureau ministry council office authority court parliament congress senate government police
     fda cdc nasa fbi cia nhs sec ftc fcc epa who un nato eu irs dhs doj tsa faa nhtsa""".split())
+
+
+def _head_fit(piece: str, kind: str, head: str | None, business: bool, w: Weights) -> float:
+    """What the head noun rules out that the entity label does not (1: nothing): "which
+    state" a city or a country (``_place_fit``), "which company" a public body (``business``,
+    decided once per question). A kind of thing is weighed by meaning instead (``_by_meaning``)."""
+    fit = _place_fit(piece, head, w) if kind == "place" and head else 1.0
+    return fit * w.public_body if business and _public_body(piece) else fit
 
 
 def _public_body(piece: str) -> bool:
