@@ -159,7 +159,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question is not None:
         ask.show(ask.ask(lib, args.question, settings), settings, None if settings.json else render.console())
         lib.close()
-        _QUICK_EXIT.append(True)
+        args.quick_exit = True  # read only, answered, closed: ``run`` may end the process at once
         return 0
     from . import repl
 
@@ -174,17 +174,13 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return mcpserver.run(_library(args), args)
 
 
-# Set by a one-shot question once its answer is out and its index closed (see ``run``).
-_QUICK_EXIT: list[bool] = []
-
-
 def run() -> None:
     """The console script. After a one-shot question, which only reads the index and has
     printed its answer and closed it, the process ends at once: Python's own teardown
     (unloading onnxruntime, chromadb and the model) took a quarter of a second more, an
     eighth of the question's whole time. Every other command exits the usual way."""
-    code = main()
-    if _QUICK_EXIT:
+    code, quick = _main(None)
+    if quick:
         with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe: nothing to flush to
             sys.stdout.flush()
             sys.stderr.flush()
@@ -193,8 +189,19 @@ def run() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv)[0]
+
+
+def _main(argv: Sequence[str] | None) -> tuple[int, bool]:
+    """The exit code, and whether the command said the process may end at once (a
+    one-shot question sets ``args.quick_exit``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.quick_exit = False
+    return _handle(parser, args), args.quick_exit
+
+
+def _handle(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     handlers = {"index": cmd_index, "sources": cmd_sources, "remove": cmd_remove, "mcp": cmd_mcp}
     try:
         return handlers.get(args.command, cmd_ask)(args)
