@@ -458,9 +458,11 @@ class _Same:
 def _merge(items: list[_Item], same: _Same) -> list[_Item]:
     """Items that name one thing become one: the same distinctive words, or one's inside the other's."""
     merged: list[_Item] = []
+    # Merging only joins forms, so with no acronym among the items' forms none ever arises.
+    acronyms = any(_acronyms(i) for i in items)
     for item in sorted(items, key=lambda i: -len(i.keys)):
         target = next((m for m in merged if same.inside(item.keys, m.keys) or same.inside(m.keys, item.keys)
-                       or _abbreviates(item, m) or _abbreviates(m, item)), None)
+                       or acronyms and (_abbreviates(item, m) or _abbreviates(m, item))), None)
         if target is None:
             merged.append(item)
             continue
@@ -475,10 +477,14 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
     return merged
 
 
+def _acronyms(item: _Item) -> set[str]:
+    return {f for f in item.forms if f.isupper() and f.isalpha() and 2 <= len(f) <= 6}
+
+
 def _abbreviates(short: _Item, full: _Item) -> bool:
     """"KFC" and "Kentucky Fried Chicken", "FDA" and "Food and Drug Administration": an
     acronym written in capitals that is the initials of the other's distinctive words."""
-    acronyms = {f for f in short.forms if f.isupper() and f.isalpha() and 2 <= len(f) <= 6}
+    acronyms = _acronyms(short)
     return bool(acronyms) and any(len(spelling) >= 2 and "".join(w[0] for w in spelling).upper() in acronyms
                                   for spelling in full.spelled)
 
