@@ -461,7 +461,7 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
     # Merging only joins forms, so with no acronym among the items' forms none ever arises.
     acronyms = any(_acronyms(i) for i in items)
     for item in sorted(items, key=lambda i: -len(i.keys)):
-        target = next((m for m in merged if same.inside(item.keys, m.keys) or same.inside(m.keys, item.keys)
+        target = next((m for m in merged if _one_thing(item, m, same)
                        or acronyms and (_abbreviates(item, m) or _abbreviates(m, item))), None)
         if target is None:
             merged.append(item)
@@ -475,6 +475,13 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
                 counted[form] = counted.get(form, 0) + n
         target.hits += item.hits
     return merged
+
+
+def _one_thing(a: _Item, b: _Item, same: _Same) -> bool:
+    """The same distinctive words, or one's inside the other's ("Assad", "Bashar al-Assad");
+    for plain words only the same ones: "lions" is not "lions managed"."""
+    small, big = same.inside(a.keys, b.keys), same.inside(b.keys, a.keys)
+    return small and big if a.plain or b.plain else small or big
 
 
 def _acronyms(item: _Item) -> set[str]:
@@ -569,7 +576,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             found = titles(s.text, words=wanted.head in WORD_HEADS) + found
         opening = _DATELINE.match(s.text) or _KICKER.match(s.text)
         fitting = spans(s.text, found, kind, w, wanted.head)
-        named = len(fitting)
+        tagged = len(fitting)  # the spans after these are plain words
         if thing:  # plain words overlap each other: each is its own span
             fitting += [(m.start, m.end, w.common) for m in common_nouns(s.text, asked)
                         if not any(m.start < e and b < m.end for b, e, _ in fitting)]
@@ -617,7 +624,7 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
             spelling = _spelling(piece, spelled)
             items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)],
-                               plain=n >= named))
+                               plain=n >= tagged))
     return items
 
 
@@ -868,8 +875,10 @@ def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Can
     order = sorted(docs, key=lambda d: (when.get(d) is None, when.get(d) or "", d))
     shown = set(distinctive(text, item.kind))
     # Not a spelling the text shows already ("Vladimir Putin" in "Russian President Vladimir Putin").
+    # Nor one that differs by an ending only ("lion" for "lions").
     spellings = [u for spelling, forms in item.spelled.items()
-                 if set(spelling) != shown and not re.search(rf"(?<!\w){re.escape(u := _usual(forms))}(?!\w)", text)]
+                 if set(spelling) != shown and not re.search(rf"(?<!\w){re.escape(u := _usual(forms))}(?!\w)", text)
+                 and stems_of(u) != stems_of(text)]
     return Candidate(
         text=text,
         variants=tuple(dict.fromkeys(spellings)),

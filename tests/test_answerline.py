@@ -548,3 +548,12 @@ def test_a_kind_of_thing_is_answered_by_a_common_noun_that_is_one(seeds_lib: Lib
     # without a sense of meaning the line has only names to offer ("Taronga Zoo", "Georgia", "Twitter")
     plain = direct(answer)
     assert plain is None or plain.candidates[0].text != expected
+
+
+def test_plain_words_are_one_answer_only_when_the_same_words(seeds_lib: Library) -> None:
+    text = "Five lions managed a short escape from their enclosure, and one adult lion was seen outside it."
+    answer = _answer("Which animals escaped from the zoo this week?", [_quote(1, "a.txt", text, 0.8)], {"a.txt": None})
+    line = direct(answer, kinship=seeds_lib._kinship)
+    assert line is not None and line.candidates[0].text == "lions"
+    # not "lions managed" or "managed" as its other spellings, nor "lion", which differs by an ending
+    assert line.candidates[0].variants == ()
