@@ -322,9 +322,8 @@ def asks(question: str) -> Asks:
         if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
             return _asks("what", head)
         m = _question_word(part)
-        if m and not part.rstrip().endswith("?") and (this := _THIS.search(part)) and this.start() < m.start() \
-                and (blank := _fill_in(part)).kind:
-            return blank  # "This superstar closed out a tour at the stadium where ...:": the superstar
+        if m and not part.rstrip().endswith("?") and (this := _this_noun(part)) and this.start() < m.start():
+            return _this_asks(this)  # "This superstar closed out a tour at the stadium where ...:": the superstar
         if m:
             return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
                          m.group(2) or "")
@@ -372,15 +371,22 @@ def _fill_in(part: str) -> Asks:
     """A statement that leaves the answer out: "This luxury fashion house drew backlash ..."
     asks for the house; one ending in ":" for the name that completes it ("... sell food
     from:"), unless what completes it may be a date ("... for the first time since:")."""
-    for m in _THIS.finditer(part):
-        words = m.group(1).lower().split()
-        if words[0] not in _NOT_HEADS:
-            return _asks("which", _head_of(lexical.before_stopword(words)) or "")
+    if this := _this_noun(part):
+        return _this_asks(this)
     if _SINCE.search(part):  # "... erupted for the first time since:" a date
         return Asks("time", WANTS["time"])
     if part.rstrip().endswith(":") and not _OPEN_TIME.search(part):
         return Asks("name", WANTS["name"])
     return Asks(None)
+
+
+def _this_noun(part: str) -> re.Match[str] | None:
+    """The first "this X" of a statement that names a thing, not a time ("this week")."""
+    return next((m for m in _THIS.finditer(part) if m.group(1).lower().split()[0] not in _NOT_HEADS), None)
+
+
+def _this_asks(this: re.Match[str]) -> Asks:
+    return _asks("which", _head_of(lexical.before_stopword(this.group(1).lower().split())) or "")
 
 
 _SINCE = re.compile(r"\bsince:\s*$", re.I)

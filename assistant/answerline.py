@@ -790,11 +790,12 @@ def _by_meaning(items: list[_Item], head: str, kinship: Kinship, w: Weights) -> 
     ("escaped", "popular") is far from any kind of thing. A mention holding the head word
     itself is half as near: "American Bird Conservancy" is no bird, though it says one.
     Every name is weighed, and the ``MEANT`` best scored plain words."""
-    best: dict[str, float] = {}
+    names = {next(iter(i.forms)).lower() for i in items if not i.plain}
+    plain: dict[str, float] = {}
     for i in items:
-        form = next(iter(i.forms)).lower()
-        best[form] = max(best.get(form, 0.0), max(i.forms.values()) + (0.0 if i.plain else 1e9))
-    texts = sorted(best, key=lambda f: -best[f])[: MEANT + sum(v >= 1e9 for v in best.values())]
+        if i.plain and (form := next(iter(i.forms)).lower()) not in names:
+            plain[form] = max(plain.get(form, 0.0), *i.forms.values())
+    texts = sorted(names) + sorted(plain, key=lambda f: -plain[f])[:MEANT]
     near = dict(zip(texts, kinship(texts, head))) if texts else {}
     kept = stem(head)
     out = []
