@@ -3,7 +3,7 @@ settings in seconds instead of a full ``realtimeqa.py`` run.
 
     python benchmarks/rtqa_tune.py [--weeks W1,W2] [--cache DIR]
 
-The week indexes must exist (``realtimeqa.py --split dev`` builds them). For every question
+The week indexes must exist (``realtimeqa.py --split dev``, or ``--build-only``, builds them). For every question
 the retrieval that ``Library.ask`` does (passages, weighted terms, texts) is done once and
 kept, with every candidate sentence's vector, in ``--cache``; each setting then costs only
 ``answer.build`` per question. The first row re-runs the product's own Policy and must equal

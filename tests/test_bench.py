@@ -109,3 +109,14 @@ def test_study_rescoring_equals_the_product_on_a_tiny_slice(tmp_path: Path) -> N
     assert name.startswith("the product's hybrid")
     assert test == pytest.approx(product["rows"]["hybrid (default)"]["ndcg@10"], abs=1e-9)
     assert len(table) == 18 and all(0 <= train <= 1 and 0 <= test <= 1 for _, train, test in table)
+
+
+def test_realtimeqa_pools_no_figures_across_splits(capsys: pytest.CaptureFixture[str]) -> None:
+    # --split all exists to build every week's index at once; asking over it would mix the
+    # tuned-on dev weeks into the test figures.
+    import realtimeqa
+
+    with pytest.raises(SystemExit) as stopped:
+        realtimeqa.main(["--split", "all"])
+    assert stopped.value.code == 2
+    assert "--build-only" in capsys.readouterr().err
