@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import shlex
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -104,9 +105,14 @@ class Session:
     @slash("/help", "this list")
     def cmd_help(self, rest: str) -> None:
         self.say("Type a question, or one of:")
+        # Wrapped here, so that a long description continues under itself, not at the margin.
+        width = max(self.out.width, 40)
         for name, (_, text) in COMMANDS.items():
             also = aliases_of(name)
-            self.say(f"  {name:<9} {text}" + (f" (also {', '.join(also)})" if also else ""))
+            line = text + (f" (also {', '.join(also)})" if also else "")
+            head = f"  {name:<9} "
+            self.say(textwrap.fill(line, width=width - 1, initial_indent=head,
+                                    subsequent_indent=" " * len(head), break_on_hyphens=False))
 
     @slash("/sources", "the indexed articles")
     def cmd_sources(self, rest: str) -> None:

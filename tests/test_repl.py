@@ -136,3 +136,15 @@ def test_slash_commands_complete() -> None:
     found = [c.text for c in completer.get_completions(Document("/ex"), None)]
     assert found == ["/export"]
     assert list(completer.get_completions(Document("Which /ex"), None)) == []
+
+
+def test_help_wraps_each_description_under_itself_on_a_narrow_terminal(seeds_lib: Library) -> None:
+    buffer = io.StringIO()
+    out = Console(file=buffer, width=60, color_system=None, highlight=False)
+    assert plain(seeds_lib, Settings(), ["/help"], out) == 0
+    lines = buffer.getvalue().splitlines()[1:]
+    assert len(lines) > len(COMMANDS)  # some descriptions needed a second line at 60 columns
+    for line in lines:
+        assert len(line) <= 60
+        # A command name at two spaces, or a description's next line under the descriptions.
+        assert line.startswith("  /") or line.startswith(" " * 12) and line[12] != " ", line
