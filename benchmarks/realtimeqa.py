@@ -247,13 +247,20 @@ def index_week(week: str, folder: Path) -> tuple[Library, dict]:
     return lib, {"index_s": round(time.perf_counter() - started, 1), "report": report.summary()}
 
 
+def build_week(week: str) -> tuple[list[Question], list[Article], Library, dict]:
+    """The week's questions and articles, its folder written and indexed (a no-op when built)."""
+    qs = questions(week)
+    arts = articles(week, qs)
+    lib, indexing = index_week(week, write_folder(week, arts))
+    return qs, arts, lib, indexing
+
+
 def build_weeks(weeks: tuple[str, ...]) -> dict:
     """Only the indexes, week by week: 2.5–5 minutes a week on two cores, so a fresh checkout
-    starts this first and tunes or asks while it runs."""
+    starts this first, and the runs that ask find the weeks built."""
     indexing = {}
     for week in weeks:
-        qs = questions(week)
-        lib, indexing[week] = index_week(week, write_folder(week, articles(week, qs)))
+        _, _, lib, indexing[week] = build_week(week)
         lib.close()
         print(f"{week}: built, {indexing[week]}", file=sys.stderr, flush=True)
     return {"indexing": indexing}
@@ -545,11 +552,8 @@ def main(argv: list[str] | None = None) -> dict:
     use_txtai = not args.no_anchor and not args.no_txtai and txtai_available()
     txtai_rows: dict[bool, list[dict]] = {False: [], True: []}
     for week in weeks:
-        qs = questions(week)
-        arts = articles(week, qs)
-        folder = write_folder(week, arts)
+        qs, arts, lib, indexing[week] = build_week(week)
         haystack = norm("\n".join(a.text for a in arts))
-        lib, indexing[week] = index_week(week, folder)
         rows = ask_all(lib, qs, haystack)
         product += rows
         if not args.no_anchor:
