@@ -536,6 +536,13 @@ _SPAN_OF_TIME = re.compile(r"^(?:(?:about|nearly|almost|just|only|over|more than
                            r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            rf"a few|several|many|a couple of)\s+(?:(?:{'|'.join(_TIME_UNITS)})s?|centur(?:y|ies))$", re.I)
 _DURATIONS = frozenset(stem(u) for u in _TIME_UNITS)  # what "how many" counts when it asks how long
+# A date right after "since" or "began in" is when something started ("involvement since autumn of
+# 2015", "the intervention began in 2015"), which answers "When did it start?" but not "When did
+# Putin announce the withdrawal?".
+_STARTED = re.compile(r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|start|starting|beginning|launched)"
+                      r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
+                      r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$", re.I)
+_STARTS = frozenset(stem(w) for w in "begin began begun start started launch launched first since onset".split())
 
 
 def _counts(text: str, start: int, end: int, noun: str) -> bool:
@@ -605,6 +612,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             fit *= _head_fit(piece, kind, wanted.head, business, w)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
+            if kind == "time" and not asked & _STARTS and _STARTED.search(s.text, max(0, start - 40), start):
+                continue
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
                 # "What year ...?" "on Monday", in an article of 2016-03-15: the year 2016 (one
                 # candidate with a "2016" said elsewhere); in an undated article, no year at all.

@@ -368,6 +368,15 @@ def test_when_is_answered_with_a_date_not_a_length_of_time() -> None:
     assert line is not None and [c.text for c in line.candidates] == ["2007"]
 
 
+def test_a_date_something_started_answers_when_it_began_not_when_else() -> None:
+    text = "Involved in the war since autumn of 2015, Putin on Monday announced the withdrawal."
+    quotes = [_tagged(1, text, [("2015", "DATE"), ("Putin", "PERSON"), ("Monday", "DATE")], 0.8)]
+    line = direct(_answer("When did Putin announce the withdrawal?", quotes, {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Monday"]
+    line = direct(_answer("When did the war begin?", quotes, {"d1.txt": None}))
+    assert line is not None and "2015" in [c.text for c in line.candidates]
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
