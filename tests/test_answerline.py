@@ -377,6 +377,20 @@ def test_a_date_something_started_answers_when_it_began_not_when_else() -> None:
     assert line is not None and "2015" in [c.text for c in line.candidates]
 
 
+def test_a_count_of_the_asked_noun_in_a_quotes_context_answers_how_many() -> None:
+    # The quote was chosen for its second sentence; its first, shown as context, holds the count.
+    text = "The vaccines saved more than 3 million lives, a study shows. Researchers at Yale found 1.5 and 3.8 in two models."
+    quote = replace(_tagged(1, text, [("more than 3 million", "CARDINAL"), ("Yale", "ORG"), ("1.5", "CARDINAL"),
+                                      ("3.8", "CARDINAL"), ("two", "CARDINAL")], 0.8),
+                    chosen=((text.index("Researchers"), len(text)),))
+    line = direct(_answer("The vaccines have saved approximately how many lives?", [quote], {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["3 million"]
+    # Context counts only as a count of what "how many" asks about: "how much" has no such noun.
+    text = "The bridge cost $5 million, the city said. Officials declined to comment on the overruns."
+    quote = replace(_tagged(1, text, [("$5 million", "MONEY")], 0.8), chosen=((text.index("Officials"), len(text)),))
+    assert direct(_answer("How much did the bridge overruns cost?", [quote], {"d1.txt": None})) is None
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
