@@ -629,9 +629,11 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 fit *= w.uncounted
             elif noun in _DURATIONS:  # "how many days": "45 days" answers it, though tagged a DATE
                 fit = max(fit, 1.0)
-            if s.context and not (noun and fit > 0 and _counts(s.text, start, end, noun)):
+            if s.context and kind == "person" and len(keys) > 1:
+                fit = 0.0  # no support, but a full name to show: "Tom Brady" for the "Brady" sentences say
+            elif s.context and not (noun and fit > 0 and _counts(s.text, start, end, noun)):
                 continue  # context counts only where it counts what "how many" asks about
-            if s.context:
+            elif s.context:
                 fit *= w.context
             close = _closeness(s.text, start, end, asked)
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)

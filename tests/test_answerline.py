@@ -391,6 +391,22 @@ def test_a_count_of_the_asked_noun_in_a_quotes_context_answers_how_many() -> Non
     assert direct(_answer("How much did the bridge overruns cost?", [quote], {"d1.txt": None})) is None
 
 
+def test_a_full_name_in_a_quotes_context_is_shown_for_the_surname_its_sentences_give() -> None:
+    text = "Fox said Tom Brady will join the network. Brady announced his retirement on Feb. 1, only to return."
+    chosen = text.index("Brady announced")
+    quote = replace(_tagged(1, text, [("Fox", "ORG"), ("Tom Brady", "PERSON"), ("Feb. 1", "DATE")], 0.8),
+                    chosen=((chosen, len(text)),))
+    quote = replace(quote, mentions=(*quote.mentions, Mention(chosen, chosen + 5, "name", "PERSON")))
+    line = direct(_answer("This football star announced his retirement in February. Who is he?", [quote], {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Tom Brady"]
+    evidence = line.candidates[0].quote
+    assert evidence is not None and "Tom Brady" in evidence.text and evidence.text in text
+    # The context alone names no one: a name only it gives is no answer.
+    alone = replace(quote, mentions=quote.mentions[:3])
+    assert direct(_answer("This football star announced his retirement in February. Who is he?", [alone],
+                          {"d1.txt": None})) is None
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
