@@ -451,7 +451,11 @@ class _Same:
         return self._seen[word]
 
     def word(self, a: str, b: str) -> bool:
-        return a == b or bool(self.forms(a) & self.forms(b))
+        # One a spelling of the other, not two words sharing a third: the corpus's variants are
+        # loose ("chris" and "irsay" both list "caruso"), and through one they merged Irsay
+        # and Strauss into Chris Ballard.
+        fa, fb = self.forms(a), self.forms(b)
+        return a == b or stem(a) == stem(b) or a in fb or b in fa or stem(a) in fb or stem(b) in fa
 
     def inside(self, small: Iterable[str], big: Iterable[str]) -> bool:
         return all(any(self.word(a, b) for b in big) for a in small)

@@ -407,6 +407,18 @@ def test_a_full_name_in_a_quotes_context_is_shown_for_the_surname_its_sentences_
                           {"d1.txt": None})) is None
 
 
+def test_two_names_that_share_a_third_spelling_variant_stay_two() -> None:
+    # The corpus's variants are loose: "Chris" and "Irsay" may both list "Caruso". Neither is
+    # the other's spelling, so Irsay is no other spelling of Chris Ballard.
+    loose = {"chris": ["caruso"], "irsay": ["caruso"], "caruso": ["chris", "irsay"]}
+    quotes = [_tagged(1, "The Colts named Chris Ballard to lead the search.", [("Chris Ballard", "PERSON")], 0.8),
+              _tagged(2, "Owner Irsay backed the search.", [("Irsay", "PERSON")], 0.5)]
+    line = direct(_answer("Who leads the search?", quotes, {"d1.txt": None, "d2.txt": None}),
+                  lambda word: loose.get(word.lower(), []))
+    assert line is not None and line.candidates[0].text == "Chris Ballard"
+    assert "Irsay" not in line.candidates[0].variants and line.candidates[0].refs == (1,)
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
