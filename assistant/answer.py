@@ -276,6 +276,7 @@ _HEADS = {
 HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
 # The head noun of "which X" narrows the labels that fit the answer line: a company is an ORG,
 # a film a work (``answerline``).
+STORMS = ("storm", "storms", "hurricane", "hurricanes", "typhoon", "cyclone")
 WORD_HEADS = frozenset("word words term terms phrase phrases expression expressions slogan".split())
 NAME_HEADS = {
     **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
@@ -289,6 +290,8 @@ NAME_HEADS = {
     **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
     **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
     **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
+    # Storms have people's names, and the tagger mostly calls "Nicole" or "Ian" a PERSON.
+    **dict.fromkeys(STORMS, frozenset({"EVENT", "PERSON"})),
 }
 WANTS = {
     "person": frozenset({"name"}), "place": frozenset({"name"}), "name": frozenset({"name"}),
@@ -544,6 +547,7 @@ _HEAD_LABELS = {
     "LAW": "law laws bill bills act",
 }
 HEAD_FITS = {w: frozenset({label}) for label, ws in _HEAD_LABELS.items() for w in ws.split()}
+HEAD_FITS.update({w: NAME_HEADS[w] for w in STORMS})  # a storm: an EVENT or a PERSON (see NAME_HEADS)
 
 
 def fits(wanted: Asks) -> frozenset[str] | None:

@@ -419,6 +419,14 @@ def test_two_names_that_share_a_third_spelling_variant_stay_two() -> None:
     assert "Irsay" not in line.candidates[0].variants and line.candidates[0].refs == (1,)
 
 
+def test_a_storm_is_answered_by_its_name_though_the_tagger_calls_it_a_person() -> None:
+    text = "No storm had hit the US this late until Nicole made landfall near Vero Beach."
+    quotes = [_tagged(1, text, [("US", "GPE"), ("Nicole", "PERSON"), ("Vero Beach", "GPE")], 0.8)]
+    line = direct(_answer("Florida was hit this week by a tropical storm. What was the name of the storm?", quotes,
+                          {"d1.txt": None}))
+    assert line is not None and line.candidates[0].text == "Nicole"
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
