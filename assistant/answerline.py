@@ -791,17 +791,24 @@ def direct(
         return None
     listing = is_list(answer.question, wanted)
     asked = stems_of(answer.question)
-    said = quote_said(answer) + (list(extra) if listing else [])
     near_head = _near_head(wanted, weights) if wanted.head else None
     same = _Same(variants)
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     thing = kinship is not None and asks_thing(wanted)
-    items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                         asks_subject(answer.question), listing, thing)
-    if thing and kinship is not None:
-        items = _by_meaning(items, wanted.head or "", kinship, weights)
-    items = _merge(items, same)
-    ranked = sorted(((_score(i, weights), i) for i in items), key=lambda x: -x[0])
+
+    def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
+        said = quote_said(answer) + (list(extra) if listing else [])
+        items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
+                             asks_subject(answer.question), listing, thing)
+        if thing and kinship is not None:
+            items = _by_meaning(items, wanted.head or "", kinship, weights)
+        return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])
+
+    ranked = ranked_items(listing)
+    if listing and (not ranked or ranked[0][0] < weights.bar):
+        # No mention the head noun names ("Which two supermarkets plan to merge?": the quotes say
+        # "Kroger and Albertsons" with no "supermarket" beside it): the quotes' best answer, as for one.
+        listing, ranked = False, ranked_items(False)
     if not ranked or ranked[0][0] < weights.bar:
         return None
     if listing:

@@ -427,6 +427,13 @@ def test_a_storm_is_answered_by_its_name_though_the_tagger_calls_it_a_person() -
     assert line is not None and line.candidates[0].text == "Nicole"
 
 
+def test_a_list_question_whose_head_noun_names_no_mention_gets_the_quotes_best_answer() -> None:
+    text = "In a mega-deal, Kroger and Albertsons announced Friday plans to merge."
+    quotes = [_tagged(1, text, [("Kroger and Albertsons", "ORG"), ("Friday", "DATE")], 0.8)]
+    line = direct(_answer("Which two major supermarkets plan to merge?", quotes, {"d1.txt": None}))
+    assert line is not None and not line.list and line.candidates[0].text == "Kroger and Albertsons"
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
