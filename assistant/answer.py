@@ -363,11 +363,21 @@ _NOT_HEADS = frozenset("""week weekend weeks month months year years season summ
     autumn morning evening night time day days""".split())
 
 
-def _head_of(words: list[str]) -> str | None:
+def _head_of(words: list[str], owners: frozenset[str] = frozenset()) -> str | None:
     """The first word of a short noun phrase that says what kind of answer is wanted
     ("average yearly pay": "average"; "newly-released horror film": "film"); None if none does."""
-    return next((w for w in words if w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING
-                 or w in HEAD_FITS or w in NAME_HEADS), None)
+    at = next((n for n, w in enumerate(words) if _heads(w)), None)
+    if at is None:
+        return None
+    # A compound's last noun is its head ("car company", "age group", "island nation"), not a
+    # possessor's noun ("state's governor" asks for a state: ``owners``).
+    while at + 1 < len(words) and _heads(words[at + 1]) and words[at] not in owners:
+        at += 1
+    return words[at]
+
+
+def _heads(w: str) -> bool:
+    return w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING or w in HEAD_FITS or w in NAME_HEADS
 
 
 def _fill_in(part: str) -> Asks:
@@ -427,7 +437,8 @@ def _asks(word: str, following: str) -> Asks:
     phrase = [w for n, w in enumerate(phrase) if n == len(phrase) - 1 or w not in _SORT_GENITIVES
               or not original[n].endswith(("'s", "’s"))]
     common = [w for w, o in zip(phrase, original) if not o[:1].isupper() and not _describes(w)]
-    head = _head_of(phrase) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
+    owners = frozenset(w for w, o in zip(words, original) if o.endswith(("'s", "’s")))
+    head = _head_of(phrase, owners) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     if head in _MEMBERS or (head.removesuffix("s") == "figure" and _PROMINENT & set(phrase)):
         kind = "person"  # "which top Tory", "which high-profile figures"

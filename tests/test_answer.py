@@ -228,6 +228,10 @@ def test_question_types(question: str, kind: str | None) -> None:
     # a plural's genitive says what sort of show; a singular's asks for the possessor
     ("Which beloved children’s show did he appear on for 47 seasons?", "show"),
     ("Which country's lawmakers urged officials to act?", "country"),
+    ("Which state’s governor commuted the sentences?", "state"),
+    # a compound's last noun is its head
+    ("Which car company unveiled its first electric vehicle?", "company"),
+    ("Junkanoo originated on what island nation?", "nation"),
 ])
 def test_the_head_noun_may_follow_its_adjectives(question: str, head: str) -> None:
     assert asks(question).head == head
