@@ -333,6 +333,13 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_IN_YEAR = re.compile(r"\b(?:in|during)\s+((?:1[89]|20)\d\d)\b", re.I)  # "when did it start in 2024?"
+
+
+def _year_of(piece: str, dated: str | None) -> str | None:
+    """The year a date mention names: its own ("March 14, 2016"), else its article's ("Tuesday")."""
+    own = _YEAR.search(piece) or _YEAR.match(dated or "")
+    return own.group() if own else None
 
 
 def _unbalanced(piece: str) -> bool:
@@ -575,7 +582,7 @@ def asks_subject(question: str) -> bool:
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
                  when: Mapping[str, str | None] | None = None, subject: bool = False,
-                 listing: bool = False, thing: bool = False) -> list[_Item]:
+                 listing: bool = False, thing: bool = False, years: frozenset[str] = frozenset()) -> list[_Item]:
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
@@ -620,6 +627,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
             if kind == "time" and not asked & _STARTS and _STARTED.search(s.text, max(0, start - 40), start):
                 continue
+            if kind == "time" and years and _year_of(piece, (when or {}).get(s.doc_id)) not in (None, *years):
+                continue  # "When did Russia start withdrawing in 2024?": not a Tuesday of an article of 2016
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
                 # "What year ...?" "on Monday", in an article of 2016-03-15: the year 2016 (one
                 # candidate with a "2016" said elsewhere); in an undated article, no year at all.
@@ -795,11 +804,12 @@ def direct(
     same = _Same(variants)
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     thing = kinship is not None and asks_thing(wanted)
+    years = frozenset(_IN_YEAR.findall(answer.question))
 
     def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
         said = quote_said(answer) + (list(extra) if listing else [])
         items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                             asks_subject(answer.question), listing, thing)
+                             asks_subject(answer.question), listing, thing, years)
         if thing and kinship is not None:
             items = _by_meaning(items, wanted.head or "", kinship, weights)
         return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])

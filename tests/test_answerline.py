@@ -434,6 +434,19 @@ def test_a_list_question_whose_head_noun_names_no_mention_gets_the_quotes_best_a
     assert line is not None and not line.list and line.candidates[0].text == "Kroger and Albertsons"
 
 
+def test_when_in_a_year_is_not_answered_by_a_date_of_another_year() -> None:
+    quotes = [_tagged(1, "Putin on Monday announced that the withdrawal would begin on Tuesday.",
+                      [("Putin", "PERSON"), ("Monday", "DATE"), ("Tuesday", "DATE")], 0.8)]
+    dated = {"d1.txt": "2016-03-15"}
+    assert direct(_answer("When did the withdrawal begin in 2024?", quotes, dated)) is None
+    line = direct(_answer("When did the withdrawal begin in 2016?", quotes, dated))
+    assert line is not None and line.candidates[0].text == "Tuesday"
+    # A date that names its year counts by it, whatever its article's date.
+    quotes = [_tagged(1, "The last troops left on December 14, 2024, officials said.", [("December 14, 2024", "DATE")], 0.8)]
+    line = direct(_answer("When did the last troops leave in 2024?", quotes, dated))
+    assert line is not None and line.candidates[0].text == "December 14, 2024"
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
