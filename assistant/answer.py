@@ -182,7 +182,8 @@ _WORD = re.compile(r"\w+(?:-\w+)*")
 FRAMING = frozenset(
     """many much long often happen happened happens mean means meant take takes took make
     makes made like kind sort type way ways thing things anything something go goes went
-    know known think get gets got give given show shows showed""".split()
+    know known think get gets got give given show shows showed
+    role roles job jobs position occupation profession""".split()
 )
 
 
