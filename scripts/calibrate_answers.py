@@ -37,7 +37,12 @@ def best_scores(lib: Library, questions: list[str]) -> list[float]:
 
 
 def _ask(lib: Library, question: str, policy: Policy):  # type: ignore[no-untyped-def]
-    return lib.ask(question, k=1, policy=policy)
+    # Not k=1: the first quote is the best *ranked* (Policy.by_rank), and the bar asks whether
+    # any sentence is relevant enough, so the most relevant must be among the quotes read.
+    return lib.ask(question, k=CANDIDATES, policy=policy)
+
+
+CANDIDATES = 50
 
 
 def threshold(pos: list[float], neg: list[float], prefer: tuple[list[float], list[float]] | None = None) -> tuple[float, int]:
