@@ -86,6 +86,7 @@ class Weights:
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
     uncounted: float = 0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
+    actor: float = 0.3  # a person the question's verb follows ("Who announced ...?": "Putin on Monday announced")
     subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
     beside: float = 0.5  # one answer named by the question's head noun ("the storm Nicole") counts this much more
     other_place: float = 0.4  # "which state": a place the gazetteer says is no state (a city, a country)
@@ -574,6 +575,29 @@ _SUBJECT = re.compile(r"^\s*(?:which|what|who)\b(?!(?:\s+[\w'’-]+){0,4}?\s+(?:
 _OPENING = 40  # characters: a mention this early may be the sentence's subject
 
 
+_WHO_VERB = re.compile(r"^\s*who\s+([a-z]+ed|[a-z]+s)\b", re.I)
+
+
+def _asked_verb(question: str, wanted: Asks) -> str | None:
+    """The stem of the verb a "who" question asks the doer of ("Who announced ...": announc)."""
+    parts = question_parts(question)
+    m = _WHO_VERB.match(parts[-1]) if parts and wanted.kind == "person" else None
+    if not m or m.group(1).lower() in _NOT_VERBS:
+        return None
+    return stem(m.group(1))
+
+
+_NOT_VERBS = frozenset("is was has does his this".split())
+
+
+def _does(text: str, end: int, verb: str) -> bool:
+    """Whether the question's verb follows the mention within a few words ("Putin on Monday announced")."""
+    return any(stem(w) == verb for w in _TOKEN.findall(text[end : end + ACTOR_CHARS])[:4])
+
+
+ACTOR_CHARS = 30
+
+
 def asks_subject(question: str) -> bool:
     parts = question_parts(question)
     return bool(parts and _SUBJECT.search(parts[-1]))
@@ -582,7 +606,8 @@ def asks_subject(question: str) -> bool:
 def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
                  when: Mapping[str, str | None] | None = None, subject: bool = False,
-                 listing: bool = False, thing: bool = False, years: frozenset[str] = frozenset()) -> list[_Item]:
+                 listing: bool = False, thing: bool = False, years: frozenset[str] = frozenset(),
+                 verb: str | None = None) -> list[_Item]:
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
@@ -610,6 +635,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 fit *= 1 + w.beside
             if subject and n == 0 and start < _OPENING:
                 fit *= 1 + w.subject
+            if verb and _does(s.text, end, verb):
+                fit *= 1 + w.actor  # "Who announced ...?": "Putin on Monday announced"
             start, end = trim(s.text, start, end, asked, kind, wanted.head)
             if kind == "number" and asked & _AGE and _ORDINAL.fullmatch(s.text, start, end):
                 end -= 2  # "his 80th birthday" answers "What is his age?" with 80
@@ -809,7 +836,7 @@ def direct(
     def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
         said = quote_said(answer) + (list(extra) if listing else [])
         items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                             asks_subject(answer.question), listing, thing, years)
+                             asks_subject(answer.question), listing, thing, years, _asked_verb(answer.question, wanted))
         if thing and kinship is not None:
             items = _by_meaning(items, wanted.head or "", kinship, weights)
         return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])

@@ -447,6 +447,16 @@ def test_when_in_a_year_is_not_answered_by_a_date_of_another_year() -> None:
     assert line is not None and line.candidates[0].text == "December 14, 2024"
 
 
+def test_who_did_it_prefers_the_person_the_questions_verb_follows() -> None:
+    text = ("Vladimir Putin on Monday announced the withdrawal. It ends months of air support for the armies of "
+            "Syrian President Bashar al-Assad.")
+    quotes = [_tagged(1, text, [("Vladimir Putin", "PERSON"), ("Monday", "DATE"), ("Syrian President Bashar al-Assad", "PERSON")], 0.8),
+              _tagged(2, "Bashar al-Assad fled to Moscow.", [("Bashar al-Assad", "PERSON"), ("Moscow", "GPE")], 0.8),
+              _tagged(3, "Bashar al-Assad lost his bases.", [("Bashar al-Assad", "PERSON")], 0.8)]
+    line = direct(_answer("Who announced the withdrawal?", quotes, {"d1.txt": None, "d2.txt": None, "d3.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Vladimir Putin"]  # Assad no close second
+
+
 def test_a_dateline_is_no_answer() -> None:
     quotes = [_tagged(1, "WASHINGTON (AP) — Biden signed the order at Camp David on Friday.",
                       [("WASHINGTON", "GPE"), ("Biden", "PERSON"), ("Camp David", "FAC")], 0.8)]
