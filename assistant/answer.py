@@ -365,8 +365,9 @@ _NOT_HEADS = frozenset("""week weekend weeks month months year years season summ
 
 
 def _head_of(words: list[str], owners: frozenset[str] = frozenset()) -> str | None:
-    """The first word of a short noun phrase that says what kind of answer is wanted
-    ("average yearly pay": "average"; "newly-released horror film": "film"); None if none does."""
+    """The word of a short noun phrase that says what kind of answer is wanted: the first that
+    does ("average yearly pay": "average"; "newly-released horror film": "film"), or the last of
+    a compound it opens ("car company": "company"); None if none does."""
     at = next((n for n, w in enumerate(words) if _heads(w)), None)
     if at is None:
         return None

@@ -462,8 +462,9 @@ class _Same:
         # One a spelling of the other, not two words sharing a third: the corpus's variants are
         # loose ("chris" and "irsay" both list "caruso"), and through one they merged Irsay
         # and Strauss into Chris Ballard.
-        fa, fb = self.forms(a), self.forms(b)
-        return a == b or stem(a) == stem(b) or a in fb or b in fa or stem(a) in fb or stem(b) in fa
+        if a == b:
+            return True
+        return bool({a, stem(a)} & self.forms(b) or {b, stem(b)} & self.forms(a))
 
     def inside(self, small: Iterable[str], big: Iterable[str]) -> bool:
         return all(any(self.word(a, b) for b in big) for a in small)
@@ -590,12 +591,12 @@ def _asked_verb(question: str, wanted: Asks) -> str | None:
 _NOT_VERBS = frozenset("is was has does his this".split())
 
 
+ACTOR_CHARS = 30
+
+
 def _does(text: str, end: int, verb: str) -> bool:
     """Whether the question's verb follows the mention within a few words ("Putin on Monday announced")."""
     return any(stem(w) == verb for w in _TOKEN.findall(text[end : end + ACTOR_CHARS])[:4])
-
-
-ACTOR_CHARS = 30
 
 
 def asks_subject(question: str) -> bool:
@@ -654,15 +655,15 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
             if kind == "time" and not asked & _STARTS and _STARTED.search(s.text, max(0, start - 40), start):
                 continue
-            if kind == "time" and years and _year_of(piece, (when or {}).get(s.doc_id)) not in (None, *years):
+            year = _year_of(piece, (when or {}).get(s.doc_id)) if kind == "time" else None
+            if years and year not in (None, *years):
                 continue  # "When did Russia start withdrawing in 2024?": not a Tuesday of an article of 2016
             if kind == "time" and wanted.head == "year" and not _YEAR.search(piece):
                 # "What year ...?" "on Monday", in an article of 2016-03-15: the year 2016 (one
                 # candidate with a "2016" said elsewhere); in an undated article, no year at all.
-                year = _YEAR.match((when or {}).get(s.doc_id) or "")
                 if not year:
                     continue
-                spelled = keys = (year.group(),)
+                spelled = keys = (year,)
             if kind == "person" and len(keys) == 1:
                 fit *= w.single
             if noun and not _counts(s.text, start, end, noun):
@@ -832,11 +833,12 @@ def direct(
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     thing = kinship is not None and asks_thing(wanted)
     years = frozenset(_IN_YEAR.findall(answer.question))
+    noun, subject, verb = counted(answer.question), asks_subject(answer.question), _asked_verb(answer.question, wanted)
+    quoted = quote_said(answer)
 
     def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
-        said = quote_said(answer) + (list(extra) if listing else [])
-        items = _occurrences(said, wanted, asked, weights, near_head, counted(answer.question), when,
-                             asks_subject(answer.question), listing, thing, years, _asked_verb(answer.question, wanted))
+        said = quoted + (list(extra) if listing else [])
+        items = _occurrences(said, wanted, asked, weights, near_head, noun, when, subject, listing, thing, years, verb)
         if thing and kinship is not None:
             items = _by_meaning(items, wanted.head or "", kinship, weights)
         return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])

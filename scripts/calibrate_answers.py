@@ -36,13 +36,13 @@ def best_scores(lib: Library, questions: list[str]) -> list[float]:
     return out
 
 
-def _ask(lib: Library, question: str, policy: Policy):  # type: ignore[no-untyped-def]
-    # Not k=1: the first quote is the best *ranked* (Policy.by_rank), and the bar asks whether
-    # any sentence is relevant enough, so the most relevant must be among the quotes read.
-    return lib.ask(question, k=CANDIDATES, policy=policy)
-
-
+# Not k=1: the first quote is the best *ranked* (Policy.by_rank), and the bar asks whether any
+# sentence is relevant enough, so the most relevant must be among the quotes read.
 CANDIDATES = 50
+
+
+def _ask(lib: Library, question: str, policy: Policy):  # type: ignore[no-untyped-def]
+    return lib.ask(question, k=CANDIDATES, policy=policy)
 
 
 def threshold(pos: list[float], neg: list[float], prefer: tuple[list[float], list[float]] | None = None) -> tuple[float, int]:
