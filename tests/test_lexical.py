@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from assistant import lexical
 
 CORPUS = [
@@ -38,6 +40,24 @@ def test_every_spelling_of_the_base_expands_to_the_others() -> None:
         assert set(lexical.variants(db, word.capitalize())) == spellings - {word}
     assert lexical.variants(db, "Tartous") == ["tartus"]
     assert lexical.variants(db, "tartus") == ["tartous"]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("khmeimim", "hemeimeem"), ("hmeimim", "khmeymim"), ("tartus", "tartous"), ("latakia", "lattakia"),
+    ("zelensky", "zelenskyy"), ("zelenskiy", "zelensky"), ("mohammed", "muhammad"), ("scholz", "schulz"),
+    ("lopes", "lopez"), ("gaddafi", "qadhafi"), ("ukraine", "ukrainian"), ("qatar", "qatari"),
+])
+def test_spellings_of_one_name_sound_alike(a: str, b: str) -> None:
+    assert lexical.spelled_alike(a, b) and lexical.spelled_alike(b, a)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # all were variants when every vowel blurred into one and any letter could change
+    ("russian", "syrian"), ("kardashian", "kurdish"), ("tartus", "states"), ("pankov", "peskov"),
+    ("martin", "morton"), ("geneva", "guliyeva"), ("ellen", "yellen"), ("congo", "huang"),
+])
+def test_different_names_do_not(a: str, b: str) -> None:
+    assert not lexical.spelled_alike(a, b) and not lexical.spelled_alike(b, a)
 
 
 def test_common_words_are_not_expanded() -> None:
