@@ -319,21 +319,30 @@ def asks(question: str) -> Asks:
     this week. Whose seat is she filling?"): the last sentence holding a question word counts."""
     parts = question_parts(question)
     for part in reversed(parts):
-        if _CALLED.search(part):
-            return Asks("name", WANTS["name"])
-        if m := _NAME_OF.search(part):  # "What was the name of the storm?": a storm's name
-            return _asks("which", m.group(1))
-        if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
-            return _asks("what", head)
-        m = _question_word(part)
-        if m and not part.rstrip().endswith("?") and (this := _this_noun(part)) and this.start() < m.start():
-            return _this_asks(this)  # "This superstar closed out a tour at the stadium where ...:": the superstar
-        if m:
-            return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
-                         m.group(2) or "")
+        if found := _asks_in(part):
+            if found.head in _ACCOUNTS and not (found.head.startswith("role") and _IN_A_WORK.search(part)):
+                return Asks(None)  # "What role did Russia play in Syria?": an account, no name
+            return found
     if parts and _YES_NO.match(parts[-1]):
         return Asks("yes/no")
     return _fill_in(parts[-1] if parts else "")
+
+
+def _asks_in(part: str) -> Asks | None:
+    """What one sentence of a question asks for; None: it holds no question word."""
+    if _CALLED.search(part):
+        return Asks("name", WANTS["name"])
+    if m := _NAME_OF.search(part):  # "What was the name of the storm?": a storm's name
+        return _asks("which", m.group(1))
+    if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
+        return _asks("what", head)
+    m = _question_word(part)
+    if m and not part.rstrip().endswith("?") and (this := _this_noun(part)) and this.start() < m.start():
+        return _this_asks(this)  # "This superstar closed out a tour at the stadium where ...:": the superstar
+    if m:
+        return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
+                     m.group(2) or "")
+    return None
 
 
 def _question_word(part: str) -> re.Match[str] | None:
@@ -447,6 +456,12 @@ def _asks(word: str, following: str) -> Asks:
     return Asks(kind, WANTS[kind], head)
 
 
+# Nouns whose answer is an account, not a name: "What impact did the storm have?"
+_ACCOUNTS = frozenset("""role roles impact impacts effect effects significance importance purpose
+    strategy strategies goal goals aim aims objective objectives stance response reaction reactions
+    outcome consequence consequences implication implications""".split())
+# A role in a film is a character: "What role did he play in a Pixar movie?" (Buzz Lightyear)
+_IN_A_WORK = re.compile(r"\b(?:film|movie|show|series|sitcom|musical|franchise|episode|cast)s?\b", re.I)
 _SORT_OF = frozenset("type kind sort form variety".split())
 _SORT_GENITIVES = frozenset("children women men people".split())
 # Adjectives quiz questions put before the noun they ask about; an -ly word is an adverb.

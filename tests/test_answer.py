@@ -181,6 +181,10 @@ def test_highlights_find_inflections_and_spellings() -> None:
     ("What is the capital of Syria?", "place"),
     ("What is the reason for the withdrawal?", "reason"),
     ("What is Russia's plan for the bases?", None),
+    # an account, not a name: a role, an impact; but a role in a film is a character
+    ("What role did Russia play in Syria?", None),
+    ("What impact did the storm have on Florida?", None),
+    ("Keanu Reeves was voted Sexiest Man Alive. What role did he play in a Pixar movie?", "name"),
     ("This luxury fashion house drew backlash this week for an ad campaign:", "name"),
     ("McDonald's will test a partnership that will allow it to sell food from:", "name"),
     ("Lula da Silva was also president in:", None),

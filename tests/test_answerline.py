@@ -87,10 +87,11 @@ def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -
 
 @pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "What is the population of Russia?",
                                       "Who is Michael Kofman?", "Why did Russia withdraw from Syria?",
-                                      "How many troops did Russia withdraw?"])
+                                      "How many troops did Russia withdraw?", "What role did Russia play in Syria?"])
 def test_no_answer_line(seeds_lib: Library, question: str) -> None:
-    """Refused questions, an identity question (its answer is the quote), a why, and a count
-    no article gives (the quotes hold "a 10% reduction in combat troops" and "two planes")."""
+    """Refused questions, an identity question (its answer is the quote), a why, a count no
+    article gives (the quotes hold "a 10% reduction in combat troops" and "two planes"), and
+    a role, whose answer is an account (it gave "Assad; or U.S (also Tartous)")."""
     assert seeds_lib.ask(question).direct is None
 
 
