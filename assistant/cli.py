@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--jobs", type=_positive, metavar="N",
                        help="worker processes that read and parse files (default: cores - 1, at least 1)")
     index.add_argument("--read-timeout", type=_positive, metavar="S",
-                       help="skip a file whose reading takes longer than S seconds (default 60)")
+                       help="skip a file whose reading takes longer than S seconds (default 60), "
+                       "plus a second per 20 KB while named entities are tagged")
     index.add_argument("--max-memory", type=_positive, metavar="MB",
                        help="skip a file whose reader needs more than MB megabytes (default: no cap)")
     index.add_argument("--entities", metavar="PIPELINE",

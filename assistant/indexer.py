@@ -40,6 +40,10 @@ BATCH_CHUNKS = 256
 # No file may hold indexing up: pathological HTML (tens of thousands of unclosed tags) reads
 # in time that grows with its size, and the size limit alone allows 50 MB of it.
 READ_SECONDS = 60
+# Finding named entities takes time in proportion to the text (spaCy's tagger: about 63,000
+# characters a second on a quiet core, issue 12): a file gets a second per this many bytes on
+# top of the limit, so an 8 MB JSONL of 5,000 abstracts is read, not skipped as a hang.
+TAG_BYTES_PER_S = 20_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,20 @@ class ReadLimits:
     jobs: int | None = None
     timeout_s: float | None = None  # None: READ_SECONDS, read when the run starts
     max_memory_mb: int | None = None
+
+
+def read_limit(timeout_s: float | None, size: int, tagging: bool) -> float:
+    """Seconds a file of ``size`` bytes may take to read: the limit (``READ_SECONDS`` when
+    None), and when its named entities are tagged too, the tagger's time on top."""
+    limit = READ_SECONDS if timeout_s is None else timeout_s
+    return limit + (round(size / TAG_BYTES_PER_S) if tagging else 0)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the reader will say why it cannot read it
 
 
 def signature(path: Path) -> str:
@@ -220,7 +238,8 @@ class Indexer:
         counter = counter_for(self._embedder())
         task = self._reader(self.max_bytes, counter) if self._reader else ReadAndChunk(self.max_bytes, counter, self.entities)
         with Pool(task, jobs=self._jobs(), timeout_s=self._timeout(), max_memory_mb=self.limits.max_memory_mb,
-                  expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read)) as pool:
+                  expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read),
+                  timeout_for=lambda item: self._timeout(_size(item[0]))) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
                 yield (file, root, sig), outcome
@@ -299,7 +318,7 @@ class Indexer:
         spans = {d: self.catalog.chunk_spans(d) for d in untagged}
         items = [(d, self.catalog.text(d) or "", [(s, e) for _, s, e in spans[d]]) for d in untagged]
         with Pool(TagStored(self.entities), jobs=self._jobs(), timeout_s=self._timeout(),
-                  max_memory_mb=self.limits.max_memory_mb) as pool:
+                  max_memory_mb=self.limits.max_memory_mb, timeout_for=lambda item: self._timeout(len(item[1]))) as pool:
             for (doc_id, _, _), (_, outcome) in zip(items, pool.map(items)):
                 if isinstance(outcome, Failed):  # the answer falls back to guessing its names
                     run.report.warnings.append(f"{doc_id}: named entities not found ({outcome.reason})")
@@ -311,8 +330,8 @@ class Indexer:
     def _jobs(self) -> int:
         return self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
 
-    def _timeout(self) -> float:
-        return self.limits.timeout_s if self.limits.timeout_s is not None else READ_SECONDS
+    def _timeout(self, size: int = 0) -> float:
+        return read_limit(self.limits.timeout_s, size, tagging=self.entities is not None)
 
     # -- writing ------------------------------------------------------------
     def _write_all(self, items: Iterable[_Item], run: _Run) -> None:

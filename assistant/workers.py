@@ -114,7 +114,8 @@ class Pool(Generic[I, T]):
 
     ``task``, ``initializer``, ``initargs`` and the items must pickle (module-level
     functions, picklable instances). ``jobs``: worker count (None: one per core; 0: in
-    this process, no limits). ``timeout_s``: per item, None for none. ``window``: items
+    this process, no limits). ``timeout_s``: per item, None for none; ``timeout_for``: an
+    item's own, instead (called in this process). ``window``: items
     handed out ahead of the consumer (default ``4 * jobs``). ``preload``: modules the
     forkserver imports once, so that workers start with them loaded.
 
@@ -134,11 +135,13 @@ class Pool(Generic[I, T]):
         initargs: tuple[Any, ...] = (),
         window: int | None = None,
         preload: Sequence[str] = (),
+        timeout_for: Callable[[I], float] | None = None,
     ):
         self.jobs = (os.cpu_count() or 1) if jobs is None else jobs
         if self.jobs < 0:
             raise ValueError(f"jobs must be 0 or more, not {jobs}")
         self.timeout_s = timeout_s
+        self._timeout_for = timeout_for
         self.window = max(1, window or 4 * max(self.jobs, 1))
         self._task = task
         self._spec = _WorkerSpec(task, expected, max_memory_mb, initializer, initargs)
@@ -152,6 +155,11 @@ class Pool(Generic[I, T]):
         self._closing = False
         self._slots: list[_Slot] = []
         self._threads: list[threading.Thread] = []
+
+    def deadline(self, item: I) -> float | None:
+        """Seconds ``item`` may take: ``timeout_for(item)`` when given (an item's own
+        allowance, as for a large file), else ``timeout_s``."""
+        return self._timeout_for(item) if self._timeout_for is not None else self.timeout_s
 
     def __enter__(self) -> Pool[I, T]:
         return self
@@ -307,7 +315,8 @@ class _Slot:
             return self._died(proc)
         # A worker whose conn is readable has finished (its result is being written),
         # so only a task still running can miss the deadline.
-        ready = _wait([conn, proc.sentinel], self._pool.timeout_s)
+        limit = self._pool.deadline(item)
+        ready = _wait([conn, proc.sentinel], limit)
         if conn in ready or (ready and conn.poll()):
             try:
                 outcome, fatal = conn.recv()
@@ -318,7 +327,7 @@ class _Slot:
             return outcome
         if not ready:
             self.stop()
-            return Failed(f"took longer than {self._pool.timeout_s:g} s to read")
+            return Failed(f"took longer than {limit:g} s to read")
         return self._died(proc)
 
     # Only signals, no poll (see the class docstring): close() calls these from its thread.

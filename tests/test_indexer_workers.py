@@ -61,3 +61,13 @@ def test_an_index_built_with_workers_equals_one_built_in_one(tmp_path: Path) -> 
             lib.add([articles], limits=ReadLimits(jobs=jobs))
         built[jobs] = _snapshot(index)
     assert built[1] == built[2]
+
+
+def test_a_large_file_gets_time_to_tag_its_names() -> None:
+    """SciFact's 8 MB JSONL took longer than 60 s to read once named entities were tagged,
+    and was skipped: the limit grows with the text to tag, and only when it is tagged."""
+    from assistant.indexer import read_limit
+
+    assert read_limit(None, 8_000_000, tagging=True) == 60 + 400
+    assert read_limit(None, 8_000_000, tagging=False) == read_limit(None, 0, tagging=True) == 60
+    assert read_limit(5, 100_000, tagging=True) == 10

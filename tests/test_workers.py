@@ -55,6 +55,14 @@ def test_hanging_tasks_are_stopped_and_the_good_items_between_them_succeed() -> 
     ]  # fmt: skip
 
 
+def test_an_item_may_have_its_own_time_limit() -> None:
+    """A large file gets more time than the pool's limit (``timeout_for``); the message
+    names the limit that item had."""
+    with Pool(task, jobs=1, timeout_s=3600, timeout_for=lambda item: 2 if item == "sleep" else 3600) as pool:
+        results = list(pool.map([1, "sleep", 2]))
+    assert values(results) == [(1, 1), ("sleep", TIMEOUT), (2, 2)]
+
+
 def test_a_crashed_worker_costs_only_its_item() -> None:
     items = [1, "segv", 2, "abort", 3, "sigkill", 4, "exit", 5]
     with Pool(task, jobs=1, timeout_s=60) as pool:
