@@ -88,6 +88,8 @@ def build(index: Path, corpus: list[dict]) -> tuple[Library, dict[str, float]]:
     started = time.perf_counter()
     report = lib.add([folder])
     seconds = time.perf_counter() - started
+    if report.skipped:  # a skipped corpus scores 0 everywhere: say why instead
+        raise SystemExit("SciFact: " + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
     return lib, {"seconds": seconds, "chunks_embedded": report.chunks, "chunks": lib.catalog.count_chunks()}
 
 
