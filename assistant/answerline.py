@@ -53,6 +53,7 @@ from functools import lru_cache
 
 from . import gazetteer, lexical
 from .answer import (
+    HEAD_KIND,
     NAME_HEADS,
     WORD_HEADS,
     Answer,
@@ -273,7 +274,8 @@ THINGS = frozenset("""animal bird fish insect creature species pet breed food di
     subject topic technology planet organ body currency coin equipment gear garment clothing accessory
     activity hobby trend phenomenon shape symbol emoji dessert treat cuisine spice herb sauce cheese
     bread cereal grain tool appliance gadget furniture fabric gemstone gem element gas pest parasite
-    bacteria fungus mammal reptile dinosaur""".split())
+    bacteria fungus mammal reptile dinosaur aircraft airplane plane jet helicopter ship warship frigate vessel
+    boat submarine missile rocket drone satellite spacecraft""".split())
 
 
 def asks_thing(wanted: Asks) -> bool:
@@ -558,6 +560,14 @@ _STARTED = re.compile(r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|
                       r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
                       r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$", re.I)
 _STARTS = frozenset(stem(w) for w in "begin began begun start started launch launched first since onset".split())
+_STARTED_DOING = re.compile(r"\b(?:begin|began|begun|start|started|launch|launched)\s+(?:to\s+)?([a-z]+ing|[a-z]+)\b", re.I)
+
+
+def _started(question: str) -> str | None:
+    """The stem of what a question asks the start of: "When did Russia start withdrawing?" withdraw."""
+    m = _STARTED_DOING.search(question)
+    word = m.group(1).lower() if m else ""
+    return stem(word) if word and word not in lexical.STOPWORDS else None
 
 
 def _counts(text: str, start: int, end: int, noun: str) -> bool:
@@ -608,11 +618,12 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                  near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
                  when: Mapping[str, str | None] | None = None, subject: bool = False,
                  listing: bool = False, thing: bool = False, years: frozenset[str] = frozenset(),
-                 verb: str | None = None) -> list[_Item]:
+                 verb: str | None = None, started: str | None = None) -> list[_Item]:
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
     only_named = listing and near_head is not None and not thing  # for a thing, its meaning tells
+    where = kind == "place" and wanted.head is None
     near = near_head or (lambda s, start, end: False)
     business = kind == "name" and bool(wanted.head) and singular(wanted.head or "") in BUSINESSES
     items: list[_Item] = []
@@ -653,8 +664,12 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             fit *= _head_fit(piece, kind, wanted.head, business, w)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
-            if kind == "time" and not asked & _STARTS and _STARTED.search(s.text, max(0, start - 40), start):
-                continue
+            if kind == "time" and (began := _STARTED.search(s.text, max(0, start - 40), start)):
+                if not asked & _STARTS:
+                    continue
+                if started and not any(stem(word) == started
+                                       for word in _TOKEN.findall(s.text[max(0, began.start() - 60) : began.start()])):
+                    continue  # "start withdrawing": "involvement ... since 2015", "intervention began in 2015" no
             year = _year_of(piece, (when or {}).get(s.doc_id)) if kind == "time" else None
             if years and year not in (None, *years):
                 continue  # "When did Russia start withdrawing in 2024?": not a Tuesday of an article of 2016
@@ -680,10 +695,20 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             value = s.weight / (1 + w.decay * s.rank) * fit * (1 - w.near + w.near * close)
             if only_named and s.text.startswith(("'s", "’s"), end):
                 continue  # "Khmeimim Air Base, Moscow's largest installation": Moscow is no base
+            if where and _OWNS.match(s.text, end) and not _PLACE_AFTER.match(s.text, end):
+                continue  # "Where are the bases?" "Moscow's largest installation": an owner, not where
             spelling = _spelling(piece, spelled)
             items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)],
                                plain=n >= tagged))
     return items
+
+
+_PLACE_NOUNS = """coast coastline shore north south east west northeast northwest southeast southwest
+    northern southern eastern western central capital outskirts interior heartland countryside"""
+_OWNS = re.compile(r"['’]s\s+[a-z]")  # "Moscow's largest installation"
+# ... unless a place follows: "Florida's Gulf Coast", "Iran's capital", "Syria's north".
+_PLACE_AFTER = re.compile(r"['’]s\s+(?:(?:[a-z-]+\s+){0,2}(?:%s)\b)" % "|".join(
+    sorted(set(_PLACE_NOUNS.split()) | {w for w, k in HEAD_KIND.items() if k == "place"})))
 
 
 # What "which company" (or app, platform) asks for, and what the tagger also calls an ORG but is no business.
@@ -834,11 +859,13 @@ def direct(
     thing = kinship is not None and asks_thing(wanted)
     years = frozenset(_IN_YEAR.findall(answer.question))
     noun, subject, verb = counted(answer.question), asks_subject(answer.question), _asked_verb(answer.question, wanted)
+    started = _started(answer.question) if wanted.kind == "time" else None
     quoted = quote_said(answer)
 
     def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
         said = quoted + (list(extra) if listing else [])
-        items = _occurrences(said, wanted, asked, weights, near_head, noun, when, subject, listing, thing, years, verb)
+        items = _occurrences(said, wanted, asked, weights, near_head, noun, when, subject, listing, thing, years, verb,
+                             started)
         if thing and kinship is not None:
             items = _by_meaning(items, wanted.head or "", kinship, weights)
         return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])

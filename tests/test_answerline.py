@@ -77,6 +77,10 @@ def test_k_limits_the_quotes_not_the_list(seeds_lib: Library) -> None:
     ("What percentage of Moscow's combat capabilities did the Ukrainian war require?", "70 percent"),
     ("Who said it is too soon to determine whether this signals a full Russian exit?", "Michael Kofman"),
     ("Where did Assad seek asylum?", "Russia"),
+    # the start of what was asked: not "since autumn of 2015" (an involvement), nor "Moscow's
+    # intervention ... began in 2015"; but that is when the intervention began
+    ("When did Russia start withdrawing from Syria?", "Tuesday"),
+    ("When did Russia's intervention in Syria begin?", "2015"),
 ])
 def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -> None:
     answer = seeds_lib.ask(question)
@@ -647,3 +651,26 @@ def test_plain_words_are_one_answer_only_when_the_same_words(seeds_lib: Library)
     assert line is not None and line.candidates[0].text == "lions"
     # not "lions managed" or "managed" as its other spellings, nor "lion", which differs by an ending
     assert line.candidates[0].variants == ()
+
+
+def test_where_is_not_answered_by_an_owner() -> None:
+    """"Moscow's largest installation" says whose it is; "Latakia province" where it is. A
+    place that a place follows is still where ("Syria's north")."""
+    def tagged(n: int, text: str, places: list[str], score: float) -> Quote:
+        return replace(_quote(n, f"d{n}.txt", text, score), chosen=((0, len(text)),),
+                       mentions=tuple(Mention(text.index(w), text.index(w) + len(w), "name", "GPE") for w in places))
+    text = "Troops left Khmeimim Air Base, Moscow’s largest military installation in the Jableh region of Latakia."
+    line = direct(_answer("Where are the Russian bases?", [tagged(1, text, ["Moscow", "Latakia"], 0.8)], {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Latakia"]
+    text = "The bases are in Syria’s north, officials said."
+    line = direct(_answer("Where are the Russian bases?", [tagged(1, text, ["Syria"], 0.8)], {"d1.txt": None}))
+    assert line is not None and [c.text for c in line.candidates] == ["Syria"]
+
+
+def test_a_kind_of_vehicle_is_answered_with_one(seeds_lib: Library) -> None:
+    """"Which aircraft ...?" asks for a kind of thing, as "which animal" does: it answered
+    "Russian" (a nationality) or "Syria Television" before."""
+    answer = seeds_lib.ask("Which aircraft left Hmeimim?")
+    assert answer.direct is not None
+    assert answer.direct.candidates[0].text in {"fighter jets", "bombers", "heavy transport aircraft", "Ka-52 helicopter"}
+    _honest(seeds_lib, answer)
