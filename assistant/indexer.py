@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import chunk as chunking
 from . import ingest, metadata
-from .catalog import Catalog, chunk_id
+from .catalog import FILENAME, Catalog, chunk_id
 from .errors import UnreadableFile
 from .types import Chunk, Document, IndexReport, SkippedFile
 
@@ -68,6 +68,11 @@ class ReadLimits:
     jobs: int | None = None
     timeout_s: float | None = None  # None: READ_SECONDS, read when the run starts
     max_memory_mb: int | None = None
+
+
+def _is_index(folder: Path) -> bool:
+    """An index folder (this one or another) found among the articles: not articles."""
+    return (folder / FILENAME).is_file()
 
 
 def read_limit(timeout_s: float | None, size: int, tagging: bool) -> float:
@@ -180,7 +185,7 @@ class Indexer:
         for path in paths:
             if path.is_dir():
                 roots.append(str(path.resolve()))
-            files.extend((f.absolute(), r) for f, r in ingest.walk([path]))
+            files.extend((f.absolute(), r) for f, r in ingest.walk([path], skip=_is_index))
         for root in roots:
             self._labels[root] = self.catalog.label(root, folder=True)
         return files, roots

@@ -265,3 +265,13 @@ def test_store_vectors_reads_back_stored_vectors_and_tolerates_unknown_ids(seeds
     assert list(got) == [some] and got[some].shape == (384,)
     # What a reader meets while another process is writing: ids its client does not hold.
     assert seeds_lib.store.vectors(["no-such-doc::0"]) == {}
+
+
+def test_an_index_kept_among_the_articles_is_not_indexed(seeds_copy: Path) -> None:
+    """`assistant index .` with the default ./index: the index's own files were skipped as
+    unsupported, each time, and the run ended with "some files skipped"."""
+    with Library(seeds_copy / "index") as lib:
+        first = lib.add([seeds_copy])
+        again = lib.add([seeds_copy])
+    assert not first.skipped and not again.skipped
+    assert len(first.added) == 5 and len(again.unchanged) == 5

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
-def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(file, root)`` for every file under ``paths``.
+def walk(paths: Iterable[Path], skip: Callable[[Path], bool] = lambda folder: False) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every file under ``paths``, not entering a folder that
+    ``skip`` names (an index kept among the articles).
 
     A folder argument gives every file under it, recursively, with ``root`` the
     resolved folder; a file argument gives itself, with ``root`` its parent folder.
@@ -30,23 +31,23 @@ def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(argument))
     seen: set[Path] = set()
     for argument in arguments:
-        for file, root in _walk_argument(argument):
+        for file, root in _walk_argument(argument, skip):
             if file not in seen:
                 seen.add(file)
                 yield file, root
 
 
-def _walk_argument(argument: Path) -> Iterator[tuple[Path, Path]]:
+def _walk_argument(argument: Path, skip: Callable[[Path], bool]) -> Iterator[tuple[Path, Path]]:
     if argument.is_dir():
         root = argument.resolve()
-        yield from ((file, root) for file in _files_under(root))
+        yield from ((file, root) for file in _files_under(root, skip))
     else:
         # Resolve the folder but keep the file's own name, which may be a symlink.
         root = argument.absolute().parent.resolve()
         yield root / argument.name, root
 
 
-def _files_under(top: Path) -> Iterator[Path]:
+def _files_under(top: Path, skip: Callable[[Path], bool]) -> Iterator[Path]:
     # An explicit stack, not recursion: folder depth is not bounded by Python's.
     pending = [_listing(top)]
     while pending:
@@ -56,7 +57,8 @@ def _files_under(top: Path) -> Iterator[Path]:
             continue
         path, is_folder = item
         if is_folder:
-            pending.append(_listing(path))
+            if not skip(path):
+                pending.append(_listing(path))
         else:
             yield path
 
