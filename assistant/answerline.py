@@ -707,8 +707,8 @@ _PLACE_NOUNS = """coast coastline shore north south east west northeast northwes
     northern southern eastern western central capital outskirts interior heartland countryside"""
 _OWNS = re.compile(r"['’]s\s+[a-z]")  # "Moscow's largest installation"
 # ... unless a place follows: "Florida's Gulf Coast", "Iran's capital", "Syria's north".
-_PLACE_AFTER = re.compile(r"['’]s\s+(?:(?:[a-z-]+\s+){0,2}(?:%s)\b)" % "|".join(
-    sorted(set(_PLACE_NOUNS.split()) | {w for w, k in HEAD_KIND.items() if k == "place"})))
+_PLACES = "|".join(sorted(set(_PLACE_NOUNS.split()) | {w for w, k in HEAD_KIND.items() if k == "place"}))
+_PLACE_AFTER = re.compile(r"['’]s\s+(?:[a-z-]+\s+){0,2}(?:" + _PLACES + r")\b")
 
 
 # What "which company" (or app, platform) asks for, and what the tagger also calls an ORG but is no business.
