@@ -210,6 +210,10 @@ def _edits(a: str, b: str) -> tuple[int, int, int]:
     return previous[-1]
 
 
+def _consonants(sounded: str) -> str:
+    return "".join(_LIKE.get(c, c) for c in sounded if c not in "AIUh")
+
+
 def _derived(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     roots = (short, short[:-1]) if short[-1] in "aeiouy" else (short,)
@@ -223,6 +227,8 @@ def spelled_alike(a: str, b: str) -> bool:
     if _derived(a, b):
         return True
     x, y = sound(a), sound(b)
+    if _consonants(x) != _consonants(y):  # no edit can change one (most candidates end here, cheaply)
+        return False
     consonants, edits, vowels = _edits(x, y)
     room = 2 if max(len(x), len(y)) >= 8 else 1
     return consonants == 0 and edits <= room and vowels <= (min(len(a), len(b)) >= 7)
