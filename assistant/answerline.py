@@ -532,12 +532,20 @@ _PREPOSITIONS = frozenset("""across among amid around throughout since per via w
 _PER = re.compile(r"%|\bper\s?cent\b|^\W*[$£€]", re.I)
 
 
+_PAST = frozenset("""left won lost made took got went came saw said fled fell hit held kept sold bought paid ran
+    began begun spent brought caught drew flew grew knew led met put rose sent set shot sat stood struck threw
+    told thought wore wrote became broke chose died""".split())
+
+
 def counted(question: str) -> str | None:
     """The stem of what "how many" counts ("how many Senate seats ...": seat)."""
     m = _HOW_MANY.search(question)
     if not m:
         return None
     phrase = lexical.before_stopword(m.group(1).lower().split())
+    # The noun phrase ends at its verb: "How many planes left Syria?" counts planes, not Syria.
+    verb = next((i for i, word in enumerate(phrase) if i and (word in _PAST or word.endswith("ed") and len(word) > 4)), None)
+    phrase = phrase[:verb] if verb else phrase
     ends = [i for i, word in enumerate(phrase) if word in _PREPOSITIONS]  # "lives across the US": lives
     phrase = phrase[: ends[0]] if ends else phrase
     return stem(phrase[-1]) if phrase else None
@@ -559,6 +567,14 @@ _DURATIONS = frozenset(stem(u) for u in _TIME_UNITS)  # what "how many" counts w
 _STARTED = re.compile(r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|start|starting|beginning|launched)"
                       r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
                       r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$", re.I)
+def _akin(word: str, stems: frozenset[str]) -> bool:
+    """``word`` is one of ``stems``, or shares its first six letters with one ("intervention", "intervene")."""
+    st = stem(word)
+    return st in stems or len(st) >= 6 and any(len(o) >= 6 and o[:6] == st[:6] for o in stems)
+
+
+_YEAR_OF_THING = re.compile(r"\s+([a-z][a-z-]+)")  # the noun a year modifies: "its 2015 intervention"
+_DETERMINED = re.compile(r"(?:\b(?:its|the|a|his|her|their|this|that)|['’]s)\s+$", re.I)
 _STARTS = frozenset(stem(w) for w in "begin began begun start started launch launched first since onset".split())
 _STARTED_DOING = re.compile(r"\b(?:begin|began|begun|start|started|launch|launched)\s+(?:to\s+)?([a-z]+ing|[a-z]+)\b", re.I)
 
@@ -670,6 +686,9 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 if started and not any(stem(word) == started
                                        for word in _TOKEN.findall(s.text[max(0, began.start() - 60) : began.start()])):
                     continue  # "start withdrawing": "involvement ... since 2015", "intervention began in 2015" no
+            if kind == "time" and (of := _YEAR_OF_THING.match(s.text, end)) and _DETERMINED.search(s.text, 0, start) \
+                    and _YEAR.fullmatch(piece) and of.group(1) not in lexical.STOPWORDS and not _akin(of.group(1), asked):
+                continue  # "When did Assad fall?": "its 2015 intervention" dates the intervention
             year = _year_of(piece, (when or {}).get(s.doc_id)) if kind == "time" else None
             if years and year not in (None, *years):
                 continue  # "When did Russia start withdrawing in 2024?": not a Tuesday of an article of 2016

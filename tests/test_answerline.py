@@ -81,6 +81,7 @@ def test_k_limits_the_quotes_not_the_list(seeds_lib: Library) -> None:
     # intervention ... began in 2015"; but that is when the intervention began
     ("When did Russia start withdrawing from Syria?", "Tuesday"),
     ("When did Russia's intervention in Syria begin?", "2015"),
+    ("When did Russia intervene in Syria?", "2015"),  # "its 2015 intervention"
 ])
 def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -> None:
     answer = seeds_lib.ask(question)
@@ -91,11 +92,13 @@ def test_factoid_answer_line(seeds_lib: Library, question: str, expected: str) -
 
 @pytest.mark.parametrize("question", ["Who won the 2018 World Cup?", "What is the population of Russia?",
                                       "Who is Michael Kofman?", "Why did Russia withdraw from Syria?",
-                                      "How many troops did Russia withdraw?", "What role did Russia play in Syria?"])
+                                      "How many troops did Russia withdraw?", "What role did Russia play in Syria?",
+                                      "When did Assad fall?"])
 def test_no_answer_line(seeds_lib: Library, question: str) -> None:
     """Refused questions, an identity question (its answer is the quote), a why, a count no
     article gives (the quotes hold "a 10% reduction in combat troops" and "two planes"), and
-    a role, whose answer is an account (it gave "Assad; or U.S (also Tartous)")."""
+    a role, whose answer is an account (it gave "Assad; or U.S (also Tartous)"), and a date
+    no article gives ("its 2015 intervention" dates the intervention, not Assad's fall)."""
     assert seeds_lib.ask(question).direct is None
 
 
@@ -557,6 +560,12 @@ def test_an_office_holder_is_named_with_the_office_written_before_the_name() -> 
 def test_what_how_many_counts_ends_before_a_preposition() -> None:
     assert counted("Vaccinations have saved how many lives across the United States?") == stem("lives")
     assert counted("How many Senate seats did they win?") == stem("seats")
+
+
+def test_what_how_many_counts_ends_before_its_verb() -> None:
+    assert counted("How many planes left Syria?") == stem("planes")  # was Syria: no answer line
+    assert counted("How many Republicans supported the bill?") == stem("Republicans")
+    assert counted("How many armed officers entered?") == stem("officers")
 
 
 def test_a_taggers_span_across_a_closing_quote_is_no_answer() -> None:
