@@ -53,6 +53,14 @@ def test_a_usage_error_in_a_subcommand_prints_its_usage(tmp_path: Path, capsys: 
     assert not (tmp_path / "index").exists()
 
 
+def test_an_empty_folder_says_no_files_were_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / ".hidden.txt").write_text("Not looked at.\n", encoding="utf-8")
+    assert main(["index", str(tmp_path / "articles"), "--index", str(tmp_path / "index")]) == 0
+    captured = capsys.readouterr()
+    assert "no files found" in captured.err and captured.out.startswith("0 added")
+
+
 def test_a_filter_that_matches_nothing_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["-q", "Which bases did Russia keep?", "--source", "no-such-article", "--index", str(seeds_index)]
     assert main([*argv, "--json"]) == 0
