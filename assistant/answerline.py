@@ -567,14 +567,6 @@ _DURATIONS = frozenset(stem(u) for u in _TIME_UNITS)  # what "how many" counts w
 _STARTED = re.compile(r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|start|starting|beginning|launched)"
                       r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
                       r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$", re.I)
-def _akin(word: str, stems: frozenset[str]) -> bool:
-    """``word`` is one of ``stems``, or shares its first six letters with one ("intervention", "intervene")."""
-    st = stem(word)
-    return st in stems or len(st) >= 6 and any(len(o) >= 6 and o[:6] == st[:6] for o in stems)
-
-
-_YEAR_OF_THING = re.compile(r"\s+([a-z][a-z-]+)")  # the noun a year modifies: "its 2015 intervention"
-_DETERMINED = re.compile(r"(?:\b(?:its|the|a|his|her|their|this|that)|['’]s)\s+$", re.I)
 _STARTS = frozenset(stem(w) for w in "begin began begun start started launch launched first since onset".split())
 _STARTED_DOING = re.compile(r"\b(?:begin|began|begun|start|started|launch|launched)\s+(?:to\s+)?([a-z]+ing|[a-z]+)\b", re.I)
 
@@ -584,6 +576,31 @@ def _started(question: str) -> str | None:
     m = _STARTED_DOING.search(question)
     word = m.group(1).lower() if m else ""
     return stem(word) if word and word not in lexical.STOPWORDS else None
+
+
+_YEAR_OF_THING = re.compile(r"\s+([a-z][a-z-]+)")  # the noun a year modifies: "its 2015 intervention"
+_DETERMINED = re.compile(r"(?:\b(?:its|the|a|his|her|their|this|that)|['’]s)\s+$", re.I)
+
+
+def _other_time(text: str, start: int, end: int, asked: frozenset[str], started: str | None) -> bool:
+    """Whether the date ``text[start:end]`` is the time of something the question does not ask
+    about: a start ("since autumn of 2015", "began in 2015") where it asks none, or the start of
+    something else ("involvement since 2015" for "start withdrawing"); or a year that dates a
+    noun of its own ("its 2015 intervention" for "When did Assad fall?")."""
+    if began := _STARTED.search(text, max(0, start - 40), start):
+        if not asked & _STARTS:
+            return True
+        if started and not any(_akin(w, frozenset({started})) for w in _TOKEN.findall(text[max(0, began.start() - 60) : began.start()])):
+            return True
+    of = _YEAR_OF_THING.match(text, end)
+    return bool(of and _YEAR.fullmatch(text, start, end) and _DETERMINED.search(text, 0, start)
+                and of.group(1) not in lexical.STOPWORDS and not _akin(of.group(1), asked))
+
+
+def _akin(word: str, stems: frozenset[str]) -> bool:
+    """``word`` is one of ``stems``, or shares its first six letters with one ("intervention", "intervene")."""
+    st = stem(word)
+    return st in stems or len(st) >= 6 and any(len(o) >= 6 and o[:6] == st[:6] for o in stems)
 
 
 def _counts(text: str, start: int, end: int, noun: str) -> bool:
@@ -680,15 +697,8 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             fit *= _head_fit(piece, kind, wanted.head, business, w)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
-            if kind == "time" and (began := _STARTED.search(s.text, max(0, start - 40), start)):
-                if not asked & _STARTS:
-                    continue
-                if started and not any(stem(word) == started
-                                       for word in _TOKEN.findall(s.text[max(0, began.start() - 60) : began.start()])):
-                    continue  # "start withdrawing": "involvement ... since 2015", "intervention began in 2015" no
-            if kind == "time" and (of := _YEAR_OF_THING.match(s.text, end)) and _DETERMINED.search(s.text, 0, start) \
-                    and _YEAR.fullmatch(piece) and of.group(1) not in lexical.STOPWORDS and not _akin(of.group(1), asked):
-                continue  # "When did Assad fall?": "its 2015 intervention" dates the intervention
+            if kind == "time" and _other_time(s.text, start, end, asked, started):
+                continue
             year = _year_of(piece, (when or {}).get(s.doc_id)) if kind == "time" else None
             if years and year not in (None, *years):
                 continue  # "When did Russia start withdrawing in 2024?": not a Tuesday of an article of 2016
