@@ -1,6 +1,6 @@
 """The answer line: the answer itself, found in the quotes, above them.
 
-For a question with an answer type (who, where, when, how many, which X: ``answer.asks``)
+For a question with an answer type (who, where, when, how many, which X: ``question.asks``)
 the answer line names the entity, number or date that the answering sentences give. It is
 *extractive*: every candidate's text is a slice of a cited sentence (``Evidence``), never
 written by a model, so it can be checked against the source like any quote.
@@ -52,21 +52,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from . import gazetteer, lexical
-from .answer import (
-    HEAD_KIND,
-    NAME_HEADS,
-    WORD_HEADS,
-    Answer,
-    Asks,
-    Citation,
-    Mention,
-    asks,
-    heuristic_mentions,
-    location,
-    question_parts,
-    stem,
-    stems_of,
-)
+from .answer import Answer, Citation, Mention, heuristic_mentions, location, stem, stems_of
+from .question import HEAD_KIND, NAME_HEADS, WORD_HEADS, Asks, asks, question_parts
 from .types import DocumentInfo, Passage
 
 KINDS = frozenset({"person", "place", "time", "number", "name"})  # the kinds that get an answer line

@@ -435,9 +435,9 @@ class Library:
         also reads the sentences of a wider search, every passage matching its topic, so the
         list holds every item the articles support, not only those the quotes name. Called
         inside the quotes' snapshot: the list must not name an article the quotes could not see."""
-        from . import answer, answerline
+        from . import answer, answerline, question
 
-        wanted = answer.asks(built.question)
+        wanted = question.asks(built.question)
         if not built.answered or wanted.kind not in answerline.KINDS:
             return answerline.attach(built, None)
         catalog = self.catalog

@@ -15,7 +15,6 @@ from assistant.answer import (
     Quote,
     SentenceVectors,
     Term,
-    asks,
     build,
     heuristic_mentions,
     highlights,
@@ -23,6 +22,7 @@ from assistant.answer import (
     stem,
     weigh_terms,
 )
+from assistant.question import asks
 from assistant.types import DocumentInfo, Passage
 
 QUESTIONS = json.loads((Path(__file__).parent / "data" / "answer_questions.json").read_text())

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant import Library, answer, entities
+from assistant import Library, answer, entities, question
 from assistant.errors import IndexMismatch, UsageError
 from assistant.types import DocumentInfo, Passage
 
@@ -127,11 +127,11 @@ def test_stored_entities_decide_what_fits_the_question() -> None:
     policy = answer.Policy()
     asked = answer.stems_of("Who won the award?")
     people = answer.fresh(text, [m for m in found if m.label == "ORG"], asked, frozenset({"name"}))
-    who = answer.fits(answer.asks("Who won the award?"))
+    who = question.fits(question.asks("Who won the award?"))
     assert answer.fit(people, who, policy.loose_fit) == policy.loose_fit  # an ORG is not a PERSON
-    assert answer.fit(people, answer.fits(answer.asks("Which company won the award?")), policy.loose_fit) == 1.0
+    assert answer.fit(people, question.fits(question.asks("Which company won the award?")), policy.loose_fit) == 1.0
     places = answer.fresh(text, found, asked, frozenset({"name"}))
-    assert answer.fit(places, answer.fits(answer.asks("Where was the award given?")), policy.loose_fit) == 1.0
+    assert answer.fit(places, question.fits(question.asks("Where was the award given?")), policy.loose_fit) == 1.0
     assert answer.sentence_mentions(_passage(text, None), 0, len(text), text) is None
 
 
