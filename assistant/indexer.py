@@ -29,6 +29,7 @@ from . import chunk as chunking
 from . import ingest, metadata
 from .catalog import FILENAME, Catalog, chunk_id
 from .errors import UnreadableFile
+from .index import DEFAULT_VECTORS, LOCKFILE
 from .types import Chunk, Document, IndexReport, SkippedFile
 
 if TYPE_CHECKING:
@@ -70,9 +71,13 @@ class ReadLimits:
     max_memory_mb: int | None = None
 
 
-def _is_index(folder: Path) -> bool:
-    """An index folder (this one or another) found among the articles: not articles."""
-    return (folder / FILENAME).is_file()
+def _index_part(path: Path) -> bool:
+    """A file or folder of an index (this one or another) kept among the articles: its
+    catalog, vectors and lock, which are no articles. Only those: a file beside them that
+    was indexed stays walked, so it is not taken for gone and removed."""
+    name = path.name
+    ours = name.startswith((FILENAME, DEFAULT_VECTORS)) or name == LOCKFILE  # chroma-<hex> too
+    return ours and (path.parent / FILENAME).is_file()
 
 
 def read_limit(timeout_s: float | None, size: int, tagging: bool) -> float:
@@ -185,7 +190,7 @@ class Indexer:
         for path in paths:
             if path.is_dir():
                 roots.append(str(path.resolve()))
-            files.extend((f.absolute(), r) for f, r in ingest.walk([path], skip=_is_index))
+            files.extend((f.absolute(), r) for f, r in ingest.walk([path], skip=_index_part))
         for root in roots:
             self._labels[root] = self.catalog.label(root, folder=True)
         return files, roots

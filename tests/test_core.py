@@ -275,3 +275,17 @@ def test_an_index_kept_among_the_articles_is_not_indexed(seeds_copy: Path) -> No
         again = lib.add([seeds_copy])
     assert not first.skipped and not again.skipped
     assert len(first.added) == 5 and len(again.unchanged) == 5
+
+
+def test_an_article_beside_an_index_is_still_indexed_and_kept(seeds_copy: Path, tmp_path: Path) -> None:
+    """Only an index's own parts are left out of the walk: an article kept in the same folder
+    as another index is read, and not taken for gone (removed) on the next run."""
+    other = seeds_copy / "notes"
+    with Library(other) as lib:  # another index, built in a folder of the articles
+        lib.add([SEEDS / "003_e5a73f4839f377ea.txt"])
+    (other / "note.txt").write_text("A note\n\nRussia kept the port of Tartus in 2016.\n", encoding="utf-8")
+    with Library(tmp_path / "index") as lib:
+        first = lib.add([seeds_copy])
+        again = lib.add([seeds_copy])
+    assert not first.skipped and "articles/notes/note.txt" in first.added
+    assert not again.removed and "articles/notes/note.txt" in again.unchanged

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
-def walk(paths: Iterable[Path], skip: Callable[[Path], bool] = lambda folder: False) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(file, root)`` for every file under ``paths``, not entering a folder that
-    ``skip`` names (an index kept among the articles).
+def walk(paths: Iterable[Path], skip: Callable[[Path], bool] = lambda path: False) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every file under ``paths``, leaving out the files and
+    folders inside them that ``skip`` names (the parts of an index kept among the articles).
 
     A folder argument gives every file under it, recursively, with ``root`` the
     resolved folder; a file argument gives itself, with ``root`` its parent folder.
@@ -56,9 +56,10 @@ def _files_under(top: Path, skip: Callable[[Path], bool]) -> Iterator[Path]:
             pending.pop()
             continue
         path, is_folder = item
+        if skip(path):
+            continue
         if is_folder:
-            if not skip(path):
-                pending.append(_listing(path))
+            pending.append(_listing(path))
         else:
             yield path
 
