@@ -25,7 +25,6 @@ from . import config
 from .catalog import Catalog
 from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
-from .indexer import Indexer, ProgressFn, ReadLimits
 from .retrieve import Retriever, SearchPolicy
 from .types import DocumentInfo, Filters, IndexReport, Passage
 
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from .answer import Answer, SentenceVectors
     from .answer import Policy as AnswerPolicy
     from .embed import Embedder
+    from .indexer import Indexer, ProgressFn, ReadLimits
     from .store import VectorStore
 
 _WORDS_KEPT = 20_000  # word vectors kept for the answer line's sense of meaning (``_kinship``)
@@ -280,7 +280,9 @@ class Library:
                 self._embedder = self._open_embedder(self._model or manifest.model)
             return self._embedder
 
+        # The writing path only: a question never reads files, so it never imports the indexer.
         from .entities import model_name
+        from .indexer import Indexer, ReadLimits
 
         return Indexer(catalog, open_store, embedder, max_bytes=config.max_bytes(max_bytes),
                        progress=progress, closing=store, limits=limits or ReadLimits(),
