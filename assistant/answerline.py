@@ -47,7 +47,7 @@ Pure: no I/O. Offsets of ``Mention`` are relative to the sentence text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -577,14 +577,14 @@ def _other_time(text: str, start: int, end: int, asked: frozenset[str], started:
     if began := _STARTED.search(text, max(0, start - 40), start):
         if not asked & _STARTS:
             return True
-        if started and not any(_akin(w, frozenset({started})) for w in _TOKEN.findall(text[max(0, began.start() - 60) : began.start()])):
+        if started and not any(_akin(w, (started,)) for w in _TOKEN.findall(text[max(0, began.start() - 60) : began.start()])):
             return True
     of = _YEAR_OF_THING.match(text, end)
     return bool(of and _YEAR.fullmatch(text, start, end) and _DETERMINED.search(text, 0, start)
                 and of.group(1) not in lexical.STOPWORDS and not _akin(of.group(1), asked))
 
 
-def _akin(word: str, stems: frozenset[str]) -> bool:
+def _akin(word: str, stems: Collection[str]) -> bool:
     """``word`` is one of ``stems``, or shares its first six letters with one ("intervention", "intervene")."""
     st = stem(word)
     return st in stems or len(st) >= 6 and any(len(o) >= 6 and o[:6] == st[:6] for o in stems)
