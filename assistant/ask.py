@@ -74,13 +74,31 @@ def lines(stream: Iterable[str]) -> Iterator[str]:
 
 
 def batch(lib: Library, questions: Iterable[str], settings: Settings) -> int:
-    """Answer each question in turn; exit status 0 whether or not anything answers."""
+    """Answer each line in turn; exit status 0 whether or not anything answers. With
+    ``--json`` every input line gets one output line, so outputs line up with inputs: a
+    line that cannot be asked (blank, nothing to search for) gets ``{"question", "error"}``.
+    Without it, such a line is a one-line error on stderr and the batch goes on."""
+    import sys
+
     from . import render
+    from .errors import UsageError
 
     out = None if settings.json else render.console()
-    for n, question in enumerate(questions):
-        if n and out is not None:
+    shown = 0
+    for raw in questions:
+        question = raw.strip()
+        try:
+            if not question:
+                raise UsageError("the question is empty")
+            answer = ask(lib, question, settings)
+        except UsageError as exc:
+            if settings.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+            elif question:
+                print(f"assistant: error: {exc}", file=sys.stderr, flush=True)
+            continue
+        if shown and out is not None:
             out.print()
-        show(ask(lib, question, settings), settings, out, heading=True)
+        show(answer, settings, out, heading=True)
+        shown += 1
     return 0
-

@@ -156,7 +156,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     lib, settings = _library(args), ask.Settings.from_args(args)
     lib.require_documents()  # fail early, not after the first question
     if args.question == "-":
-        return ask.batch(lib, ask.lines(sys.stdin), settings)
+        return ask.batch(lib, (line.rstrip("\n") for line in sys.stdin), settings)
     if args.question is not None:
         ask.show(ask.ask(lib, args.question, settings), settings, None if settings.json else render.console())
         lib.close()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config
+from . import config, lexical
 from .catalog import Catalog
 from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
@@ -239,6 +239,7 @@ class Library:
                              "give the files or folders to index")
         if not self.exists():
             self._check_can_build()  # a model or server that fails leaves no index behind
+        made = not self.index_dir.exists()
         with self.index.lock(on_wait):
             from .migrate import migrate_if_needed
 
@@ -252,8 +253,13 @@ class Library:
                 with contextlib.closing(self._indexer(catalog, manifest, max_bytes, progress, limits)) as indexer:
                     return indexer.run(targets)
             finally:
+                # Left behind only when it holds something (an interrupted first run keeps what it committed).
+                made = made and not catalog.documents()
                 catalog.close()
                 self.refresh()
+                if made:  # this call made the folder and indexed nothing: leave nothing behind
+                    self.close()
+                    shutil.rmtree(self.index_dir, ignore_errors=True)
 
     def _check_can_build(self) -> None:
         self.embedder  # noqa: B018 - raises ModelError for a model that cannot be loaded
@@ -395,6 +401,8 @@ class Library:
     def _prepare(self, question: str) -> None:
         if not question.strip():
             raise UsageError("the question is empty")
+        if not lexical.query_terms(question):
+            raise UsageError(f"nothing to search for in {question.strip()!r}: it holds only common words or punctuation")
         self.refresh()
         self.require_documents()
 

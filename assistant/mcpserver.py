@@ -379,7 +379,7 @@ class Tools:
         result = IndexResult(added=report.added, updated=report.updated, unchanged=report.unchanged,
                              removed=report.removed, chunks=report.chunks,
                              skipped=[{"path": s.path, "reason": s.reason} for s in report.skipped])
-        lines = [report.summary() + f" ({report.chunks} chunks embedded)"]
+        lines = [report.summary() + f" ({report.embedded()})"]
         lines += [f"skipped {s.path}: {s.reason}" for s in report.skipped]
         return _result(result, "\n".join(lines))
 

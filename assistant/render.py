@@ -80,7 +80,7 @@ def index_report(report: IndexReport) -> None:
         note(f"skipped {skipped.path}: {skipped.reason}")
     if not (report.added or report.updated or report.unchanged or report.removed or report.skipped):
         note("warning: no files found to index (hidden files and folders are left out)")
-    print(f"{report.summary()} ({report.chunks} chunks embedded)")
+    print(f"{report.summary()} ({report.embedded()})")
 
 
 def source_json(doc: DocumentInfo) -> dict[str, Any]:

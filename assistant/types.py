@@ -186,3 +186,6 @@ class IndexReport:
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.skipped)} skipped"
         ) + (f", {self.tagged} tagged with named entities" if self.tagged else "")
+
+    def embedded(self) -> str:
+        return f"{self.chunks} chunk{'' if self.chunks == 1 else 's'} embedded"

@@ -48,12 +48,14 @@ def test_one_shot_json(seeds_index: Path) -> None:
 
 
 def test_stdin_batch_json_lines_and_abstention(seeds_index: Path) -> None:
-    questions = "Who is Michael Kofman?\n\nWho won the 2018 World Cup?\n"
+    questions = "Who is Michael Kofman?\n\nWho won the 2018 World Cup?\nthe of and ???\n"
     result = run_cli("-q", "-", "--json", "--index", str(seeds_index), input=questions)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 2
-    first, second = (json.loads(line) for line in lines)
+    assert len(lines) == 4  # one output line per input line, the blank one included
+    first, blank, second, nothing = (json.loads(line) for line in lines)
+    assert blank == {"question": "", "error": "the question is empty"}
+    assert nothing["question"] == "the of and ???" and "nothing to search for" in nothing["error"]
     for obj in (first, second):
         _check_contract(obj)
     assert first["answered"] and "Carnegie" in first["quotes"][0]["text"]

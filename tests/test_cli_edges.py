@@ -53,6 +53,21 @@ def test_a_usage_error_in_a_subcommand_prints_its_usage(tmp_path: Path, capsys: 
     assert not (tmp_path / "index").exists()
 
 
+def test_indexing_only_skipped_files_leaves_no_index_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "tool").write_bytes(b"\x7fELF\0\0")
+    assert main(["index", str(tmp_path / "articles"), "--index", str(tmp_path / "index")]) == 3
+    assert "0 chunks embedded" in capsys.readouterr().out
+    assert not (tmp_path / "index").exists()  # the next question says "no index", not "empty index"
+
+
+def test_a_question_with_nothing_to_search_for_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for question in ("???", "the of and"):
+        assert main(["-q", question, "--index", str(seeds_index)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("assistant: error: nothing to search for"), question
+
+
 def test_an_empty_folder_says_no_files_were_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / ".hidden.txt").write_text("Not looked at.\n", encoding="utf-8")
@@ -187,3 +202,10 @@ def test_a_quote_shows_its_context_dimmer_than_the_sentence_chosen(seeds_lib: Li
         for i, ch in enumerate(shown):
             if ch.strip():
                 assert bool(body.get_style_at_offset(console, i).dim) is (i not in chosen), (q.text, i)
+
+
+def test_the_chunk_count_is_said_in_good_english() -> None:
+    from assistant.types import IndexReport
+
+    assert [IndexReport(chunks=n).embedded() for n in (0, 1, 2)] == [
+        "0 chunks embedded", "1 chunk embedded", "2 chunks embedded"]

@@ -187,12 +187,13 @@ def test_awkward_questions_through_the_cli(seeds_index: Path) -> None:
     # One process for the rest: '-q -' reads one question per line.
     lines = [q.replace("\n", " ") for q in AWKWARD_QUESTIONS.values()]
     result = run_cli("-q", "-", "--json", "--index", str(seeds_index), input="\n".join(lines) + "\n")
-    assert result.returncode == 0, result.stderr  # a batch answers what it can: blank lines are skipped
+    assert result.returncode == 0, result.stderr  # a batch answers what it can, line by line
     assert "Traceback" not in result.stderr, result.stderr
-    answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    assert answers and all(not a["answered"] or a["quotes"] for a in answers)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(lines)  # a line that cannot be asked gets an error object in its place
+    assert all("error" in a or not a["answered"] or a["quotes"] for a in answers)
     stopwords = [a for a in answers if a["question"].strip() == AWKWARD_QUESTIONS["only stopwords"]]
-    assert stopwords and not stopwords[0]["answered"] and stopwords[0]["message"]
+    assert stopwords and "nothing to search for" in stopwords[0]["error"]
 
 
 def test_a_read_past_the_time_limit_is_skipped_and_the_rest_indexed(
