@@ -197,7 +197,7 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(lexical.fold(word))
+    return str(_stemmer().stemWord(lexical.fold(word)))
 
 
 def words(text: str) -> list[tuple[int, int, str]]:

@@ -1025,7 +1025,7 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
     """``answer`` with its answer line; articles only the wider search found (a list's items)
     are cited after the answer's own sources, so every item's articles have a number."""
     if line is None:
-        return replace(answer, direct=None)  # type: ignore[call-arg]
+        return replace(answer, direct=None)
     refs = {c.document: c.ref for c in answer.citations}
     extra: list[Citation] = []
     for cand in line.candidates:
@@ -1039,7 +1039,7 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
     fixed = tuple(replace(c, refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
                           quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)))
                   for c in line.candidates)
-    return replace(answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed))  # type: ignore[call-arg]
+    return replace(answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed))
 
 
 def count_first(answer: Answer) -> Answer:

@@ -283,7 +283,7 @@ class Catalog:
         return [r[0] for r in self.db.execute("SELECT id FROM documents WHERE state = 'pending'")]
 
     def has_documents(self) -> bool:
-        return self.db.execute("SELECT EXISTS (SELECT 1 FROM documents)").fetchone()[0] == 1
+        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM documents)").fetchone()[0] == 1)
 
     def version(self) -> int:
         """Changes whenever another connection (another process) commits to the catalog."""
@@ -294,7 +294,7 @@ class Catalog:
 
     def has_chunks(self) -> bool:
         # Not count_chunks() != 0: counting visits every row, and this runs per question.
-        return self.db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1
+        return bool(self.db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1)
 
     def changes(self) -> tuple[int, int]:
         """Differs after any commit, this connection's (total_changes) or another's."""
@@ -402,7 +402,7 @@ class Catalog:
             for r in rows:
                 sentences = tuple(tuple(s) for s in json.loads(r["sentences"]))
                 mentions = None if r["mentions"] is None else tuple(tuple(m) for m in json.loads(r["mentions"]))
-                out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences, mentions)  # type: ignore[arg-type]
+                out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences, mentions)
         return out
 
     # -- named entities (see entities.py) ---------------------------------------------

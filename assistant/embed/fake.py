@@ -37,4 +37,5 @@ class HashEmbedder:
         return _normalise(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector

@@ -59,7 +59,8 @@ class OnnxEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     def _prepare(self, texts: list[str]) -> list[str]:
         return [t.lower() for t in texts] if self._lower else list(texts)
@@ -95,7 +96,7 @@ def _load_tokenizer(path: Path, max_tokens: int | None) -> Any:
 
 
 def _open_session(path: Path) -> Any:
-    import onnxruntime as ort  # type: ignore[import-untyped]  # ~0.2 s: lazy, as tokenizers
+    import onnxruntime as ort  # ~0.2 s: lazy, as tokenizers
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
@@ -154,27 +155,32 @@ def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 # Pooling as sentence-transformers' Pooling module does it, for right-padded batches:
 # hidden is (n, length, d), mask is (n, length) with 1 for real tokens.
 def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    pooled: np.ndarray = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    return pooled
 
 
 def _mean_sqrt_len(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     total = (hidden * mask[..., None]).sum(1)
-    return total / np.sqrt(np.maximum(mask.sum(1, keepdims=True), 1e-9))
+    pooled: np.ndarray = total / np.sqrt(np.maximum(mask.sum(1, keepdims=True), 1e-9))
+    return pooled
 
 
 def _max(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return np.where(mask[..., None] > 0, hidden, -np.inf).max(1)
+    pooled: np.ndarray = np.where(mask[..., None] > 0, hidden, -np.inf).max(1)
+    return pooled
 
 
 def _weighted_mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     weights = mask * np.arange(1, mask.shape[1] + 1, dtype=np.float32)
     total = (hidden * weights[..., None]).sum(1)
-    return total / np.maximum(weights.sum(1, keepdims=True), 1e-9)
+    pooled: np.ndarray = total / np.maximum(weights.sum(1, keepdims=True), 1e-9)
+    return pooled
 
 
 def _last_token(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     last = np.maximum(mask.sum(1).astype(np.int64) - 1, 0)
-    return hidden[np.arange(len(hidden)), last]
+    pooled: np.ndarray = hidden[np.arange(len(hidden)), last]
+    return pooled
 
 
 _POOLING = {

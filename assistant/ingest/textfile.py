@@ -151,7 +151,7 @@ def _front_matter(text: str) -> tuple[int, dict[object, object]]:
 
 
 def _parse_yaml(block: str) -> dict[object, object]:
-    import yaml  # type: ignore[import-untyped]  # lazily: only front matter needs it
+    import yaml  # lazily: only front matter needs it
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
