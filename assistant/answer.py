@@ -74,7 +74,9 @@ if TYPE_CHECKING:
 class Policy:
     dense: float = 0.6  # weight of the sentence's cosine to the question
     lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
-    passage: float = 0.5  # weight, in ranking, of the fused retrieval score of the sentence's passage
+    passage: float = (
+        0.5  # weight, in ranking, of the fused retrieval score of the sentence's passage
+    )
     bar: float = 0.541  # relevance the best quote must reach (calibrated; see module docstring)
     support: float = 0.40  # relevance the further quotes of an answered question must reach
     mmr: float = 0.25  # penalty per unit of similarity to a quote already chosen
@@ -86,10 +88,14 @@ class Policy:
     shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
     loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
     context: int = 225  # a quote grows by neighbouring sentences up to this many characters (0: no)
-    context_first: int = 600  # the same for the best quote: the likeliest to hold the answer, read first
+    context_first: int = (
+        600  # the same for the best quote: the likeliest to hold the answer, read first
+    )
     # Ranking: the order quotes are chosen and shown in (the bar stays on relevance alone).
     # Weights fitted on the RealTime QA dev weeks (``benchmarks/rtqa_tune.py --study``).
-    vote: float = 0.25  # bonus for holding the fitting mention that most relevant sentences agree on
+    vote: float = (
+        0.25  # bonus for holding the fitting mention that most relevant sentences agree on
+    )
     vote_floor: float = 0.40  # sentences below this relevance cast no vote
     # Off: a bonus for an article's opening (its first 500 characters: a news lead states the
     # news) fitted at 0.22 and raised dev recall@1 0.564 -> 0.585, but lowered recall@3 0.682 ->
@@ -98,10 +104,14 @@ class Policy:
     lead: float = 0.0
     recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,
     #                      on questions about the present ("this week": ``lexical.asks_about_now``)
-    fitting: float = 0.2  # bonus for new mentions of the exact kind asked for (a third each, up to three)
+    fitting: float = (
+        0.2  # bonus for new mentions of the exact kind asked for (a third each, up to three)
+    )
     keyword_rank: float = 0.06  # bonus x 1 / its passage's rank in the keyword search
     dense_rank: float = 0.1  # bonus x 1 / its passage's rank in the dense search
-    by_rank: bool = True  # the first quote is the best ranked (False: the most relevant; the order shown too)
+    by_rank: bool = (
+        True  # the first quote is the best ranked (False: the most relevant; the order shown too)
+    )
 
 
 @dataclass(frozen=True)
@@ -144,9 +154,15 @@ class Quote:
     matched: tuple[str, ...] = ()  # question words found in it
     also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
     adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
-    mentions: tuple[Mention, ...] = ()  # named entities in ``text`` (offsets in it); () when not tagged
-    chosen: tuple[Span, ...] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
-    rank: float = 0.0  # what the quotes are ordered by: relevance plus the ranking bonuses (``Policy``)
+    mentions: tuple[
+        Mention, ...
+    ] = ()  # named entities in ``text`` (offsets in it); () when not tagged
+    chosen: tuple[
+        Span, ...
+    ] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
+    rank: float = (
+        0.0  # what the quotes are ordered by: relevance plus the ranking bonuses (``Policy``)
+    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +269,9 @@ class Mention:
     start: int  # offsets in the sentence
     end: int
     kind: str  # "name", "number", "date", "reason"
-    label: str | None = None  # the named-entity label (PERSON, GPE, DATE ...); None: a pattern's guess
+    label: str | None = (
+        None  # the named-entity label (PERSON, GPE, DATE ...); None: a pattern's guess
+    )
 
 
 # Where a passage has no stored named entities (see ``entities.py``; tagging off, or an
@@ -268,28 +286,46 @@ _NUMBER_WORDS = """two three four five six seven eight nine ten eleven twelve th
     fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
     ninety hundred hundreds thousand thousands million millions billion billions trillion dozen
     dozens half""".split()
-_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b")
-_NUMBER = re.compile(r"[$£€]?\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
-_NAME = re.compile(r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|da|del|van|von|al|bin|and|for|on)\s+)*[A-Z][\w'’.&-]*)*")
+_DATE = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b"
+)
+_NUMBER = re.compile(
+    r"[$£€]?\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?|\b(?:"
+    + "|".join(_NUMBER_WORDS)
+    + r")\b",
+    re.I,
+)
+_NAME = re.compile(
+    r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|da|del|van|von|al|bin|and|for|on)\s+)*[A-Z][\w'’.&-]*)*"
+)
 _REASON = re.compile(
     r"\b(?:because|due to|owing to|as a result|in order to|so that|amid|after|since|over concerns|"
     r"citing|following|caused by|blamed|in response to|in protest|to protest|to avoid|to prevent|"
-    r"aims? to|meant to|intended to|reason)\b", re.I)
+    r"aims? to|meant to|intended to|reason)\b",
+    re.I,
+)
 
 
 @lru_cache(maxsize=50_000)
 def heuristic_mentions(text: str) -> tuple[Mention, ...]:
     out = [Mention(m.start(), m.end(), "date") for m in _DATE.finditer(text)]
     dates = {(m.start, m.end) for m in out}
-    out += [Mention(m.start(), m.end(), "number") for m in _NUMBER.finditer(text)
-            if (m.start(), m.end()) not in dates and m.group().strip(",.")]
+    out += [
+        Mention(m.start(), m.end(), "number")
+        for m in _NUMBER.finditer(text)
+        if (m.start(), m.end()) not in dates and m.group().strip(",.")
+    ]
     out += [Mention(m.start(), m.end(), "reason") for m in _REASON.finditer(text)]
     for m in _NAME.finditer(text):
         start, name = m.start(), m.group()
         # A capitalised first word of a sentence is no name unless more capitals follow it.
-        if " " not in name and (start == 0 or text[:start].rstrip().endswith((".", '"', "“", "—", "-", ":"))):
+        if " " not in name and (
+            start == 0 or text[:start].rstrip().endswith((".", '"', "“", "—", "-", ":"))
+        ):
             continue
-        while name and lexical.fold(name.split()[0]) in lexical.STOPWORDS:  # "The Pentagon" -> "Pentagon"
+        while (
+            name and lexical.fold(name.split()[0]) in lexical.STOPWORDS
+        ):  # "The Pentagon" -> "Pentagon"
             cut = name.find(" ")
             if cut < 0:
                 name = ""
@@ -300,7 +336,9 @@ def heuristic_mentions(text: str) -> tuple[Mention, ...]:
     return tuple(out)
 
 
-def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]) -> list[Mention]:
+def fresh(
+    text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]
+) -> list[Mention]:
     """The mentions of a wanted kind that the question does not already name."""
     out = []
     for m in found:
@@ -315,11 +353,17 @@ def fresh(text: str, found: Sequence[Mention], question_stems: frozenset[str], w
 # partly (``Policy.loose_fit``): "who won the cup" is often a team (ORG), not a PERSON.
 # A DATE entity that counts time ("45 days", "six weeks") answers "how long" and "how many
 # days" (not "how many troops": ``_ASKS_DURATION``).
-_DURATION = re.compile(r"\b(?:\d[\d,.]*|" + "|".join(_NUMBER_WORDS) + r"|a|an|one)\s+(?:more\s+)?"
-                       r"(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|decades?|centuries)\b", re.I)
+_DURATION = re.compile(
+    r"\b(?:\d[\d,.]*|" + "|".join(_NUMBER_WORDS) + r"|a|an|one)\s+(?:more\s+)?"
+    r"(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|decades?|centuries)\b",
+    re.I,
+)
 
 
-_ASKS_DURATION = re.compile(r"\bhow\s+(?:long|old|many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|decades))\b", re.I)
+_ASKS_DURATION = re.compile(
+    r"\bhow\s+(?:long|old|many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|decades))\b",
+    re.I,
+)
 
 
 def fit(found: Sequence[Mention], exact: frozenset[str] | None, loose: float) -> float:
@@ -339,12 +383,20 @@ def sentence_mentions(p: Passage, start: int, end: int, text: str) -> tuple[Ment
     if p.mentions is None:
         return None
     named = within(p.mentions, start, end)
-    named += [Mention(m.start, m.end, "number", m.label) for m in named
-              if m.label == "DATE" and _DURATION.search(text[m.start : m.end])]
+    named += [
+        Mention(m.start, m.end, "number", m.label)
+        for m in named
+        if m.label == "DATE" and _DURATION.search(text[m.start : m.end])
+    ]
     # The small model misses some numbers ("around 800 troops"); digits do not lie, so the
     # patterns' numbers and dates count where no entity covers them, and causal phrases always.
-    extra = [m for m in heuristic_mentions(text) if m.kind == "reason" or m.kind in ("number", "date")
-             and not any(n.start < m.end and m.start < n.end for n in named)]
+    extra = [
+        m
+        for m in heuristic_mentions(text)
+        if m.kind == "reason"
+        or m.kind in ("number", "date")
+        and not any(n.start < m.end and m.start < n.end for n in named)
+    ]
     return tuple(named + extra)
 
 
@@ -353,8 +405,11 @@ def within(stored: Iterable[tuple[int, int, str]], start: int, end: int) -> list
     with offsets from ``start``; labels the reader has no kind for are left out."""
     from .entities import KIND
 
-    return [Mention(s - start, e - start, KIND[label], label) for s, e, label in stored
-            if start <= s and e <= end and label in KIND]
+    return [
+        Mention(s - start, e - start, KIND[label], label)
+        for s, e, label in stored
+        if start <= s and e <= end and label in KIND
+    ]
 
 
 def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
@@ -397,9 +452,27 @@ class _Candidate:
 # Lines of a page that are not the article's prose: captions and photo credits, bylines,
 # calls to read, watch, share or subscribe. Plain substrings (case-folded) where they can be:
 # a quotable check runs for every sentence of every retrieved passage.
-_NOT_PROSE = ("(photo", "photo:", "photos:", "photograph:", "image:", "credit:", "illustration:",
-              "getty images", "ap photo", "file photo", "pictured", "/ap)", "/ ap)", "/afp", "/reuters",
-              "contributed to this report", "all rights reserved", "newsletter", "sign up")
+_NOT_PROSE = (
+    "(photo",
+    "photo:",
+    "photos:",
+    "photograph:",
+    "image:",
+    "credit:",
+    "illustration:",
+    "getty images",
+    "ap photo",
+    "file photo",
+    "pictured",
+    "/ap)",
+    "/ ap)",
+    "/afp",
+    "/reuters",
+    "contributed to this report",
+    "all rights reserved",
+    "newsletter",
+    "sign up",
+)
 _CALL = re.compile(
     r"\W*(?:Read|Click|Tap|Subscribe|Watch|Listen|Download|Follow|Related|Advertisement|See also"
     r"|More:|Also read|Get the|Join|Share this|This story|Copyright)\b"
@@ -440,8 +513,14 @@ def candidates(passages: Sequence[Passage], shape: bool = True) -> list[_Candida
             if key in found or not quotable(text, shape):
                 continue
             lean = i > 0 and _LEANS_BACK.match(text) is not None
-            found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s,
-                                    mentions=sentence_mentions(p, s, e, text))
+            found[key] = _Candidate(
+                p,
+                s,
+                e,
+                text,
+                p.sentences[i - 1][0] if lean else s,
+                mentions=sentence_mentions(p, s, e, text),
+            )
     return list(found.values())
 
 
@@ -451,7 +530,9 @@ class SentenceVectors:
     session embeds nothing but the question (which the retriever has embedded already:
     ``embed_query`` is expected to be memoised)."""
 
-    def __init__(self, embed: EmbedFn, embed_query: Callable[[str], np.ndarray], limit: int = 20_000):
+    def __init__(
+        self, embed: EmbedFn, embed_query: Callable[[str], np.ndarray], limit: int = 20_000
+    ):
         self.embed, self.embed_query, self.limit = embed, embed_query, limit
         self._cache: dict[tuple[str, int, int, str], np.ndarray] = {}
 
@@ -490,17 +571,26 @@ def score(
         c.dense = float(c.vector @ question_vector)
         sentence_stems = stems_of(c.text)
         c.lexical, c.matched = coverage(sentence_stems, terms)
-        new = fresh(c.text, c.mentions if c.mentions is not None else mentions(c.text), asked, wanted.wants)
+        new = fresh(
+            c.text, c.mentions if c.mentions is not None else mentions(c.text), asked, wanted.wants
+        )
         if not durations:
             new = [m for m in new if not (m.kind == "number" and m.label == "DATE")]
         c.adds = tuple(c.text[m.start : m.end] for m in new)
-        c.fitting = tuple(_vote_key(c.text[m.start : m.end]) for m in new
-                          if exact is None or m.label is None or m.label in exact)
+        c.fitting = tuple(
+            _vote_key(c.text[m.start : m.end])
+            for m in new
+            if exact is None or m.label is None or m.label in exact
+        )
         c.novel = novelty(sentence_stems, asked)
         restates = max(0.0, 1 - c.novel / NOVEL_ENOUGH)
         c.typed_fit = fit(new, exact, policy.loose_fit)
-        c.score = (policy.dense * c.dense + policy.lexical * c.lexical
-                   + policy.typed * c.typed_fit - policy.restating * restates)
+        c.score = (
+            policy.dense * c.dense
+            + policy.lexical * c.lexical
+            + policy.typed * c.typed_fit
+            - policy.restating * restates
+        )
         c.rank = c.score + policy.passage * c.passage.score + _extras(c, policy, now, ranks)
     if policy.vote:
         _vote(found, policy, rarity)
@@ -515,14 +605,21 @@ def _tied_ranks(passages: Iterable[Passage]) -> dict[tuple[str, float | None], i
     of a tie must not change the answer (a Chroma server and a local store list ties apart)."""
     best: dict[tuple[str, float | None], int] = {}
     for p in passages:
-        for kind, value, rank in (("dense", p.dense_score, p.dense_rank), ("keyword", p.keyword_score, p.keyword_rank)):
+        for kind, value, rank in (
+            ("dense", p.dense_score, p.dense_rank),
+            ("keyword", p.keyword_score, p.keyword_rank),
+        ):
             if rank:
                 best[(kind, value)] = min(best.get((kind, value), rank), rank)
     return best
 
 
-def _extras(c: _Candidate, policy: Policy, now: datetime.date | None,
-            ranks: Mapping[tuple[str, float | None], int]) -> float:
+def _extras(
+    c: _Candidate,
+    policy: Policy,
+    now: datetime.date | None,
+    ranks: Mapping[tuple[str, float | None], int],
+) -> float:
     """What ranks a relevant sentence above another beyond its relevance (weights fitted on
     the RealTime QA dev weeks: ``benchmarks/rtqa_tune.py --study``)."""
     p = c.passage
@@ -571,16 +668,25 @@ def _indexed_words(key: str) -> list[str]:
     """The words of a vote key as the keyword index counts them (runs of two letters or more:
     "africa." is "africa"), an initialism as one word ("u.s.": "us", not the rarest word)."""
     words = lexical.ALPHA.findall(key)
-    if not words and (letters := re.findall(r"[^\W\d_]", key)) and len(letters) > 1 and not re.search(r"\d", key):
+    if (
+        not words
+        and (letters := re.findall(r"[^\W\d_]", key))
+        and len(letters) > 1
+        and not re.search(r"\d", key)
+    ):
         words = ["".join(letters)]
     return words
 
 
 def _vote_key(text: str) -> str:
-    return " ".join(w for w in lexical.fold(text).replace("’s", "").replace("'s", "").split() if w != "the")
+    return " ".join(
+        w for w in lexical.fold(text).replace("’s", "").replace("'s", "").split() if w != "the"
+    )
 
 
-def _vote(found: list[_Candidate], policy: Policy, rarity: Callable[[str], float] | None = None) -> None:
+def _vote(
+    found: list[_Candidate], policy: Policy, rarity: Callable[[str], float] | None = None
+) -> None:
     """Redundancy: the answer to a news question is said by many sentences, in several
     articles; a sentence holding the fitting mention that the relevant sentences name most
     (each document's best sentence counting once) ranks higher. ``rarity`` (0..1) weighs a
@@ -644,13 +750,18 @@ def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
     chosen: list[_Candidate] = []
     pool = list(found)
     while pool and len(chosen) < k:
+
         def value(c: _Candidate) -> float:
             similar = max((float(_vector(c) @ _vector(s)) for s in chosen), default=0.0)
             repeats = sum(s.passage.document.id == c.passage.document.id for s in chosen)
             return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
 
         # The first quote is the most relevant sentence, so an answer's best quote clears the bar.
-        best = max(pool, key=value) if chosen else max(pool, key=lambda c: c.rank if policy.by_rank else c.score)
+        best = (
+            max(pool, key=value)
+            if chosen
+            else max(pool, key=lambda c: c.rank if policy.by_rank else c.score)
+        )
         chosen.append(best)
         pool.remove(best)
     return chosen
@@ -672,7 +783,9 @@ def location(doc: DocumentInfo, text: str | None, offset: int) -> str | None:
     return f"{unit} {text.count(chr(10), 0, offset) + 1}"
 
 
-def widen(c: _Candidate, neighbours: Mapping[tuple[str, int], _Candidate], limit: int) -> tuple[int, int]:
+def widen(
+    c: _Candidate, neighbours: Mapping[tuple[str, int], _Candidate], limit: int
+) -> tuple[int, int]:
     """The quote around ``c``: its sentence, grown by the better scored of the quotable
     sentences just before and after it while the whole stays within ``limit`` characters.
     A sentence often states the topic and the next one the answer ("... a historic dress."
@@ -685,9 +798,16 @@ def widen(c: _Candidate, neighbours: Mapping[tuple[str, int], _Candidate], limit
     lo = starts.index(start)
     hi = lo + next((i for i, (s, e) in enumerate(spans[lo:]) if e >= end), 0)
     while True:
-        sides = [(i, neighbours.get((doc, spans[i][0]))) for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
-        fitting = [(i, n) for i, n in sides if n is not None and n.end == spans[i][1]
-                   and max(end, spans[i][1]) - min(start, spans[i][0]) <= limit]
+        sides = [
+            (i, neighbours.get((doc, spans[i][0]))) for i in (lo - 1, hi + 1) if 0 <= i < len(spans)
+        ]
+        fitting = [
+            (i, n)
+            for i, n in sides
+            if n is not None
+            and n.end == spans[i][1]
+            and max(end, spans[i][1]) - min(start, spans[i][0]) <= limit
+        ]
         if not fitting:
             return start, end
         i, _ = max(fitting, key=lambda side: side[1].score)
@@ -695,11 +815,17 @@ def widen(c: _Candidate, neighbours: Mapping[tuple[str, int], _Candidate], limit
         start, end = spans[lo][0], spans[hi][1]
 
 
-_Span = tuple[_Candidate, int, int, tuple[Span, ...]]  # a quote: best sentence, start, end, chosen parts
+_Span = tuple[
+    _Candidate, int, int, tuple[Span, ...]
+]  # a quote: best sentence, start, end, chosen parts
 
 
-def _spans(chosen: list[_Candidate], texts: Mapping[str, str], neighbours: Mapping[tuple[str, int], _Candidate],
-           policy: Policy) -> list[_Span]:
+def _spans(
+    chosen: list[_Candidate],
+    texts: Mapping[str, str],
+    neighbours: Mapping[tuple[str, int], _Candidate],
+    policy: Policy,
+) -> list[_Span]:
     """Quote spans, the best (first) one with more context; those of one document that
     overlap or have only white space between are joined. Each keeps the parts that were
     chosen (the rest is context around them)."""
@@ -737,28 +863,52 @@ class _Refs:
         return tuple(self._citation(n, doc) for n, doc in enumerate(self.docs.values(), start=1))
 
     def _citation(self, n: int, doc: DocumentInfo) -> Citation:
-        found = [location(doc, self.texts.get(doc.id), o) for o in sorted(set(self.offsets[doc.id]))]
+        found = [
+            location(doc, self.texts.get(doc.id), o) for o in sorted(set(self.offsets[doc.id]))
+        ]
         places = [p for p in dict.fromkeys(found) if p is not None]
         where = None
         if places:
             kind = places[0].split()[0]
-            where = places[0] if len(places) == 1 else f"{kind}s " + ", ".join(p.split()[1] for p in places)
-        return Citation(n, doc.id, doc.title, doc.path, doc.date, doc.format, where, doc.date_source)
+            where = (
+                places[0]
+                if len(places) == 1
+                else f"{kind}s " + ", ".join(p.split()[1] for p in places)
+            )
+        return Citation(
+            n, doc.id, doc.title, doc.path, doc.date, doc.format, where, doc.date_source
+        )
 
 
-def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str],
-           named: Mapping[str, set[tuple[int, int, str]]]) -> Quote:
+def _quote(
+    refs: _Refs,
+    span: _Span,
+    text_of: Callable[[int, int], str],
+    named: Mapping[str, set[tuple[int, int, str]]],
+) -> Quote:
     c, start, end, parts = span
     doc = c.passage.document
     ref = refs.ref(doc, start)
     also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
     return Quote(
-        ref=ref, document=doc.id, start=start, end=end, text=text_of(start, end), score=round(c.score, 4),
-        location=location(doc, refs.texts.get(doc.id), start), dense=round(c.dense, 4),
-        lexical=round(c.lexical, 4), passage_score=round(c.passage.score, 4), dense_rank=c.passage.dense_rank,
-        keyword_rank=c.passage.keyword_rank, matched=c.matched, also=also, adds=c.adds,
+        ref=ref,
+        document=doc.id,
+        start=start,
+        end=end,
+        text=text_of(start, end),
+        score=round(c.score, 4),
+        location=location(doc, refs.texts.get(doc.id), start),
+        dense=round(c.dense, 4),
+        lexical=round(c.lexical, 4),
+        passage_score=round(c.passage.score, 4),
+        dense_rank=c.passage.dense_rank,
+        keyword_rank=c.passage.keyword_rank,
+        matched=c.matched,
+        also=also,
+        adds=c.adds,
         mentions=tuple(within(sorted(named.get(doc.id, ())), start, end)),
-        chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))), rank=round(c.rank, 4),
+        chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))),
+        rank=round(c.rank, 4),
     )
 
 
@@ -813,8 +963,10 @@ def build(
         chosen.sort(key=lambda c: -c.score)
     refs = _Refs(texts)
     named = _named(passages)
-    quotes = tuple(_quote(refs, span, _slicer(span[0], texts), named)
-                   for span in _spans(chosen, texts, neighbours, policy))
+    quotes = tuple(
+        _quote(refs, span, _slicer(span[0], texts), named)
+        for span in _spans(chosen, texts, neighbours, policy)
+    )
     return Answer(
         question=question,
         answered=answered,

@@ -56,7 +56,9 @@ from .answer import Answer, Citation, Mention, heuristic_mentions, location, ste
 from .question import HEAD_KIND, NAME_HEADS, WORD_HEADS, Asks, asks, question_parts
 from .types import DocumentInfo, Passage
 
-KINDS = frozenset({"person", "place", "time", "number", "name"})  # the kinds that get an answer line
+KINDS = frozenset(
+    {"person", "place", "time", "number", "name"}
+)  # the kinds that get an answer line
 LIST_PASSAGES = 100  # a list question's wider search: passages read for items beyond the quotes
 
 
@@ -65,7 +67,9 @@ class Weights:
     """The answer line's knobs (tuned on RealTime QA dev weeks and the seeds only)."""
 
     bar: float = 0.25  # the first candidate's score must reach this
-    context: float = 0.8  # a count of the asked noun in a quote's context, against one in its sentence
+    context: float = (
+        0.8  # a count of the asked noun in a quote's context, against one in its sentence
+    )
     close: float = 0.85  # a second candidate at this share of the first's score is shown too
     support: float = 0.25  # each further article adds this share of its best occurrence
     decay: float = 0.5  # a quote of rank r counts 1 / (1 + decay * r)
@@ -73,14 +77,24 @@ class Weights:
     untyped: float = 0.7  # a heuristic mention (no entity label) of the wanted kind
     mislabelled: float = 0.35  # an entity whose label fits the kind only loosely
     single: float = 0.6  # a one-word name where a person is asked for (most people have two)
-    uncounted: float = 0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
+    uncounted: float = (
+        0.0  # "how many troops": a number not followed by "troops" (or a share, a sum) is no answer
+    )
     actor: float = 0.3  # a person the question's verb follows ("Who announced ...?": "Putin on Monday announced")
     subject: float = 0.3  # "which company cut ties ...?": a sentence's first fitting mention counts this much more
     beside: float = 0.5  # one answer named by the question's head noun ("the storm Nicole") counts this much more
-    other_place: float = 0.4  # "which state": a place the gazetteer says is no state (a city, a country)
-    public_body: float = 0.4  # "which company": an agency, a ministry, a court ("FDA", "the Department of Justice")
-    common: float = 1.0  # "which animal": a common noun ("lions"), for a head that names a kind of thing
-    kin_floor: float = 0.2  # ... its meaning's similarity to the head noun at which it stops counting
+    other_place: float = (
+        0.4  # "which state": a place the gazetteer says is no state (a city, a country)
+    )
+    public_body: float = (
+        0.4  # "which company": an agency, a ministry, a court ("FDA", "the Department of Justice")
+    )
+    common: float = (
+        1.0  # "which animal": a common noun ("lions"), for a head that names a kind of thing
+    )
+    kin_floor: float = (
+        0.2  # ... its meaning's similarity to the head noun at which it stops counting
+    )
     kin_full: float = 0.6  # ... and at which it counts whole
     list_bar: float = 0.30  # share of the best item's score a list item needs
     list_near: int = 4  # words between a list item and the head noun ("bases") at most
@@ -136,7 +150,9 @@ class Said:
     weight: float  # how well the sentence answers: the quote's score, or its passage's
     rank: int = 0  # the quote's rank (0 first); wider-search sentences rank after the quotes
     mentions: tuple[Mention, ...] = ()  # offsets in ``text``; empty: heuristics
-    also: tuple[tuple[int, str], ...] = ()  # the same sentence in other articles: (ref, document id)
+    also: tuple[
+        tuple[int, str], ...
+    ] = ()  # the same sentence in other articles: (ref, document id)
     context: bool = False  # the text a quote grew by around its chosen sentences
 
     @property
@@ -145,9 +161,11 @@ class Said:
 
 
 # -- what a question asks for -------------------------------------------------------------
-_NOT_PLURAL = frozenset("""news series species means gas its this analysis basis
+_NOT_PLURAL = frozenset(
+    """news series species means gas its this analysis basis
     crisis thesis is was has does class glass boss chess press business physics politics economics
-    mathematics olympics athletics""".split())
+    mathematics olympics athletics""".split()
+)
 _PLURAL_WHO = re.compile(r"\bwho\s+(?:are|were|have|all)\b", re.I)
 # "Who is Michael Kofman?" asks what he is (the quotes say it), not for another name.
 _IDENTITY = re.compile(r"\s*(?i:who)\s+(?i:is|was|are|were)\s+(?:[A-Z][\w.'’-]*\s*)+\??\s*$")
@@ -165,11 +183,19 @@ def is_list(question: str, wanted: Asks | None = None) -> bool:
     if _ONE_OF.search(question) or asks_thing(wanted):
         return False  # "Which animals escaped?" asks for a kind of thing ("lions"), not a list of names
     # "virus", "campus", "bonus": a word ending in "us" is no plural
-    if head and head.endswith("s") and head not in _NOT_PLURAL and not head.endswith(("ss", "us")) and len(head) > 3:
+    if (
+        head
+        and head.endswith("s")
+        and head not in _NOT_PLURAL
+        and not head.endswith(("ss", "us"))
+        and len(head) > 3
+    ):
         return True
     # "who are" asks for a list only where "who" is the question word ("Florida residents
     # who are still recovering ... What was the storm's name?" asks for one name).
-    plural_who = wanted.kind == "person" and _PLURAL_WHO.search(question_parts(question)[-1] if question else "")
+    plural_who = wanted.kind == "person" and _PLURAL_WHO.search(
+        question_parts(question)[-1] if question else ""
+    )
     return bool(plural_who or _NAME_LIST.search(question))
 
 
@@ -188,7 +214,9 @@ LABELS = {
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "time": frozenset({"DATE", "TIME"}),
     "number": frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
-    "name": frozenset({"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "LAW", "PERSON", "GPE", "LOC", "NORP"}),
+    "name": frozenset(
+        {"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "LAW", "PERSON", "GPE", "LOC", "NORP"}
+    ),
 }
 LOOSE = {  # labels that can still hold the kind asked for, less likely
     "person": frozenset({"ORG", "NORP", "GPE"}),
@@ -199,21 +227,29 @@ LOOSE = {  # labels that can still hold the kind asked for, less likely
 }
 HEURISTIC = {"person": "name", "place": "name", "name": "name", "time": "date", "number": "number"}
 # Words that do not tell one thing from another ("Khmeimim Air Base" is "Khmeimim").
-GENERIC = frozenset("""air airbase airport base bases port naval navy military city town county state
+GENERIC = frozenset(
+    """air airbase airport base bases port naval navy military city town county state
     gallery museum theatre theater hall center centre stadium bridge station park
     province region district island islands river lake mount mountain street avenue road square
     university college school hospital church company group party team club council ministry
-    department agency army force forces""".split())
-TITLES = frozenset("""mr mrs ms dr sir dame lord lady gov governor sen senator rep president
+    department agency army force forces""".split()
+)
+TITLES = frozenset(
+    """mr mrs ms dr sir dame lord lady gov governor sen senator rep president
     vice prime minister justice judge gen general col chancellor king queen prince princess
-    pope secretary mayor chief ceo coach""".split())
-_SCALE = re.compile(r"\s?(?:%|percent|per cent|hundred|thousand|million|billion|trillion|[mb]n)\b", re.I)
+    pope secretary mayor chief ceo coach""".split()
+)
+_SCALE = re.compile(
+    r"\s?(?:%|percent|per cent|hundred|thousand|million|billion|trillion|[mb]n)\b", re.I
+)
 _JOIN = re.compile(r",?\s{1,2}$")  # what may stand between the parts of a date
 _SPACE = re.compile(r"\s{1,2}$")  # ... and of a number
 _WORD = re.compile(r"[\w'’.&$%-]+")
-_COUNTED = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+_COUNTED = frozenset(
+    """two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
     hundred thousand million billion dozen half january february march april may june july august september
-    october november december monday tuesday wednesday thursday friday saturday sunday""".split())
+    october november december monday tuesday wednesday thursday friday saturday sunday""".split()
+)
 _GENERIC_AFTER = re.compile(r" ([A-Z][a-z]+)\b")
 _POSSESSOR = re.compile(r"(?:['’]s|s['’]) (?=[A-Z])")
 _GLUED = re.compile(r"[^\W\d_]-?$")
@@ -246,15 +282,22 @@ def titles(text: str, words: bool = False) -> list[Mention]:
     songs and shows ("Terrifier 2", “Hillbilly Elegy”). ``words``: any short quoted phrase, as
     articles write a word they talk about (“gaslighting”)."""
     if words:
-        return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED_WORDS.finditer(text)
-                if len(m.group(1).split()) <= 4]
-    return [Mention(m.start(1), m.end(1), "name", "WORK_OF_ART") for m in _QUOTED.finditer(text)
-            if len(m.group(1).split()) <= 8]
+        return [
+            Mention(m.start(1), m.end(1), "name", "WORK_OF_ART")
+            for m in _QUOTED_WORDS.finditer(text)
+            if len(m.group(1).split()) <= 4
+        ]
+    return [
+        Mention(m.start(1), m.end(1), "name", "WORK_OF_ART")
+        for m in _QUOTED.finditer(text)
+        if len(m.group(1).split()) <= 8
+    ]
 
 
 # Heads that name a kind of thing, whose answer is mostly a common noun no entity label marks
 # ("Which animals escaped?" "lions"; "which color", "which sport", "which staple ... is rationed").
-THINGS = frozenset("""animal bird fish insect creature species pet breed food dish drink beverage snack
+THINGS = frozenset(
+    """animal bird fish insect creature species pet breed food dish drink beverage snack
     fruit vegetable crop plant tree flower staple ingredient meal item product drug medicine medication
     disease illness virus condition infection symptom chemical substance material metal mineral color
     colour sport energy fuel weapon toy gift costume getup outfit instrument infrastructure industry
@@ -262,7 +305,8 @@ THINGS = frozenset("""animal bird fish insect creature species pet breed food di
     activity hobby trend phenomenon shape symbol emoji dessert treat cuisine spice herb sauce cheese
     bread cereal grain tool appliance gadget furniture fabric gemstone gem element gas pest parasite
     bacteria fungus mammal reptile dinosaur aircraft airplane plane jet helicopter ship warship frigate vessel
-    boat submarine missile rocket drone satellite spacecraft""".split())
+    boat submarine missile rocket drone satellite spacecraft""".split()
+)
 
 
 def asks_thing(wanted: Asks) -> bool:
@@ -270,7 +314,9 @@ def asks_thing(wanted: Asks) -> bool:
 
 
 _PLAIN = re.compile(r"[A-Za-z][a-z'’-]*[a-z]")
-_NO_THING = frozenset("one ones thing things way ways lot lots kind kinds type types part parts".split())
+_NO_THING = frozenset(
+    "one ones thing things way ways lot lots kind kinds type types part parts".split()
+)
 
 
 def common_nouns(text: str, asked: frozenset[str]) -> list[Mention]:
@@ -280,19 +326,29 @@ def common_nouns(text: str, asked: frozenset[str]) -> list[Mention]:
     meaning (``_by_meaning``)."""
     words = [m for m in _PLAIN.finditer(text) if _plain(m, asked)]
     out = [Mention(m.start(), m.end(), "noun") for m in words]
-    out += [Mention(a.start(), b.end(), "noun") for a, b in zip(words, words[1:]) if text[a.end() : b.start()] == " "]
+    out += [
+        Mention(a.start(), b.end(), "noun")
+        for a, b in zip(words, words[1:])
+        if text[a.end() : b.start()] == " "
+    ]
     return out
 
 
 def _plain(m: re.Match[str], asked: frozenset[str]) -> bool:
     word = m.group()
     folded = lexical.fold(word)
-    return ((word.islower() or (m.start() == 0 and word[1:].islower())) and folded not in lexical.STOPWORDS
-            and folded not in _COUNTED and folded not in _NO_THING and stem(word) not in asked)
+    return (
+        (word.islower() or (m.start() == 0 and word[1:].islower()))
+        and folded not in lexical.STOPWORDS
+        and folded not in _COUNTED
+        and folded not in _NO_THING
+        and stem(word) not in asked
+    )
 
 
-def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights(),
-          head: str | None = None) -> list[tuple[int, int, float]]:
+def spans(
+    text: str, found: Sequence[Mention], kind: str, w: Weights = Weights(), head: str | None = None
+) -> list[tuple[int, int, float]]:
     """(start, end, fit) of the mentions of ``text`` that can hold ``kind``; a date runs on
     into the day and year after it, a number into its scale ("1.5 billion", "28%")."""
     out: list[tuple[int, int, float]] = []
@@ -301,7 +357,9 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
         if fit <= 0:
             continue
         start, end = m.start, m.end
-        if "\n" in text[start:end]:  # a tagger's span across a line break ("Rolls-Royce.\n\nRolls-Royce")
+        if (
+            "\n" in text[start:end]
+        ):  # a tagger's span across a line break ("Rolls-Royce.\n\nRolls-Royce")
             end = start + text[start:end].index("\n")
         if _unbalanced(text[start:end]):
             continue  # "Maverick” Mitchell": a tagger's span across a title's closing quote
@@ -309,10 +367,16 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
             continue  # "S-400", "F-35", "COVID-19": a name with digits, no count
         if kind in ("number", "time"):
             end = _run_on(text, end, found, kind)
-            if kind == "time" and head == "year" and (years := list(_YEAR.finditer(text, start, end))):
+            if (
+                kind == "time"
+                and head == "year"
+                and (years := list(_YEAR.finditer(text, start, end)))
+            ):
                 start, end = years[-1].span()  # "What year ...?" "January 2025": 2025
         else:  # "Khmeimim Air| Base": a tagger's span cut before a capitalised generic word
-            while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(more.group(1)) in GENERIC:
+            while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(
+                more.group(1)
+            ) in GENERIC:
                 end = more.end()
         if kind != "number" and (cut := _POSSESSOR.search(text, start, end)):
             start = cut.end()  # "London's National Gallery": the gallery, not London
@@ -323,7 +387,9 @@ def spans(text: str, found: Sequence[Mention], kind: str, w: Weights = Weights()
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_IN_YEAR = re.compile(r"\b(?:in|during)\s+((?:1[89]|20)\d\d)\b", re.I)  # "when did it start in 2024?"
+_IN_YEAR = re.compile(
+    r"\b(?:in|during)\s+((?:1[89]|20)\d\d)\b", re.I
+)  # "when did it start in 2024?"
 
 
 def _year_of(piece: str, dated: str | None) -> str | None:
@@ -343,15 +409,27 @@ def _run_on(text: str, end: int, found: Sequence[Mention], kind: str) -> int:
         if scale and kind == "number":
             end = scale.end()
             continue
-        join = _JOIN if kind == "time" else _SPACE  # "June 24, 2022"; but "9-year, $360 million" is two
-        nxt = next((m for m in found if end < m.start <= end + 2 and join.fullmatch(text[end:m.start] + " ")
-                    and (m.kind in ("date", "number") or m.label in LABELS[kind])), None)
+        join = (
+            _JOIN if kind == "time" else _SPACE
+        )  # "June 24, 2022"; but "9-year, $360 million" is two
+        nxt = next(
+            (
+                m
+                for m in found
+                if end < m.start <= end + 2
+                and join.fullmatch(text[end : m.start] + " ")
+                and (m.kind in ("date", "number") or m.label in LABELS[kind])
+            ),
+            None,
+        )
         if nxt is None or kind == "number" and nxt.kind == "date":
             return end
         end = nxt.end
 
 
-def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head: str | None = None) -> tuple[int, int]:
+def trim(
+    text: str, start: int, end: int, asked: frozenset[str], kind: str, head: str | None = None
+) -> tuple[int, int]:
     """The span without the question's own words, titles, stopwords and punctuation at its
     edges, so "the Colorado Avalanche" is "Colorado Avalanche"; still a slice of ``text``. The
     question's head noun, capitalised at the end, is part of the name ("which gallery":
@@ -361,17 +439,33 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
 
     def drop(span: tuple[int, int]) -> bool:
         word = text[span[0] : span[1]].strip(".,'’")
-        folded = lexical.fold(word).removesuffix("'s").removesuffix("’s")  # "That’s the fee ...": no name
-        if kind in ("number", "time"):  # "at least 17", "later than January 2025": from the number on
+        folded = (
+            lexical.fold(word).removesuffix("'s").removesuffix("’s")
+        )  # "That’s the fee ...": no name
+        if kind in (
+            "number",
+            "time",
+        ):  # "at least 17", "later than January 2025": from the number on
             return not (any(c.isdigit() for c in word) or folded in _COUNTED)
-        return (not folded or folded in lexical.STOPWORDS or stem(word) in asked
-                or (kind == "person" and folded.strip(".") in TITLES))
+        return (
+            not folded
+            or folded in lexical.STOPWORDS
+            or stem(word) in asked
+            or (kind == "person" and folded.strip(".") in TITLES)
+        )
 
     while words and drop(words[0]):
         words.pop(0)
-    while kind == "number" and len(words) > 1 and text[words[-1][0]].isupper() and stem(text[slice(*words[-1])]) in asked:
+    while (
+        kind == "number"
+        and len(words) > 1
+        and text[words[-1][0]].isupper()
+        and stem(text[slice(*words[-1])]) in asked
+    ):
         words.pop()  # "77 Christmas| trees": the question's own name, run into by the tagger
-    while words and drop(words[-1]) and kind not in ("number", "time"):  # "45 days", "June 24, 2022" stay whole
+    while (
+        words and drop(words[-1]) and kind not in ("number", "time")
+    ):  # "45 days", "June 24, 2022" stay whole
         last = text[words[-1][0] : words[-1][1]]
         if len(words) > 1 and last[:1].isupper() and stem(last.strip(".,'’")) == kept:
             break
@@ -385,8 +479,11 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
         e -= 2
     while s < e and text[s] in "\"“'‘(":
         s += 1
-    if kind not in ("number", "time") and (the := _THE_BEFORE.search(text, max(0, s - 4), s)) \
-            and gazetteer.takes_article(text[s:e]):
+    if (
+        kind not in ("number", "time")
+        and (the := _THE_BEFORE.search(text, max(0, s - 4), s))
+        and gazetteer.takes_article(text[s:e])
+    ):
         s = the.start()  # "the Bahamas", "The New York Times": the article is part of the name
     return s, e
 
@@ -394,8 +491,10 @@ def trim(text: str, start: int, end: int, asked: frozenset[str], kind: str, head
 _THE_BEFORE = re.compile(r"\b[Tt]he\s$")
 
 
-_TITLE_BEFORE = re.compile(r"(?:\b([A-Z][a-z]+|former)\s+)?\b((?:Vice\s+)?President|Prime\s+Minister|Gov\.|Governor"
-                           r"|Rep\.|Sen\.|Senator|Chancellor|King|Queen|Prince|Princess|Pope|Mayor)\s+$")
+_TITLE_BEFORE = re.compile(
+    r"(?:\b([A-Z][a-z]+|former)\s+)?\b((?:Vice\s+)?President|Prime\s+Minister|Gov\.|Governor"
+    r"|Rep\.|Sen\.|Senator|Chancellor|King|Queen|Prince|Princess|Pope|Mayor)\s+$"
+)
 
 
 def titled(text: str, start: int, head: str | None = None) -> int:
@@ -418,9 +517,17 @@ def distinctive(text: str, kind: str) -> tuple[str, ...]:
     titles; for a number its digits (so "45 days" is "45")."""
     words = [lexical.fold(w.strip(".,'’")) for w in _WORD.findall(text)]
     if kind == "number":
-        digits = tuple(w.replace(",", "").lstrip("$£€").rstrip("%") for w in words if any(c.isdigit() for c in w))
+        digits = tuple(
+            w.replace(",", "").lstrip("$£€").rstrip("%")
+            for w in words
+            if any(c.isdigit() for c in w)
+        )
         return digits or tuple(w for w in words if w not in lexical.STOPWORDS)
-    out = tuple(w for w in words if w and w not in lexical.STOPWORDS and w not in GENERIC and w not in TITLES)
+    out = tuple(
+        w
+        for w in words
+        if w and w not in lexical.STOPWORDS and w not in GENERIC and w not in TITLES
+    )
     return out or tuple(w for w in words if w)
 
 
@@ -429,9 +536,15 @@ class _Item:
     kind: str
     keys: set[str]  # distinctive words, folded
     forms: dict[str, float] = field(default_factory=dict)  # surface text -> summed score
-    spelled: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)  # spelling -> its forms, counted
-    hits: list[tuple[float, Said, int, int]] = field(default_factory=list)  # (score, sentence, start, end)
-    plain: bool = False  # a common noun's words ("lions"), not a name the tagger or the patterns found
+    spelled: dict[tuple[str, ...], dict[str, int]] = field(
+        default_factory=dict
+    )  # spelling -> its forms, counted
+    hits: list[tuple[float, Said, int, int]] = field(
+        default_factory=list
+    )  # (score, sentence, start, end)
+    plain: bool = (
+        False  # a common noun's words ("lions"), not a name the tagger or the patterns found
+    )
 
 
 class _Same:
@@ -465,8 +578,16 @@ def _merge(items: list[_Item], same: _Same) -> list[_Item]:
     # Merging only joins forms, so with no acronym among the items' forms none ever arises.
     acronyms = any(_acronyms(i) for i in items)
     for item in sorted(items, key=lambda i: -len(i.keys)):
-        target = next((m for m in merged if _one_thing(item, m, same)
-                       or acronyms and (_abbreviates(item, m) or _abbreviates(m, item))), None)
+        target = next(
+            (
+                m
+                for m in merged
+                if _one_thing(item, m, same)
+                or acronyms
+                and (_abbreviates(item, m) or _abbreviates(m, item))
+            ),
+            None,
+        )
         if target is None:
             merged.append(item)
             continue
@@ -493,18 +614,24 @@ def _acronyms(item: _Item) -> set[str]:
 
 
 def _abbreviates(short: _Item, full: _Item) -> bool:
-    """"KFC" and "Kentucky Fried Chicken", "FDA" and "Food and Drug Administration": an
+    """ "KFC" and "Kentucky Fried Chicken", "FDA" and "Food and Drug Administration": an
     acronym written in capitals that is the initials of the other's distinctive words."""
     acronyms = _acronyms(short)
-    return bool(acronyms) and any(len(spelling) >= 2 and "".join(w[0] for w in spelling).upper() in acronyms
-                                  for spelling in full.spelled)
+    return bool(acronyms) and any(
+        len(spelling) >= 2 and "".join(w[0] for w in spelling).upper() in acronyms
+        for spelling in full.spelled
+    )
 
 
 # -- scoring ---------------------------------------------------------------------------------------
 def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
     """1 next to a word of the question, falling to 0 some 60 characters away (a sentence
     that answers names the answer close to what the question asks about)."""
-    spots = [m.start() for m in re.finditer(r"\w+", text) if stem(m.group()) in asked and not start <= m.start() < end]
+    spots = [
+        m.start()
+        for m in re.finditer(r"\w+", text)
+        if stem(m.group()) in asked and not start <= m.start() < end
+    ]
     if not spots:
         return 0.0
     gap = min(min(abs(s - start), abs(s - end)) for s in spots)
@@ -514,14 +641,18 @@ def _closeness(text: str, start: int, end: int, asked: frozenset[str]) -> float:
 _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 _AGE = frozenset({stem("age"), stem("old")})
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
-_PREPOSITIONS = frozenset("""across among amid around throughout since per via within without toward towards
-    during despite following worldwide nationwide""".split())
+_PREPOSITIONS = frozenset(
+    """across among amid around throughout since per via within without toward towards
+    during despite following worldwide nationwide""".split()
+)
 _PER = re.compile(r"%|\bper\s?cent\b|^\W*[$£€]", re.I)
 
 
-_PAST = frozenset("""left won lost made took got went came saw said fled fell hit held kept sold bought paid ran
+_PAST = frozenset(
+    """left won lost made took got went came saw said fled fell hit held kept sold bought paid ran
     began begun spent brought caught drew flew grew knew led met put rose sent set shot sat stood struck threw
-    told thought wore wrote became broke chose died""".split())
+    told thought wore wrote became broke chose died""".split()
+)
 
 
 def counted(question: str) -> str | None:
@@ -531,31 +662,52 @@ def counted(question: str) -> str | None:
         return None
     phrase = lexical.before_stopword(m.group(1).lower().split())
     # The noun phrase ends at its verb: "How many planes left Syria?" counts planes, not Syria.
-    verb = next((i for i, word in enumerate(phrase) if i and (word in _PAST or word.endswith("ed") and len(word) > 4)), None)
+    verb = next(
+        (
+            i
+            for i, word in enumerate(phrase)
+            if i and (word in _PAST or word.endswith("ed") and len(word) > 4)
+        ),
+        None,
+    )
     phrase = phrase[:verb] if verb else phrase
-    ends = [i for i, word in enumerate(phrase) if word in _PREPOSITIONS]  # "lives across the US": lives
+    ends = [
+        i for i, word in enumerate(phrase) if word in _PREPOSITIONS
+    ]  # "lives across the US": lives
     phrase = phrase[: ends[0]] if ends else phrase
     return stem(phrase[-1]) if phrase else None
 
 
-_DATELINE = re.compile(r"\W*[A-Z]{3}[A-Z.'’ ]*(?:,\s+[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([\w .]+\)\s*)?[-–—]\s")
+_DATELINE = re.compile(
+    r"\W*[A-Z]{3}[A-Z.'’ ]*(?:,\s+[A-Z][\w.]*(?:\s[A-Z][\w.]*)?)?\s*(?:\([\w .]+\)\s*)?[-–—]\s"
+)
 # A kicker: a few words, the first capitalised and the others not, and a colon ("Historic
 # hurricane: Nicole's landfall ...", "Where the storm hit: ..."); a name and a colon ("Joe
 # Biden: ...") is no kicker.
 _KICKER = re.compile(r"\s*[A-Z][a-z'’-]*(?: [a-z][a-z'’-]*){1,4}:\s")
 _TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade")
-_SPAN_OF_TIME = re.compile(r"^(?:(?:about|nearly|almost|just|only|over|more than|less than|the past|the last)\s+)?"
-                           r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                           rf"a few|several|many|a couple of)\s+(?:(?:{'|'.join(_TIME_UNITS)})s?|centur(?:y|ies))$", re.I)
+_SPAN_OF_TIME = re.compile(
+    r"^(?:(?:about|nearly|almost|just|only|over|more than|less than|the past|the last)\s+)?"
+    r"(?:\d[\d,.]*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    rf"a few|several|many|a couple of)\s+(?:(?:{'|'.join(_TIME_UNITS)})s?|centur(?:y|ies))$",
+    re.I,
+)
 _DURATIONS = frozenset(stem(u) for u in _TIME_UNITS)  # what "how many" counts when it asks how long
 # A date right after "since" or "began in" is when something started ("involvement since autumn of
 # 2015", "the intervention began in 2015"), which answers "When did it start?" but not "When did
 # Putin announce the withdrawal?".
-_STARTED = re.compile(r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|start|starting|beginning|launched)"
-                      r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
-                      r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$", re.I)
-_STARTS = frozenset(stem(w) for w in "begin began begun start started launch launched first since onset".split())
-_STARTED_DOING = re.compile(r"\b(?:begin|began|begun|start|started|launch|launched)\s+(?:to\s+)?([a-z]+ing|[a-z]+)\b", re.I)
+_STARTED = re.compile(
+    r"(?:\bsince|\b(?:began|begun|begin|begins|started|starts|start|starting|beginning|launched)"
+    r"(?:\s+(?:in|on|at))?)\s+(?:(?:the\s+)?(?:autumn|fall|spring|summer|winter|early|late|"
+    r"middle|mid|end|start|beginning)(?:\s+of)?\s+)?$",
+    re.I,
+)
+_STARTS = frozenset(
+    stem(w) for w in "begin began begun start started launch launched first since onset".split()
+)
+_STARTED_DOING = re.compile(
+    r"\b(?:begin|began|begun|start|started|launch|launched)\s+(?:to\s+)?([a-z]+ing|[a-z]+)\b", re.I
+)
 
 
 def _started(question: str) -> str | None:
@@ -565,11 +717,15 @@ def _started(question: str) -> str | None:
     return stem(word) if word and word not in lexical.STOPWORDS else None
 
 
-_YEAR_OF_THING = re.compile(r"\s+([a-z][a-z-]+)")  # the noun a year modifies: "its 2015 intervention"
+_YEAR_OF_THING = re.compile(
+    r"\s+([a-z][a-z-]+)"
+)  # the noun a year modifies: "its 2015 intervention"
 _DETERMINED = re.compile(r"(?:\b(?:its|the|a|his|her|their|this|that)|['’]s)\s+$", re.I)
 
 
-def _other_time(text: str, start: int, end: int, asked: frozenset[str], started: str | None) -> bool:
+def _other_time(
+    text: str, start: int, end: int, asked: frozenset[str], started: str | None
+) -> bool:
     """Whether the date ``text[start:end]`` is the time of something the question does not ask
     about: a start ("since autumn of 2015", "began in 2015") where it asks none, or the start of
     something else ("involvement since 2015" for "start withdrawing"); or a year that dates a
@@ -577,11 +733,19 @@ def _other_time(text: str, start: int, end: int, asked: frozenset[str], started:
     if began := _STARTED.search(text, max(0, start - 40), start):
         if not asked & _STARTS:
             return True
-        if started and not any(_akin(w, (started,)) for w in _TOKEN.findall(text[max(0, began.start() - 60) : began.start()])):
+        if started and not any(
+            _akin(w, (started,))
+            for w in _TOKEN.findall(text[max(0, began.start() - 60) : began.start()])
+        ):
             return True
     of = _YEAR_OF_THING.match(text, end)
-    return bool(of and _YEAR.fullmatch(text, start, end) and _DETERMINED.search(text, 0, start)
-                and of.group(1) not in lexical.STOPWORDS and not _akin(of.group(1), asked))
+    return bool(
+        of
+        and _YEAR.fullmatch(text, start, end)
+        and _DETERMINED.search(text, 0, start)
+        and of.group(1) not in lexical.STOPWORDS
+        and not _akin(of.group(1), asked)
+    )
 
 
 def _akin(word: str, stems: Collection[str]) -> bool:
@@ -602,7 +766,9 @@ def _counts(text: str, start: int, end: int, noun: str) -> bool:
 # "Which company cut ties with Kyrie Irving?" asks for the one who did it: the subject, which a
 # sentence that answers mostly names first ("Nike is suspending its relationship with ...").
 # "Which word did Merriam-Webster select?" asks for an object, anywhere in the sentence.
-_SUBJECT = re.compile(r"^\s*(?:which|what|who)\b(?!(?:\s+[\w'’-]+){0,4}?\s+(?:did|does|do)\b)", re.I)
+_SUBJECT = re.compile(
+    r"^\s*(?:which|what|who)\b(?!(?:\s+[\w'’-]+){0,4}?\s+(?:did|does|do)\b)", re.I
+)
 _OPENING = 40  # characters: a mention this early may be the sentence's subject
 
 
@@ -634,11 +800,21 @@ def asks_subject(question: str) -> bool:
     return bool(parts and _SUBJECT.search(parts[-1]))
 
 
-def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: Weights,
-                 near_head: Callable[[Said, int, int], bool] | None = None, noun: str | None = None,
-                 when: Mapping[str, str | None] | None = None, subject: bool = False,
-                 listing: bool = False, thing: bool = False, years: frozenset[str] = frozenset(),
-                 verb: str | None = None, started: str | None = None) -> list[_Item]:
+def _occurrences(
+    said: Sequence[Said],
+    wanted: Asks,
+    asked: frozenset[str],
+    w: Weights,
+    near_head: Callable[[Said, int, int], bool] | None = None,
+    noun: str | None = None,
+    when: Mapping[str, str | None] | None = None,
+    subject: bool = False,
+    listing: bool = False,
+    thing: bool = False,
+    years: frozenset[str] = frozenset(),
+    verb: str | None = None,
+    started: str | None = None,
+) -> list[_Item]:
     """Every fitting mention of ``said`` as an item. ``near_head``: for a list (``listing``),
     only mentions the head noun names count; for one answer, those it names count more."""
     kind = wanted.kind or "name"
@@ -655,8 +831,11 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
         fitting = spans(s.text, found, kind, w, wanted.head)
         tagged = len(fitting)  # the spans after these are plain words
         if thing:  # plain words overlap each other: each is its own span
-            fitting += [(m.start, m.end, w.common) for m in common_nouns(s.text, asked)
-                        if not any(m.start < e and b < m.end for b, e, _ in fitting)]
+            fitting += [
+                (m.start, m.end, w.common)
+                for m in common_nouns(s.text, asked)
+                if not any(m.start < e and b < m.end for b, e, _ in fitting)
+            ]
         for n, (start, end, fit) in enumerate(fitting):
             if opening and start < opening.end():
                 continue  # "WASHINGTON (AP) —": where the story was filed; "Historic hurricane:", a kicker
@@ -680,7 +859,9 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
                 continue
             spelled = keys = distinctive(name, kind)
             if kind not in ("number", "time") and (named_country := gazetteer.country(piece)):
-                keys = tuple(named_country.split())  # "Britain", "the UK": one answer, spelled two ways
+                keys = tuple(
+                    named_country.split()
+                )  # "Britain", "the UK": one answer, spelled two ways
             fit *= _head_fit(piece, kind, wanted.head, business, w)
             if kind == "time" and _SPAN_OF_TIME.match(piece) and not s.text.startswith(" ago", end):
                 continue  # "When did Pelosi become speaker?": "two decades" is how long, not when
@@ -714,8 +895,16 @@ def _occurrences(said: Sequence[Said], wanted: Asks, asked: frozenset[str], w: W
             if where and _OWNS.match(s.text, end) and not _PLACE_AFTER.match(s.text, end):
                 continue  # "Where are the bases?" "Moscow's largest installation": an owner, not where
             spelling = _spelling(piece, spelled)
-            items.append(_Item(kind, set(keys), {piece: value}, {spelled: {spelling: 1}}, [(value, s, start, end)],
-                               plain=n >= tagged))
+            items.append(
+                _Item(
+                    kind,
+                    set(keys),
+                    {piece: value},
+                    {spelled: {spelling: 1}},
+                    [(value, s, start, end)],
+                    plain=n >= tagged,
+                )
+            )
     return items
 
 
@@ -723,16 +912,22 @@ _PLACE_NOUNS = """coast coastline shore north south east west northeast northwes
     northern southern eastern western central capital outskirts interior heartland countryside"""
 _OWNS = re.compile(r"['’]s\s+[a-z]")  # "Moscow's largest installation"
 # ... unless a place follows: "Florida's Gulf Coast", "Iran's capital", "Syria's north".
-_PLACES = "|".join(sorted(set(_PLACE_NOUNS.split()) | {w for w, k in HEAD_KIND.items() if k == "place"}))
+_PLACES = "|".join(
+    sorted(set(_PLACE_NOUNS.split()) | {w for w, k in HEAD_KIND.items() if k == "place"})
+)
 _PLACE_AFTER = re.compile(r"['’]s\s+(?:[a-z-]+\s+){0,2}(?:" + _PLACES + r")\b")
 
 
 # What "which company" (or app, platform) asks for, and what the tagger also calls an ORG but is no business.
-BUSINESSES = frozenset("""company firm brand carmaker automaker airline retailer bank supermarket chain
-    startup manufacturer drugmaker maker giant app platform network website outlet""".split())
-_PUBLIC_WORDS = frozenset("""administration agency department commission committee center centers centre
+BUSINESSES = frozenset(
+    """company firm brand carmaker automaker airline retailer bank supermarket chain
+    startup manufacturer drugmaker maker giant app platform network website outlet""".split()
+)
+_PUBLIC_WORDS = frozenset(
+    """administration agency department commission committee center centers centre
     centres bureau ministry council office authority court parliament congress senate government police
-    fda cdc nasa fbi cia nhs sec ftc fcc epa who un nato eu irs dhs doj tsa faa nhtsa""".split())
+    fda cdc nasa fbi cia nhs sec ftc fcc epa who un nato eu irs dhs doj tsa faa nhtsa""".split()
+)
 
 
 def _head_fit(piece: str, kind: str, head: str | None, business: bool, w: Weights) -> float:
@@ -794,8 +989,17 @@ def _text_of(item: _Item) -> str:
     for "Durant")."""
     dated = item.kind == "time"  # a date with its year ("March 14, 2016") over "Monday"
     full = item.kind == "person"  # a full name ("Tom Brady") over the surname later sentences use
-    return max(item.forms, key=lambda f: (dated and bool(_YEAR.search(f)), full and len(distinctive(f, item.kind)) > 1,
-                                          item.forms[f], len(distinctive(f, item.kind)), not _odd_caps(f), -len(f)))
+    return max(
+        item.forms,
+        key=lambda f: (
+            dated and bool(_YEAR.search(f)),
+            full and len(distinctive(f, item.kind)) > 1,
+            item.forms[f],
+            len(distinctive(f, item.kind)),
+            not _odd_caps(f),
+            -len(f),
+        ),
+    )
 
 
 def _odd_caps(form: str) -> bool:
@@ -819,10 +1023,25 @@ def quote_said(answer: Answer) -> list[Said]:
         also = tuple((r, docs.get(r, "")) for r, _, _ in q.also)
         chosen = q.chosen or ((0, len(q.text)),)
         for s, e, context in _with_context(chosen, len(q.text)):
-            mentions = tuple(Mention(m.start - s, m.end - s, m.kind, m.label) for m in q.mentions
-                             if s <= m.start and m.end <= e)
-            said.append(Said(q.ref, q.document, q.start + s, q.start + e, q.text[s:e], q.score, n, mentions, also,
-                             context))
+            mentions = tuple(
+                Mention(m.start - s, m.end - s, m.kind, m.label)
+                for m in q.mentions
+                if s <= m.start and m.end <= e
+            )
+            said.append(
+                Said(
+                    q.ref,
+                    q.document,
+                    q.start + s,
+                    q.start + e,
+                    q.text[s:e],
+                    q.score,
+                    n,
+                    mentions,
+                    also,
+                    context,
+                )
+            )
     return said
 
 
@@ -845,7 +1064,9 @@ def mentions_in(text: str, stored: Sequence[Mention]) -> list[Mention]:
     patterns still see (unlabelled, so they count less)."""
     out = list(stored)
     taken = [(m.start, m.end) for m in stored]
-    out += [m for m in heuristic_mentions(text) if not any(m.start < e and s < m.end for s, e in taken)]
+    out += [
+        m for m in heuristic_mentions(text) if not any(m.start < e and s < m.end for s, e in taken)
+    ]
     return out
 
 
@@ -874,14 +1095,31 @@ def direct(
     when = {c.document: c.date for c in answer.citations} | dict(dates or {})
     thing = kinship is not None and asks_thing(wanted)
     years = frozenset(_IN_YEAR.findall(answer.question))
-    noun, subject, verb = counted(answer.question), asks_subject(answer.question), _asked_verb(answer.question, wanted)
+    noun, subject, verb = (
+        counted(answer.question),
+        asks_subject(answer.question),
+        _asked_verb(answer.question, wanted),
+    )
     started = _started(answer.question) if wanted.kind == "time" else None
     quoted = quote_said(answer)
 
     def ranked_items(listing: bool) -> list[tuple[float, _Item]]:
         said = quoted + (list(extra) if listing else [])
-        items = _occurrences(said, wanted, asked, weights, near_head, noun, when, subject, listing, thing, years, verb,
-                             started)
+        items = _occurrences(
+            said,
+            wanted,
+            asked,
+            weights,
+            near_head,
+            noun,
+            when,
+            subject,
+            listing,
+            thing,
+            years,
+            verb,
+            started,
+        )
         if thing and kinship is not None:
             items = _by_meaning(items, wanted.head or "", kinship, weights)
         return sorted(((_score(i, weights), i) for i in _merge(items, same)), key=lambda x: -x[0])
@@ -899,7 +1137,9 @@ def direct(
         kept.sort(key=lambda c: (-len(c.documents), -c.score))
         return Direct(wanted.kind or "name", tuple(kept), list=True)
     # Close: the runner-up's support, rank aside, near the winner's (ranking itself trusts the first quotes).
-    close = len(ranked) > 1 and _score(ranked[1][1], weights, True) >= weights.close * _score(ranked[0][1], weights, True)
+    close = len(ranked) > 1 and _score(ranked[1][1], weights, True) >= weights.close * _score(
+        ranked[0][1], weights, True
+    )
     shown = ranked[:2] if close else ranked[:1]
     candidates = tuple(_candidate(i, v, when) for v, i in shown)
     return Direct(wanted.kind or "name", candidates, disagree=_differ(candidates))
@@ -933,8 +1173,13 @@ def _by_meaning(items: list[_Item], head: str, kinship: Kinship, w: Weights) -> 
             kin = w.kin_floor + (kin - w.kin_floor) / 2
         share = min(1.0, max(0.0, (kin - w.kin_floor) / (w.kin_full - w.kin_floor)))
         if share > 0:
-            out.append(replace(item, forms={f: v * share for f, v in item.forms.items()},
-                               hits=[(v * share, s, a, b) for v, s, a, b in item.hits]))
+            out.append(
+                replace(
+                    item,
+                    forms={f: v * share for f, v in item.forms.items()},
+                    hits=[(v * share, s, a, b) for v, s, a, b in item.hits],
+                )
+            )
     return out
 
 
@@ -970,7 +1215,9 @@ def _heads(text: str, head: str) -> tuple[tuple[int, ...], tuple[str, ...], tupl
     """A sentence's word starts, its words folded, and which of them are the head noun."""
     words = list(_TOKEN.finditer(text))
     folded = tuple(lexical.fold(m.group()) for m in words)
-    heads = tuple(i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head))
+    heads = tuple(
+        i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head)
+    )
     return tuple(m.start() for m in words), folded, heads
 
 
@@ -1004,9 +1251,13 @@ def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Can
     shown = set(distinctive(text, item.kind))
     # Not a spelling the text shows already ("Vladimir Putin" in "Russian President Vladimir Putin").
     # Nor one that differs by an ending only ("lion" for "lions").
-    spellings = [u for spelling, forms in item.spelled.items()
-                 if set(spelling) != shown and not re.search(rf"(?<!\w){re.escape(u := _usual(forms))}(?!\w)", text)
-                 and stems_of(u) != stems_of(text)]
+    spellings = [
+        u
+        for spelling, forms in item.spelled.items()
+        if set(spelling) != shown
+        and not re.search(rf"(?<!\w){re.escape(u := _usual(forms))}(?!\w)", text)
+        and stems_of(u) != stems_of(text)
+    ]
     return Candidate(
         text=text,
         variants=tuple(dict.fromkeys(spellings)),
@@ -1020,8 +1271,12 @@ def _candidate(item: _Item, value: float, when: Mapping[str, str | None]) -> Can
 
 
 # -- numbering the wider search's articles ---------------------------------------------------------
-def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo] | None = None,
-           text_of: Callable[[str], str | None] = lambda doc: None) -> Answer:
+def attach(
+    answer: Answer,
+    line: Direct | None,
+    infos: Mapping[str, DocumentInfo] | None = None,
+    text_of: Callable[[str], str | None] = lambda doc: None,
+) -> Answer:
     """``answer`` with its answer line; articles only the wider search found (a list's items)
     are cited after the answer's own sources, so every item's articles have a number."""
     if line is None:
@@ -1034,12 +1289,29 @@ def attach(answer: Answer, line: Direct | None, infos: Mapping[str, DocumentInfo
                 refs[doc] = len(refs) + 1
                 info = infos[doc]
                 where = location(info, text_of(doc), _offset(line, doc))
-                extra.append(Citation(refs[doc], doc, info.title, info.path, info.date, info.format, where,
-                                      info.date_source))
-    fixed = tuple(replace(c, refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
-                          quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)))
-                  for c in line.candidates)
-    return replace(answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed))
+                extra.append(
+                    Citation(
+                        refs[doc],
+                        doc,
+                        info.title,
+                        info.path,
+                        info.date,
+                        info.format,
+                        where,
+                        info.date_source,
+                    )
+                )
+    fixed = tuple(
+        replace(
+            c,
+            refs=tuple(sorted({refs[d] for d in c.documents if d in refs})),
+            quote=replace(c.quote, ref=refs.get(c.quote.document, c.quote.ref)),
+        )
+        for c in line.candidates
+    )
+    return replace(
+        answer, citations=answer.citations + tuple(extra), direct=replace(line, candidates=fixed)
+    )
 
 
 def count_first(answer: Answer) -> Answer:
@@ -1051,8 +1323,16 @@ def count_first(answer: Answer) -> Answer:
     if line is None or line.list or line.type != "number" or not answer.quotes:
         return answer
     best = line.candidates[0]
-    at = next((i for i, q in enumerate(answer.quotes) if q.document == best.quote.document
-               and q.start <= best.quote.start and best.quote.end <= q.end), None)
+    at = next(
+        (
+            i
+            for i, q in enumerate(answer.quotes)
+            if q.document == best.quote.document
+            and q.start <= best.quote.start
+            and best.quote.end <= q.end
+        ),
+        None,
+    )
     if not at:
         return answer
     quotes = (answer.quotes[at], *answer.quotes[:at], *answer.quotes[at + 1 :])
@@ -1064,7 +1344,9 @@ def _offset(line: Direct, doc: str) -> int:
     return next((o for c in line.candidates for d, o in zip(c.documents, c.offsets) if d == doc), 0)
 
 
-def sentences_of(passages: Iterable[Passage], *, quotable: Callable[[str], bool] | None = None) -> list[Said]:
+def sentences_of(
+    passages: Iterable[Passage], *, quotable: Callable[[str], bool] | None = None
+) -> list[Said]:
     """The sentences of retrieved passages, each once, weighted by its passage's fused
     score, with the passage's stored named entities where it has them."""
     seen: set[tuple[str, int, int]] = set()

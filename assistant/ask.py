@@ -37,7 +37,12 @@ class Settings:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
-        return cls(args.k or DEFAULT_K, Filters(args.source, args.since, args.until, getattr(args, "as_of", None)), args.json, args.explain)
+        return cls(
+            args.k or DEFAULT_K,
+            Filters(args.source, args.since, args.until, getattr(args, "as_of", None)),
+            args.json,
+            args.explain,
+        )
 
 
 def ask(lib: Library, question: str, settings: Settings) -> Answer:
@@ -52,12 +57,16 @@ def refusal(answer: Answer, settings: Settings) -> str:
     return answer.refusal
 
 
-def show(answer: Answer, settings: Settings, out: Console | None = None, *, heading: bool = False) -> None:
+def show(
+    answer: Answer, settings: Settings, out: Console | None = None, *, heading: bool = False
+) -> None:
     from . import render
 
     message = refusal(answer, settings)
     if settings.json:
-        line = json.dumps(render.answer_json(answer, settings.explain, message=message), ensure_ascii=False)
+        line = json.dumps(
+            render.answer_json(answer, settings.explain, message=message), ensure_ascii=False
+        )
         if out is None:
             print(line, flush=True)
         else:
@@ -93,7 +102,10 @@ def batch(lib: Library, questions: Iterable[str], settings: Settings) -> int:
             answer = ask(lib, question, settings)
         except UsageError as exc:
             if settings.json:
-                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+                print(
+                    json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False),
+                    flush=True,
+                )
             elif question:
                 print(f"assistant: error: {exc}", file=sys.stderr, flush=True)
             continue

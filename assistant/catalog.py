@@ -50,7 +50,9 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
-_DOC_COLUMNS = "id, path, format, title, date, source, url, author, sha256, chunks, pages, line, date_source"
+_DOC_COLUMNS = (
+    "id, path, format, title, date, source, url, author, sha256, chunks, pages, line, date_source"
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ def damage(path: Path) -> str | None:
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
-    header_valid = header[24:28] == header[92:96]  # the page count is current (SQLite file format §1.3.7)
+    header_valid = (
+        header[24:28] == header[92:96]
+    )  # the page count is current (SQLite file format §1.3.7)
     if header_valid and pages and size < pages * page_size:
         return f"is truncated ({size} bytes where its header records {pages * page_size})"
     return None
@@ -130,7 +134,9 @@ class Catalog:
         self._counts: dict[tuple[object, ...], int] = {}
         try:
             uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-            self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None)
+            self.db = sqlite3.connect(
+                uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
+            )
             self.db.row_factory = sqlite3.Row
             self.keywords = KeywordIndex(self.db)
             if not readonly:
@@ -174,7 +180,10 @@ class Catalog:
         return None
 
     def _has_table(self, name: str) -> bool:
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+            is not None
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -214,12 +223,16 @@ class Catalog:
 
     def set_meta(self, values: dict[str, str]) -> None:
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items()
+            )
 
     # -- roots --------------------------------------------------------------
     def roots(self) -> list[str]:
         """The folders indexed as folders: what a refresh with no paths walks again."""
-        return [r[0] for r in self.db.execute("SELECT path FROM roots WHERE folder = 1 ORDER BY path")]
+        return [
+            r[0] for r in self.db.execute("SELECT path FROM roots WHERE folder = 1 ORDER BY path")
+        ]
 
     def label(self, root: str, *, folder: bool) -> str:
         """The label that starts the ids of documents under ``root``: the folder's name, made
@@ -237,12 +250,17 @@ class Catalog:
             while label in taken:
                 n += 1
                 label = f"{base}-{n}"
-            self.db.execute("INSERT INTO roots(path, label, folder) VALUES (?, ?, ?)", (root, label, int(folder)))
+            self.db.execute(
+                "INSERT INTO roots(path, label, folder) VALUES (?, ?, ?)",
+                (root, label, int(folder)),
+            )
             return label
 
     # -- documents ----------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
-        rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE state = 'ready' ORDER BY id")
+        rows = self.db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE state = 'ready' ORDER BY id"
+        )
         return [_info(r) for r in rows]
 
     def known_ids(self, doc_ids: Iterable[str]) -> list[str]:
@@ -254,7 +272,9 @@ class Catalog:
         found: dict[str, DocumentInfo] = {}
         for part in _parts(list(set(doc_ids))):
             marks = ",".join("?" * len(part))
-            rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({marks})", part)
+            rows = self.db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id IN ({marks})", part
+            )
             found.update((r["id"], _info(r)) for r in rows)
         return found
 
@@ -314,20 +334,26 @@ class Catalog:
             if len(self._counts) > 64:
                 self._counts.clear()
             sql, args = _where(filters)
-            self._counts[key] = int(self.db.execute(f"SELECT count(*) FROM documents WHERE {sql}", args).fetchone()[0])
+            self._counts[key] = int(
+                self.db.execute(f"SELECT count(*) FROM documents WHERE {sql}", args).fetchone()[0]
+            )
         return self._counts[key]
 
     # -- writing documents (inside transaction()) ------------------------------------
     def retire(self, doc_id: str) -> None:
         """Take a document out of search: its keyword terms and chunk rows go, and the
         row stays behind as a ``pending`` tombstone until its vectors are deleted too."""
-        row = self.db.execute("SELECT text, state FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT text, state FROM documents WHERE id = ?", (doc_id,)
+        ).fetchone()
         if row is None:
             return
         if row["state"] == "ready":
             self.keywords.remove_terms(row["text"])
         self._drop_chunks(doc_id)
-        self.db.execute("UPDATE documents SET state = 'pending', chunks = 0 WHERE id = ?", (doc_id,))
+        self.db.execute(
+            "UPDATE documents SET state = 'pending', chunks = 0 WHERE id = ?", (doc_id,)
+        )
 
     def drop(self, doc_id: str) -> None:
         self._drop_chunks(doc_id)
@@ -335,7 +361,9 @@ class Catalog:
 
     def touch(self, signatures: Iterable[tuple[str, str]]) -> None:
         """Record new file signatures, (doc id, signature), for documents whose text did not change."""
-        self.db.executemany("UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in signatures])
+        self.db.executemany(
+            "UPDATE documents SET signature = ? WHERE id = ?", [(s, i) for i, s in signatures]
+        )
 
     def update_metadata(self, doc: Document, signature: str) -> None:
         """New title, date (and where it came from), source, url and author for a document whose
@@ -343,9 +371,20 @@ class Catalog:
         self.db.execute(
             "UPDATE documents SET title = ?, date = ?, date_source = ?, source = ?, url = ?, author = ?,"
             " signature = ? WHERE id = ?",
-            (doc.title, doc.date, doc.date_source, doc.source, doc.url, doc.author, signature, doc.id),
+            (
+                doc.title,
+                doc.date,
+                doc.date_source,
+                doc.source,
+                doc.url,
+                doc.author,
+                signature,
+                doc.id,
+            ),
         )
-        rowids = [r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc.id,))]
+        rowids = [
+            r[0] for r in self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc.id,))
+        ]
         self.keywords.set_title(rowids, doc.title or "")
 
     def mark_pending(self, doc: Document, root: str, signature: str) -> None:
@@ -354,15 +393,29 @@ class Catalog:
         and a clash is a bug to stop at, never a reason to overwrite another file's document."""
         path = self.path_of(doc.id)
         if path is not None and path != doc.path:
-            raise IndexCorrupt(f"two files map to the document id {doc.id!r}: {path} and {doc.path}")
+            raise IndexCorrupt(
+                f"two files map to the document id {doc.id!r}: {path} and {doc.path}"
+            )
         self.retire(doc.id)
         self.db.execute(
             "INSERT OR REPLACE INTO documents(id, root, path, format, title, date, source, url,"
             " author, sha256, signature, pages, text, state, chunks, line, date_source)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, 'pending', 0, ?, ?)",
             (
-                doc.id, root, doc.path, doc.format, doc.title, doc.date, doc.source, doc.url,
-                doc.author, doc.sha256, signature, json.dumps(list(doc.pages)), doc.text, doc.line,
+                doc.id,
+                root,
+                doc.path,
+                doc.format,
+                doc.title,
+                doc.date,
+                doc.source,
+                doc.url,
+                doc.author,
+                doc.sha256,
+                signature,
+                json.dumps(list(doc.pages)),
+                doc.text,
+                doc.line,
                 doc.date_source,
             ),
         )
@@ -372,12 +425,21 @@ class Catalog:
         for c in chunks:
             cur = self.db.execute(
                 'INSERT INTO chunks(id, doc_id, idx, start, "end", sentences, mentions) VALUES (?,?,?,?,?,?,?)',
-                (chunk_id(doc.id, c.index), doc.id, c.index, c.start, c.end, json.dumps(c.sentences),
-                 None if c.mentions is None else json.dumps(c.mentions)),
+                (
+                    chunk_id(doc.id, c.index),
+                    doc.id,
+                    c.index,
+                    c.start,
+                    c.end,
+                    json.dumps(c.sentences),
+                    None if c.mentions is None else json.dumps(c.mentions),
+                ),
             )
             self.keywords.add_chunk(int(cur.lastrowid or 0), doc.title or "", c.text)
         self.keywords.add_terms(doc.text)
-        self.db.execute("UPDATE documents SET state = 'ready', chunks = ? WHERE id = ?", (len(chunks), doc.id))
+        self.db.execute(
+            "UPDATE documents SET state = 'ready', chunks = ? WHERE id = ?", (len(chunks), doc.id)
+        )
 
     def _drop_chunks(self, doc_id: str) -> None:
         rows = self.db.execute("SELECT rowid FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
@@ -401,8 +463,14 @@ class Catalog:
             )
             for r in rows:
                 sentences = tuple(tuple(s) for s in json.loads(r["sentences"]))
-                mentions = None if r["mentions"] is None else tuple(tuple(m) for m in json.loads(r["mentions"]))
-                out[r["id"]] = StoredChunk(r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences, mentions)
+                mentions = (
+                    None
+                    if r["mentions"] is None
+                    else tuple(tuple(m) for m in json.loads(r["mentions"]))
+                )
+                out[r["id"]] = StoredChunk(
+                    r["rowid"], r["id"], r["doc_id"], r["start"], r["end"], sentences, mentions
+                )
         return out
 
     # -- named entities (see entities.py) ---------------------------------------------
@@ -410,17 +478,22 @@ class Catalog:
         """Ready documents with chunks whose named entities were never found."""
         rows = self.db.execute(
             "SELECT DISTINCT c.doc_id FROM chunks c JOIN documents d ON d.id = c.doc_id"
-            " WHERE c.mentions IS NULL AND d.state = 'ready' ORDER BY c.doc_id")
+            " WHERE c.mentions IS NULL AND d.state = 'ready' ORDER BY c.doc_id"
+        )
         return [r[0] for r in rows]
 
     def chunk_spans(self, doc_id: str) -> list[tuple[str, int, int]]:
-        rows = self.db.execute('SELECT id, start, "end" FROM chunks WHERE doc_id = ? ORDER BY idx', (doc_id,))
+        rows = self.db.execute(
+            'SELECT id, start, "end" FROM chunks WHERE doc_id = ? ORDER BY idx', (doc_id,)
+        )
         return [(r[0], r[1], r[2]) for r in rows]
 
     def set_mentions(self, rows: Iterable[tuple[str, list[tuple[int, int, str]]]]) -> None:
         """(chunk id, its mentions) for chunks already written."""
-        self.db.executemany("UPDATE chunks SET mentions = ? WHERE id = ?",
-                            [(json.dumps(m), chunk) for chunk, m in rows])
+        self.db.executemany(
+            "UPDATE chunks SET mentions = ? WHERE id = ?",
+            [(json.dumps(m), chunk) for chunk, m in rows],
+        )
 
 
 def _parts(keys: list, size: int = 500) -> Iterator[list]:  # type: ignore[type-arg]

@@ -60,7 +60,9 @@ def _trim(text: str, start: int, end: int) -> Span:
 # per abstract, more than embedding it; splitting at these first and running pysbd only
 # on the pieces that still hold a possible boundary (". " after anything else) keeps
 # its judgement on abbreviations, initials and decimals at a fraction of the cost.
-_PLAIN_END = re.compile(r"(?:\b[A-Za-z][a-z]{2,}|\b\d{2,}|[)%\]])[.!?][\"'\u201d\u2019)\]]?(\s+)(?=[\"\u201c(\[]?[A-Z])")
+_PLAIN_END = re.compile(
+    r"(?:\b[A-Za-z][a-z]{2,}|\b\d{2,}|[)%\]])[.!?][\"'\u201d\u2019)\]]?(\s+)(?=[\"\u201c(\[]?[A-Z])"
+)
 _ABBREVIATIONS = frozenset(
     "approx incl resp viz etc fig figs ref refs vol nos dept univ corp inc ltd est cit seq spp "
     "subsp var jan feb mar apr jun jul aug sep sept oct nov dec gen col mrs prof capt sen rep "
@@ -71,7 +73,10 @@ _MAYBE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?:\s+\S|[^\W\d_])")
 
 def _inside_quote(block: str, at: int) -> bool:
     """pysbd keeps a quoted passage whole; leave boundaries inside quotes to it."""
-    return block.count("\u201c", 0, at) > block.count("\u201d", 0, at) or block.count('"', 0, at) % 2 == 1
+    return (
+        block.count("\u201c", 0, at) > block.count("\u201d", 0, at)
+        or block.count('"', 0, at) % 2 == 1
+    )
 
 
 def _plain_pieces(block: str) -> list[tuple[int, int]]:
@@ -158,7 +163,10 @@ def _runs(spans: list[Span], excluded: Sequence[Span]) -> list[list[Span]]:
 
 def _split_long(text: str, span: Span, count: CountTokens, limit: int) -> list[Span]:
     """Cut a sentence longer than ``limit`` tokens at word boundaries."""
-    words = [(m.start() + span[0], m.end() + span[0]) for m in re.finditer(r"\S+", text[span[0] : span[1]])]
+    words = [
+        (m.start() + span[0], m.end() + span[0])
+        for m in re.finditer(r"\S+", text[span[0] : span[1]])
+    ]
     sizes = count([text[s:e] for s, e in words])
     pieces, begin, used = [], words[0][0], 0
     for (s, _), size in zip(words, sizes):
@@ -206,7 +214,9 @@ def chunk_document(
         sentences: list[Span] = []
         kept: list[int] = []
         for span, size in zip(run, sizes):
-            parts = [span] if size <= max_tokens else _split_long(text, span, count_tokens, max_tokens)
+            parts = (
+                [span] if size <= max_tokens else _split_long(text, span, count_tokens, max_tokens)
+            )
             sentences.extend(parts)
             kept.extend([size] if len(parts) == 1 else count_tokens([text[s:e] for s, e in parts]))
         for group in _pack(sentences, kept, max_tokens, overlap):

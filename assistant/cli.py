@@ -26,13 +26,25 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     if suppress:  # a subcommand: its usage is the one a usage error there should print
         parser.set_defaults(command_parser=parser)
-    parser.add_argument("--index", metavar="DIR", default=default,
-                        help="index folder (default: $ASSISTANT_INDEX, then ./index)")
-    parser.add_argument("--model", metavar="NAME_OR_PATH", default=default,
-                        help="sentence-transformers model (default: the one the index was built with, "
-                        "else all-MiniLM-L6-v2)")
-    parser.add_argument("--chroma-url", metavar="URL", default=default,
-                        help="store vectors in a Chroma server (default: $ASSISTANT_CHROMA_URL, else embedded)")
+    parser.add_argument(
+        "--index",
+        metavar="DIR",
+        default=default,
+        help="index folder (default: $ASSISTANT_INDEX, then ./index)",
+    )
+    parser.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        default=default,
+        help="sentence-transformers model (default: the one the index was built with, "
+        "else all-MiniLM-L6-v2)",
+    )
+    parser.add_argument(
+        "--chroma-url",
+        metavar="URL",
+        default=default,
+        help="store vectors in a Chroma server (default: $ASSISTANT_CHROMA_URL, else embedded)",
+    )
 
 
 def _date(value: str) -> str:
@@ -59,53 +71,110 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"assistant {__version__}")
     _common(parser, suppress=False)
     ask = parser.add_argument_group("asking")
-    ask.add_argument("-q", "--question", metavar="QUESTION",
-                     help="answer one question and exit; '-' reads one question per line from stdin")
-    ask.add_argument("-k", type=_positive, default=None, metavar="N", help="number of quotes (default 5)")
+    ask.add_argument(
+        "-q",
+        "--question",
+        metavar="QUESTION",
+        help="answer one question and exit; '-' reads one question per line from stdin",
+    )
+    ask.add_argument(
+        "-k", type=_positive, default=None, metavar="N", help="number of quotes (default 5)"
+    )
     ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
-    ask.add_argument("--source", metavar="TEXT", help="only documents whose id, title or source matches")
-    ask.add_argument("--since", type=_date, metavar="DATE", help="only documents dated on or after DATE")
-    ask.add_argument("--until", type=_date, metavar="DATE", help="only documents dated on or before DATE")
-    ask.add_argument("--as-of", type=_date, metavar="DATE",
-                     help="answer as of DATE: leave out documents dated after it (undated ones stay)")
-    ask.add_argument("--explain", action="store_true", help="show the ranks and scores behind each quote")
+    ask.add_argument(
+        "--source", metavar="TEXT", help="only documents whose id, title or source matches"
+    )
+    ask.add_argument(
+        "--since", type=_date, metavar="DATE", help="only documents dated on or after DATE"
+    )
+    ask.add_argument(
+        "--until", type=_date, metavar="DATE", help="only documents dated on or before DATE"
+    )
+    ask.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="answer as of DATE: leave out documents dated after it (undated ones stay)",
+    )
+    ask.add_argument(
+        "--explain", action="store_true", help="show the ranks and scores behind each quote"
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    index = commands.add_parser("index", help="add files and folders to the index (incremental)",
-                                description="Index files and folders. Unchanged files are skipped; "
-                                "with no PATH, refresh every folder indexed before.")
+    index = commands.add_parser(
+        "index",
+        help="add files and folders to the index (incremental)",
+        description="Index files and folders. Unchanged files are skipped; "
+        "with no PATH, refresh every folder indexed before.",
+    )
     index.add_argument("paths", nargs="*", metavar="PATH")
-    index.add_argument("--rebuild", action="store_true", help="build the index again beside the old one and swap it in when complete")
-    index.add_argument("--max-size", type=_positive, metavar="MB",
-                       help="skip files larger than MB megabytes (1 MB = 1,000,000 bytes; default 50)")
-    index.add_argument("--jobs", type=_positive, metavar="N",
-                       help="worker processes that read and parse files (default: cores - 1, at least 1)")
-    index.add_argument("--read-timeout", type=_positive, metavar="S",
-                       help="skip a file whose reading takes longer than S seconds (default 60), "
-                       "plus a second per 20 KB while named entities are tagged")
-    index.add_argument("--max-memory", type=_positive, metavar="MB",
-                       help="skip a file whose reader needs more than MB megabytes (default: no cap)")
-    index.add_argument("--entities", metavar="PIPELINE",
-                       help="spaCy pipeline that finds named entities, or 'off' "
-                       "(default: $ASSISTANT_ENTITIES, else en_core_web_sm)")
+    index.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the index again beside the old one and swap it in when complete",
+    )
+    index.add_argument(
+        "--max-size",
+        type=_positive,
+        metavar="MB",
+        help="skip files larger than MB megabytes (1 MB = 1,000,000 bytes; default 50)",
+    )
+    index.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="worker processes that read and parse files (default: cores - 1, at least 1)",
+    )
+    index.add_argument(
+        "--read-timeout",
+        type=_positive,
+        metavar="S",
+        help="skip a file whose reading takes longer than S seconds (default 60), "
+        "plus a second per 20 KB while named entities are tagged",
+    )
+    index.add_argument(
+        "--max-memory",
+        type=_positive,
+        metavar="MB",
+        help="skip a file whose reader needs more than MB megabytes (default: no cap)",
+    )
+    index.add_argument(
+        "--entities",
+        metavar="PIPELINE",
+        help="spaCy pipeline that finds named entities, or 'off' "
+        "(default: $ASSISTANT_ENTITIES, else en_core_web_sm)",
+    )
     _common(index, suppress=True)
 
     sources = commands.add_parser("sources", help="list the indexed documents")
     # SUPPRESS: without a default here, `assistant --json sources` keeps the top-level flag
     # (a subparser's own default would overwrite it with False).
-    sources.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array")
+    sources.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print a JSON array"
+    )
     _common(sources, suppress=True)
 
     remove = commands.add_parser("remove", help="remove documents from the index by id")
     remove.add_argument("ids", nargs="+", metavar="ID")
     _common(remove, suppress=True)
 
-    mcp = commands.add_parser("mcp", help="serve the index to agents over MCP (stdio, or --http)",
-                              description="Serve the index over the Model Context Protocol: stdio by "
-                              "default, streamable HTTP on a loopback port with --http.")
-    mcp.add_argument("--http", metavar="[HOST:]PORT", help="serve over HTTP on a loopback HOST (default 127.0.0.1)")
-    mcp.add_argument("--allow-index", action="append", metavar="DIR",
-                     help="add an index(paths) tool confined to DIR (repeatable)")
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the index to agents over MCP (stdio, or --http)",
+        description="Serve the index over the Model Context Protocol: stdio by "
+        "default, streamable HTTP on a loopback port with --http.",
+    )
+    mcp.add_argument(
+        "--http",
+        metavar="[HOST:]PORT",
+        help="serve over HTTP on a loopback HOST (default 127.0.0.1)",
+    )
+    mcp.add_argument(
+        "--allow-index",
+        action="append",
+        metavar="DIR",
+        help="add an index(paths) tool confined to DIR (repeatable)",
+    )
     _common(mcp, suppress=True)
     return parser
 
@@ -126,7 +195,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     limits = ReadLimits(args.jobs, args.read_timeout, args.max_memory)
     with render.index_progress() as progress:
         call = lib.rebuild if args.rebuild else lib.add
-        report = call(args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note, limits=limits)
+        report = call(
+            args.paths, max_bytes=max_bytes, progress=progress, on_wait=render.note, limits=limits
+        )
     render.index_report(report)
     return EXIT_SKIPPED if report.skipped else 0
 
@@ -158,7 +229,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-":
         return ask.batch(lib, (line.rstrip("\n") for line in sys.stdin), settings)
     if args.question is not None:
-        ask.show(ask.ask(lib, args.question, settings), settings, None if settings.json else render.console())
+        ask.show(
+            ask.ask(lib, args.question, settings),
+            settings,
+            None if settings.json else render.console(),
+        )
         lib.close()
         args.quick_exit = True  # read only, answered, closed: ``run`` may end the process at once
         return 0
@@ -182,7 +257,9 @@ def run() -> None:
     eighth of the question's whole time. Every other command exits the usual way."""
     code, quick = _main(None)
     if quick:
-        with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe: nothing to flush to
+        with contextlib.suppress(
+            OSError, ValueError
+        ):  # a closed or broken pipe: nothing to flush to
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)

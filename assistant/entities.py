@@ -43,10 +43,24 @@ Mention = tuple[int, int, str]  # start, end (document offsets), spaCy label
 
 # What each label can answer, in the reader's kinds (see answer.Mention).
 KIND = {
-    "PERSON": "name", "ORG": "name", "GPE": "name", "LOC": "name", "FAC": "name", "NORP": "name",
-    "PRODUCT": "name", "EVENT": "name", "WORK_OF_ART": "name", "LAW": "name", "LANGUAGE": "name",
-    "DATE": "date", "TIME": "date",
-    "CARDINAL": "number", "MONEY": "number", "PERCENT": "number", "QUANTITY": "number", "ORDINAL": "number",
+    "PERSON": "name",
+    "ORG": "name",
+    "GPE": "name",
+    "LOC": "name",
+    "FAC": "name",
+    "NORP": "name",
+    "PRODUCT": "name",
+    "EVENT": "name",
+    "WORK_OF_ART": "name",
+    "LAW": "name",
+    "LANGUAGE": "name",
+    "DATE": "date",
+    "TIME": "date",
+    "CARDINAL": "number",
+    "MONEY": "number",
+    "PERCENT": "number",
+    "QUANTITY": "number",
+    "ORDINAL": "number",
 }
 
 
@@ -59,8 +73,10 @@ def model_name(explicit: str | None = None) -> str | None:
     if chosen.strip().lower() in OFF:
         return None
     if not Path(chosen).expanduser().is_dir() and importlib.util.find_spec(chosen) is None:
-        raise UsageError(f"no spaCy pipeline {chosen!r} is installed (named by --entities or "
-                         "$ASSISTANT_ENTITIES; 'off' indexes without named entities)")
+        raise UsageError(
+            f"no spaCy pipeline {chosen!r} is installed (named by --entities or "
+            "$ASSISTANT_ENTITIES; 'off' indexes without named entities)"
+        )
     return chosen
 
 
@@ -84,7 +100,9 @@ def _pieces(text: str) -> list[tuple[int, str]]:
     while start < len(text):
         end = min(len(text), start + PIECE)
         if end < len(text):
-            cut = max((m.end() for m in _BREAK.finditer(text, start + PIECE // 2, end)), default=None)
+            cut = max(
+                (m.end() for m in _BREAK.finditer(text, start + PIECE // 2, end)), default=None
+            )
             end = cut or end
         out.append((start, text[start:end]))
         start = end
@@ -120,4 +138,7 @@ def tagged(text: str, chunks: list[Chunk], name: str, notes: list[str]) -> list[
 def by_chunk(spans: Sequence[tuple[int, int]], mentions: Sequence[Mention]) -> list[list[Mention]]:
     """The mentions inside each (start, end) span; ``mentions`` in document order."""
     starts = [m[0] for m in mentions]
-    return [[m for m in mentions[bisect_left(starts, s) : bisect_left(starts, e)] if m[1] <= e] for s, e in spans]
+    return [
+        [m for m in mentions[bisect_left(starts, s) : bisect_left(starts, e)] if m[1] <= e]
+        for s, e in spans
+    ]

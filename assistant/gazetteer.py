@@ -13,7 +13,9 @@ from functools import lru_cache
 
 from . import lexical
 
-COUNTRIES = frozenset(n.strip() for n in """afghanistan, albania, algeria, andorra, angola, antigua and barbuda, argentina, armenia,
+COUNTRIES = frozenset(
+    n.strip()
+    for n in """afghanistan, albania, algeria, andorra, angola, antigua and barbuda, argentina, armenia,
 australia, austria, azerbaijan, bahamas, bahrain, bangladesh, barbados, belarus, belgium, belize, benin,
 bhutan, bolivia, bosnia and herzegovina, botswana, brazil, brunei, bulgaria, burkina faso, burundi,
 cabo verde, cambodia, cameroon, canada, central african republic, chad, chile, china, colombia, comoros,
@@ -34,27 +36,48 @@ south korea, south sudan, spain, sri lanka, sudan, suriname, sweden, switzerland
 tajikistan, tanzania, thailand, togo, tonga, trinidad and tobago, tunisia, turkey, turkmenistan, tuvalu,
 uganda, ukraine, united arab emirates, united kingdom, united states, uruguay, uzbekistan, vanuatu,
 vatican city, venezuela, vietnam, yemen, zambia, zimbabwe,
-england, scotland, wales, northern ireland""".split(","))  # the last four: the UK's, as news calls them
+england, scotland, wales, northern ireland""".split(",")
+)  # the last four: the UK's, as news calls them
 
 # Other names of a country -> the name above.
 ALIASES = {
-    "uk": "united kingdom", "u.k.": "united kingdom", "u.k": "united kingdom", "britain": "united kingdom",
-    "great britain": "united kingdom", "us": "united states", "u.s.": "united states", "u.s": "united states",
-    "usa": "united states", "u.s.a.": "united states", "america": "united states",
-    "united states of america": "united states", "uae": "united arab emirates", "u.a.e.": "united arab emirates",
-    "holland": "netherlands", "russian federation": "russia", "republic of korea": "south korea",
-    "drc": "democratic republic of the congo", "dr congo": "democratic republic of the congo",
-    "czechia": "czech republic", "turkiye": "turkey", "burma": "myanmar", "cape verde": "cabo verde",
-    "timor-leste": "east timor", "ivory coast": "cote d'ivoire",
+    "uk": "united kingdom",
+    "u.k.": "united kingdom",
+    "u.k": "united kingdom",
+    "britain": "united kingdom",
+    "great britain": "united kingdom",
+    "us": "united states",
+    "u.s.": "united states",
+    "u.s": "united states",
+    "usa": "united states",
+    "u.s.a.": "united states",
+    "america": "united states",
+    "united states of america": "united states",
+    "uae": "united arab emirates",
+    "u.a.e.": "united arab emirates",
+    "holland": "netherlands",
+    "russian federation": "russia",
+    "republic of korea": "south korea",
+    "drc": "democratic republic of the congo",
+    "dr congo": "democratic republic of the congo",
+    "czechia": "czech republic",
+    "turkiye": "turkey",
+    "burma": "myanmar",
+    "cape verde": "cabo verde",
+    "timor-leste": "east timor",
+    "ivory coast": "cote d'ivoire",
 }
 
-STATES = frozenset(n.strip() for n in """alabama, alaska, arizona, arkansas, california, colorado,
+STATES = frozenset(
+    n.strip()
+    for n in """alabama, alaska, arizona, arkansas, california, colorado,
 connecticut, delaware, florida, georgia, hawaii, idaho, illinois, indiana, iowa, kansas, kentucky,
 louisiana, maine, maryland, massachusetts, michigan, minnesota, mississippi, missouri, montana, nebraska,
 nevada, new hampshire, new jersey, new mexico, new york, north carolina, north dakota, ohio, oklahoma,
 oregon, pennsylvania, rhode island, south carolina, south dakota, tennessee, texas, utah, vermont,
 virginia, washington, west virginia, wisconsin, wyoming,
-new south wales, victoria, queensland, tasmania, western australia, south australia""".split(","))
+new south wales, victoria, queensland, tasmania, western australia, south australia""".split(",")
+)
 # The fifty US states, then Australia's (the states news in English most often names).
 # A state's name that is also a city's: no sign that a city question was answered with a state.
 CITY_TOO = frozenset({"new york", "washington"})
@@ -76,13 +99,16 @@ def country(name: str) -> str | None:
 
 
 # Parts of a country that news names like places: no city, state or country.
-REGIONS = frozenset(n.strip() for n in """midwest, upper midwest, northeast, southeast, southwest, northwest,
+REGIONS = frozenset(
+    n.strip()
+    for n in """midwest, upper midwest, northeast, southeast, southwest, northwest,
 pacific northwest, new england, great plains, gulf coast, east coast, west coast, south, north, deep south,
-rust belt, sun belt, mid-atlantic, great lakes, rockies, appalachia""".split(","))
+rust belt, sun belt, mid-atlantic, great lakes, rockies, appalachia""".split(",")
+)
 
 
 def place_type(name: str) -> str | None:
-    """"country", "state", "region" or None (a city, or a place these tables do not know).
+    """ "country", "state", "region" or None (a city, or a place these tables do not know).
     "Georgia" is both: a state here, as US news names it far more often."""
     k = key(name)
     if k in STATES:
@@ -95,11 +121,15 @@ def place_type(name: str) -> str | None:
 # Names that carry their article: two countries' official short names, and publications
 # ("The New York Times", "The Guardian").
 _WITH_ARTICLE = frozenset({"bahamas", "gambia"})
-_PUBLICATIONS = frozenset("""times post guardian journal telegraph independent observer economist atlantic
-    yorker sun mirror herald tribune chronicle globe""".split())
+_PUBLICATIONS = frozenset(
+    """times post guardian journal telegraph independent observer economist atlantic
+    yorker sun mirror herald tribune chronicle globe""".split()
+)
 
 
 def takes_article(name: str) -> bool:
     """Whether ``name`` is written with "the" as part of it."""
     k = key(name)
-    return k in _WITH_ARTICLE or (bool(k) and k.split()[-1] in _PUBLICATIONS and k[:1].isalpha() and name[:1].isupper())
+    return k in _WITH_ARTICLE or (
+        bool(k) and k.split()[-1] in _PUBLICATIONS and k[:1].isalpha() and name[:1].isupper()
+    )

@@ -48,7 +48,11 @@ _REBUILD = "rebuild it with `assistant index --rebuild PATH`"
 
 def chunking_params() -> str:
     return json.dumps(
-        {"max_tokens": chunking.MAX_TOKENS, "overlap": chunking.OVERLAP_SENTENCES, "title_tokens": chunking.TITLE_TOKENS},
+        {
+            "max_tokens": chunking.MAX_TOKENS,
+            "overlap": chunking.OVERLAP_SENTENCES,
+            "title_tokens": chunking.TITLE_TOKENS,
+        },
         sort_keys=True,
     )
 
@@ -75,7 +79,14 @@ class Manifest:
         a vector folder of its own, so both can exist until the swap."""
         tag = uuid.uuid4().hex[:12]
         if chroma_url:
-            return cls(SCHEMA_VERSION, model, chunking_params(), f"assistant-{tag}", DEFAULT_VECTORS, chroma_url)
+            return cls(
+                SCHEMA_VERSION,
+                model,
+                chunking_params(),
+                f"assistant-{tag}",
+                DEFAULT_VECTORS,
+                chroma_url,
+            )
         vectors = f"{DEFAULT_VECTORS}-{tag}" if replacing else DEFAULT_VECTORS
         return cls(SCHEMA_VERSION, model, chunking_params(), vectors=vectors)
 
@@ -97,8 +108,13 @@ class Manifest:
         )
 
     def to_meta(self) -> dict[str, str]:
-        meta = {"schema": str(self.schema), "model": self.model, "chunking": self.chunking,
-                "collection": self.collection, "vectors": self.vectors}
+        meta = {
+            "schema": str(self.schema),
+            "model": self.model,
+            "chunking": self.chunking,
+            "collection": self.collection,
+            "vectors": self.vectors,
+        }
         if self.chroma_url:
             meta["chroma_url"] = self.chroma_url
         return meta
@@ -144,8 +160,10 @@ class Index:
 
     def _version_message(self, manifest: Manifest) -> str:
         if manifest.schema < SCHEMA_VERSION and manifest.schema in MIGRATIONS:
-            return (f"the index at {self.folder} was built by an older version of assistant; "
-                    "`assistant index` upgrades it in place (nothing is embedded again)")
+            return (
+                f"the index at {self.folder} was built by an older version of assistant; "
+                "`assistant index` upgrades it in place (nothing is embedded again)"
+            )
         return f"the index at {self.folder} was built by another version of assistant; {_REBUILD}"
 
     def _manifest(self, catalog: Catalog) -> Manifest | None:
@@ -157,7 +175,9 @@ class Index:
             )
         return manifest
 
-    def check(self, manifest: Manifest | None, *, model: str | None, chroma_url: str | None) -> None:
+    def check(
+        self, manifest: Manifest | None, *, model: str | None, chroma_url: str | None
+    ) -> None:
         """Refuse to use an index with another model, chunking or kind of store than asked."""
         if manifest is None:
             return
@@ -173,9 +193,13 @@ class Index:
                 f"rebuild it with `assistant index --rebuild PATH --model {model}` or use another --index"
             )
         if manifest.chunking != chunking_params():
-            raise IndexMismatch(f"the index at {self.folder} was built by another version of assistant; {_REBUILD}")
+            raise IndexMismatch(
+                f"the index at {self.folder} was built by another version of assistant; {_REBUILD}"
+            )
 
-    def open_store(self, manifest: Manifest, url: str | None, catalog: Catalog, *, new: bool = False) -> VectorStore:
+    def open_store(
+        self, manifest: Manifest, url: str | None, catalog: Catalog, *, new: bool = False
+    ) -> VectorStore:
         from .store import VectorStore
 
         if not url and manifest.server:
@@ -202,7 +226,9 @@ class Index:
         if pending or before != after or held == chunks:
             return after
         where = f"the Chroma server at {store.url}" if store.url else "the vector store"
-        raise IndexCorrupt(f"the catalog in {self.folder} lists {chunks} chunks but {where} holds {held}; {_REBUILD}")
+        raise IndexCorrupt(
+            f"the catalog in {self.folder} lists {chunks} chunks but {where} holds {held}; {_REBUILD}"
+        )
 
     # -- writing ------------------------------------------------------------------
     @contextmanager
@@ -213,7 +239,9 @@ class Index:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if on_wait is None:
-                    raise IndexLocked(f"another process is writing to the index at {self.folder}") from None
+                    raise IndexLocked(
+                        f"another process is writing to the index at {self.folder}"
+                    ) from None
                 on_wait(f"waiting for another process writing to the index at {self.folder} ...")
                 fcntl.flock(handle, fcntl.LOCK_EX)
             try:

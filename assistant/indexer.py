@@ -125,7 +125,10 @@ class Indexer:
         progress: ProgressFn | None = None,
         closing: list[VectorStore] | None = None,
         limits: ReadLimits = ReadLimits(),  # noqa: B008 - frozen
-        reader: Callable[[int, Callable[[list[str]], list[int]] | None], Callable[[tuple[Path, Path]], ReadResult]]
+        reader: Callable[
+            [int, Callable[[list[str]], list[int]] | None],
+            Callable[[tuple[Path, Path]], ReadResult],
+        ]
         | None = None,
         entities: str | None = None,
     ):
@@ -171,7 +174,9 @@ class Indexer:
                 to_read.append((file, root, sig))
         seen = {str(f) for f, _ in files}
         for folder in roots:  # files gone from a folder indexed before
-            run.remove.extend(i for i, path in self.catalog.ids_under_root(folder).items() if path not in seen)
+            run.remove.extend(
+                i for i, path in self.catalog.ids_under_root(folder).items() if path not in seen
+            )
         if run.remove:
             self.remove(run.remove)
             report.removed.extend(run.remove)
@@ -201,7 +206,9 @@ class Indexer:
             self._labels[key] = self.catalog.label(key, folder=False)
         return self._labels[key]
 
-    def _load_metadata(self, files: list[tuple[Path, Path]], roots: list[str], run: _Run) -> list[tuple[Path, Path]]:
+    def _load_metadata(
+        self, files: list[tuple[Path, Path]], roots: list[str], run: _Run
+    ) -> list[tuple[Path, Path]]:
         """Each indexed folder's manifest (see ``metadata.py``); the manifest files themselves
         are not articles."""
         for root in roots:
@@ -219,14 +226,18 @@ class Indexer:
         relative = file.relative_to(root).as_posix()
         return folder.rows.get(relative, {}), folder.row_key(relative)
 
-    def _changed(self, file: Path, root: Path, known: dict[str, tuple[str, str]], run: _Run) -> str | None:
+    def _changed(
+        self, file: Path, root: Path, known: dict[str, tuple[str, str]], run: _Run
+    ) -> str | None:
         """The file's signature when it must be read; None when it is unchanged or unreadable.
         A manifest row is part of the signature: editing it makes the file be read again."""
         try:
             key = self._row(file, root, run)[1]
             sig = signature(file) + (f"|{key}" if key else "")
         except OSError as exc:
-            run.report.skipped.append(SkippedFile(str(file), f"cannot read: {exc.strerror}", kept=bool(known)))
+            run.report.skipped.append(
+                SkippedFile(str(file), f"cannot read: {exc.strerror}", kept=bool(known))
+            )
             self._step(run, file)
             return None
         if known and all(s == sig for s, _ in known.values()):
@@ -237,25 +248,43 @@ class Indexer:
 
     def _step(self, run: _Run, file: Path, chunks_done: int | None = None) -> None:
         run.files_done += 1
-        self.progress(Progress(run.files_done, run.files_total, chunks_done or run.report.chunks, str(file)))
+        self.progress(
+            Progress(run.files_done, run.files_total, chunks_done or run.report.chunks, str(file))
+        )
 
     # -- reading (in worker processes) ---------------------------------------------
-    def _read(self, to_read: list[tuple[Path, Path, str]]) -> Iterator[tuple[tuple[Path, Path, str], Outcome[ReadResult]]]:
+    def _read(
+        self, to_read: list[tuple[Path, Path, str]]
+    ) -> Iterator[tuple[tuple[Path, Path, str], Outcome[ReadResult]]]:
         if not to_read:
             return
         from .workers import Pool, ReadAndChunk, counter_for, read_preload
 
         counter = counter_for(self._embedder())
-        task = self._reader(self.max_bytes, counter) if self._reader else ReadAndChunk(self.max_bytes, counter, self.entities)
-        with Pool(task, jobs=self._jobs(), timeout_s=self._timeout(), max_memory_mb=self.limits.max_memory_mb,
-                  expected=(UnreadableFile,), preload=read_preload(f for f, _, _ in to_read),
-                  timeout_for=lambda item: self._timeout(_size(item[0]))) as pool:
+        task = (
+            self._reader(self.max_bytes, counter)
+            if self._reader
+            else ReadAndChunk(self.max_bytes, counter, self.entities)
+        )
+        with Pool(
+            task,
+            jobs=self._jobs(),
+            timeout_s=self._timeout(),
+            max_memory_mb=self.limits.max_memory_mb,
+            expected=(UnreadableFile,),
+            preload=read_preload(f for f, _, _ in to_read),
+            timeout_for=lambda item: self._timeout(_size(item[0])),
+        ) as pool:
             items = [(file, root) for file, root, _ in to_read]
             for (file, root, sig), (_, outcome) in zip(to_read, pool.map(items)):
                 yield (file, root, sig), outcome
 
-    def _planned(self, to_read: list[tuple[Path, Path, str]], known: dict[str, dict[str, tuple[str, str]]],
-                 run: _Run) -> Iterator[_Item]:
+    def _planned(
+        self,
+        to_read: list[tuple[Path, Path, str]],
+        known: dict[str, dict[str, tuple[str, str]]],
+        run: _Run,
+    ) -> Iterator[_Item]:
         """The documents to write, file by file as the workers finish them."""
         from .workers import Failed
 
@@ -264,7 +293,11 @@ class Indexer:
         for (file, root, sig), outcome in self._read(to_read):
             before = known.get(str(file), {})
             if isinstance(outcome, Failed):
-                reason = outcome.error.reason if isinstance(outcome.error, UnreadableFile) else outcome.reason
+                reason = (
+                    outcome.error.reason
+                    if isinstance(outcome.error, UnreadableFile)
+                    else outcome.reason
+                )
                 # A failure may pass (a busy machine, a permission glitch): the version indexed
                 # before stays searchable, and goes only when the file itself is gone.
                 kept = "; the version indexed before is kept" if before else ""
@@ -273,7 +306,9 @@ class Indexer:
                 result = outcome.value
                 run.report.skipped.extend(SkippedFile(str(file), w) for w in result.warnings)
                 run.report.warnings.extend(f"{file}: {n}" for n in result.notes)
-                yield from self._plan_documents(file, root, sig, result, before, run, touch, retitle)
+                yield from self._plan_documents(
+                    file, root, sig, result, before, run, touch, retitle
+                )
             self._step(run, file)
         if touch or retitle:
             with self.catalog.transaction():
@@ -281,8 +316,17 @@ class Indexer:
                 for doc, sig in retitle:
                     self.catalog.update_metadata(doc, sig)
 
-    def _plan_documents(self, file: Path, root: Path, sig: str, result: ReadResult, before: dict[str, tuple[str, str]],
-                        run: _Run, touch: list[tuple[str, str]], retitle: list[tuple[Document, str]]) -> Iterator[_Item]:
+    def _plan_documents(
+        self,
+        file: Path,
+        root: Path,
+        sig: str,
+        result: ReadResult,
+        before: dict[str, tuple[str, str]],
+        run: _Run,
+        touch: list[tuple[str, str]],
+        retitle: list[tuple[Document, str]],
+    ) -> Iterator[_Item]:
         label, ids = self._label(root), set()
         row: dict[str, Any] = dict(self._row(file, root, run)[0])
         chunk_lists: list[list[Chunk] | None] = [None] * len(result.documents)
@@ -291,7 +335,9 @@ class Indexer:
         for doc, chunks in zip(result.documents, chunk_lists):
             doc = dataclasses.replace(doc, id=f"{label}/{doc.id}", **row)
             if run.planned.get(doc.id, doc.path) != doc.path:
-                run.report.skipped.append(SkippedFile(str(file), f"its id {doc.id} is taken by {run.planned[doc.id]}"))
+                run.report.skipped.append(
+                    SkippedFile(str(file), f"its id {doc.id} is taken by {run.planned[doc.id]}")
+                )
                 continue
             run.planned[doc.id] = doc.path
             ids.add(doc.id)
@@ -312,33 +358,50 @@ class Indexer:
 
     def _metadata_changed(self, doc: Document) -> bool:
         stored = self.catalog.infos([doc.id]).get(doc.id)
-        return stored is None or any(getattr(stored, f) != getattr(doc, f) for f in (*metadata.FIELDS, "date_source"))
+        return stored is None or any(
+            getattr(stored, f) != getattr(doc, f) for f in (*metadata.FIELDS, "date_source")
+        )
 
     # -- named entities of documents indexed before schema 3 --------------------------
     def _tag_stored(self, run: _Run) -> None:
         """Tag the stored text of documents whose chunks have no named entities yet, in
         the workers; only the chunks' mentions are written (no reading, no embedding)."""
         assert self.entities is not None
-        fresh = set(run.report.added) | set(run.report.updated)  # tagged as read (or failed: warned)
+        fresh = set(run.report.added) | set(
+            run.report.updated
+        )  # tagged as read (or failed: warned)
         untagged = [d for d in self.catalog.untagged() if d not in fresh]
         if not untagged:
             return
         from .workers import Failed, Pool, TagStored
 
         spans = {d: self.catalog.chunk_spans(d) for d in untagged}
-        items = [(d, self.catalog.text(d) or "", [(s, e) for _, s, e in spans[d]]) for d in untagged]
-        with Pool(TagStored(self.entities), jobs=self._jobs(), timeout_s=self._timeout(),
-                  max_memory_mb=self.limits.max_memory_mb, timeout_for=lambda item: self._timeout(len(item[1]))) as pool:
+        items = [
+            (d, self.catalog.text(d) or "", [(s, e) for _, s, e in spans[d]]) for d in untagged
+        ]
+        with Pool(
+            TagStored(self.entities),
+            jobs=self._jobs(),
+            timeout_s=self._timeout(),
+            max_memory_mb=self.limits.max_memory_mb,
+            timeout_for=lambda item: self._timeout(len(item[1])),
+        ) as pool:
             for (doc_id, _, _), (_, outcome) in zip(items, pool.map(items)):
                 if isinstance(outcome, Failed):  # the answer falls back to guessing its names
-                    run.report.warnings.append(f"{doc_id}: named entities not found ({outcome.reason})")
+                    run.report.warnings.append(
+                        f"{doc_id}: named entities not found ({outcome.reason})"
+                    )
                     continue
                 with self.catalog.transaction():
-                    self.catalog.set_mentions((c, m) for (c, _, _), m in zip(spans[doc_id], outcome.value))
+                    self.catalog.set_mentions(
+                        (c, m) for (c, _, _), m in zip(spans[doc_id], outcome.value)
+                    )
                 run.report.tagged += 1
 
     def _jobs(self) -> int:
-        return self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
+        return (
+            self.limits.jobs if self.limits.jobs is not None else max(1, (os.cpu_count() or 1) - 1)
+        )
 
     def _timeout(self, size: int = 0) -> float:
         return read_limit(self.limits.timeout_s, size, tagging=self.entities is not None)
@@ -371,7 +434,9 @@ class Indexer:
 
     def _flush(self, batch: list[tuple[_Item, list[Chunk]]], run: _Run) -> None:
         run.report.chunks += self._write(batch)
-        self.progress(Progress(run.files_done, run.files_total, run.report.chunks, batch[-1][0][0].path))
+        self.progress(
+            Progress(run.files_done, run.files_total, run.report.chunks, batch[-1][0][0].path)
+        )
 
     def remove(self, doc_ids: list[str]) -> None:
         store = self._store()  # opened first: a store that cannot be reached changes nothing

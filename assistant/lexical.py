@@ -44,6 +44,7 @@ STOPWORDS = frozenset(
     tell say says said according""".split()
 )
 
+
 def before_stopword(words: Iterable[str]) -> list[str]:
     """The words up to the first stopword: a question's noun phrase ("horror film that ...")."""
     return list(itertools.takewhile(lambda w: w not in STOPWORDS, words))
@@ -54,7 +55,9 @@ def before_stopword(words: Iterable[str]) -> list[str]:
 # rarely says "this week" of its own news. "now" alone is too common in claims to count.
 NOW = re.compile(
     r"\b(?:this\s+(?:week|weekend|month|year|season)|recent(?:ly)?|latest|currently|right\s+now"
-    r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b", re.I)
+    r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b",
+    re.I,
+)
 
 
 def asks_about_now(question: str) -> bool:
@@ -133,7 +136,9 @@ def _existing(db: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
     for i in range(0, len(words), 500):
         part = words[i : i + 500]
         marks = ",".join("?" * len(part))
-        found.update(r[0] for r in db.execute(f"SELECT term FROM terms WHERE term IN ({marks})", part))
+        found.update(
+            r[0] for r in db.execute(f"SELECT term FROM terms WHERE term IN ({marks})", part)
+        )
     return found
 
 
@@ -164,7 +169,11 @@ def sound(word: str) -> str:
     """``word`` (folded) as it roughly sounds: kh as h, an h after a consonant dropped, a y
     before a vowel as j, doubled letters once, each run of vowels as the class of its first
     (A; I for e, i, y; U for o, u): khmeimim, hmeimim -> hmImIm; tartous, tartus -> tArtUs."""
-    word = re.sub(r"y(?=[aeiou])", "j", re.sub(r"(?<=[^aeiouyh])h", "", word.replace("kh", "h").replace("ph", "f")))
+    word = re.sub(
+        r"y(?=[aeiou])",
+        "j",
+        re.sub(r"(?<=[^aeiouyh])h", "", word.replace("kh", "h").replace("ph", "f")),
+    )
     out: list[str] = []
     for i, c in enumerate(word):
         if c in _VOWELS:
@@ -204,8 +213,13 @@ def _edits(a: str, b: str) -> tuple[int, int, int]:
     for ca in a:
         current = [plus(previous[0], _gap(ca))]
         for j, cb in enumerate(b, 1):
-            current.append(min(plus(previous[j], _gap(ca)), plus(current[j - 1], _gap(cb)),
-                               plus(previous[j - 1], _step(ca, cb))))
+            current.append(
+                min(
+                    plus(previous[j], _gap(ca)),
+                    plus(current[j - 1], _gap(cb)),
+                    plus(previous[j - 1], _step(ca, cb)),
+                )
+            )
         previous = current
     return previous[-1]
 
@@ -217,7 +231,7 @@ def _consonants(sounded: str) -> str:
 def _derived(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     roots = (short, short[:-1]) if short[-1] in "aeiouy" else (short,)
-    return any(long.startswith(r) and long[len(r):] in _DERIVED for r in roots)
+    return any(long.startswith(r) and long[len(r) :] in _DERIVED for r in roots)
 
 
 def spelled_alike(a: str, b: str) -> bool:
@@ -227,7 +241,9 @@ def spelled_alike(a: str, b: str) -> bool:
     if _derived(a, b):
         return True
     x, y = sound(a), sound(b)
-    if _consonants(x) != _consonants(y):  # no edit can change one (most candidates end here, cheaply)
+    if _consonants(x) != _consonants(
+        y
+    ):  # no edit can change one (most candidates end here, cheaply)
         return False
     _, edits, vowels = _edits(x, y)  # no consonant edits: the consonants are the same
     room = 2 if max(len(x), len(y)) >= 8 else 1
@@ -299,7 +315,9 @@ def search(
     expression = match_expression(question_words(db, question))
     if not expression:
         return []
-    sql = f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"
+    sql = (
+        f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"
+    )
     args: list[object] = [expression]
     if doc_ids is not None:
         if not doc_ids:
@@ -313,8 +331,6 @@ def search(
     sql += " chunks_fts MATCH ? ORDER BY score DESC LIMIT ?"
     args.append(limit)
     return [(int(r[0]), float(r[1])) for r in db.execute(sql, args)]
-
-
 
 
 class KeywordIndex:
@@ -342,7 +358,9 @@ class KeywordIndex:
         add_terms(self.db, text)
 
     def set_title(self, rowids: list[int], title: str) -> None:
-        self.db.executemany("UPDATE chunks_fts SET title = ? WHERE rowid = ?", [(title, r) for r in rowids])
+        self.db.executemany(
+            "UPDATE chunks_fts SET title = ? WHERE rowid = ?", [(title, r) for r in rowids]
+        )
 
     def remove_terms(self, text: str) -> None:
         remove_terms(self.db, text)
@@ -356,6 +374,11 @@ class KeywordIndex:
         return int(row[0]) if row else 0
 
     def search(
-        self, question: str, limit: int, *, doc_ids: list[str] | None = None, weights: tuple[float, float] = (1.0, 1.0)
+        self,
+        question: str,
+        limit: int,
+        *,
+        doc_ids: list[str] | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
     ) -> list[tuple[int, float]]:
         return search(self.db, question, limit, doc_ids=doc_ids, weights=weights)

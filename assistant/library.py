@@ -89,7 +89,11 @@ class Library:
             except BaseException:
                 catalog.close()
                 raise
-            self._catalog, self._manifest, self._catalog_file = catalog, manifest, self.index.file_id()
+            self._catalog, self._manifest, self._catalog_file = (
+                catalog,
+                manifest,
+                self.index.file_id(),
+            )
         return self._catalog
 
     @property
@@ -150,7 +154,9 @@ class Library:
         model = self.model_id
 
         def run() -> None:
-            with contextlib.suppress(Exception):  # re-raised by self.embedder on the caller's thread
+            with contextlib.suppress(
+                Exception
+            ):  # re-raised by self.embedder on the caller's thread
                 embedder = self._open_embedder(model)
                 if self._embedder is None:
                     self._embedder = embedder
@@ -235,8 +241,10 @@ class Library:
         targets = _existing(paths)
         self._note = on_wait
         if not targets and not self.exists():
-            raise UsageError(f"nothing to refresh: the index at {self.index_dir} does not exist yet; "
-                             "give the files or folders to index")
+            raise UsageError(
+                f"nothing to refresh: the index at {self.index_dir} does not exist yet; "
+                "give the files or folders to index"
+            )
         if not self.exists():
             self._check_can_build()  # a model or server that fails leaves no index behind
         made = not self.index_dir.exists()
@@ -244,13 +252,19 @@ class Library:
             from .migrate import migrate_if_needed
 
             migrate_if_needed(self)
-            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self._new_model(), self._chroma_url))
+            catalog, manifest = self.index.open_writer(
+                lambda: Manifest.new(self._new_model(), self._chroma_url)
+            )
             try:
                 self.index.check(manifest, model=self._model, chroma_url=self._chroma_url)
                 targets = targets or [Path(r) for r in catalog.roots()]
                 if not targets:
-                    raise UsageError(f"nothing to refresh: no folder has been indexed in {self.index_dir}")
-                with contextlib.closing(self._indexer(catalog, manifest, max_bytes, progress, limits)) as indexer:
+                    raise UsageError(
+                        f"nothing to refresh: no folder has been indexed in {self.index_dir}"
+                    )
+                with contextlib.closing(
+                    self._indexer(catalog, manifest, max_bytes, progress, limits)
+                ) as indexer:
                     return indexer.run(targets)
             finally:
                 # Left behind only when it holds something (an interrupted first run keeps what it committed).
@@ -268,8 +282,14 @@ class Library:
 
             probe(self._chroma_url)
 
-    def _indexer(self, catalog: Catalog, manifest: Manifest, max_bytes: int | None, progress: ProgressFn | None,
-                 limits: ReadLimits | None = None) -> Indexer:
+    def _indexer(
+        self,
+        catalog: Catalog,
+        manifest: Manifest,
+        max_bytes: int | None,
+        progress: ProgressFn | None,
+        limits: ReadLimits | None = None,
+    ) -> Indexer:
         store: list[VectorStore] = []
 
         def open_store() -> VectorStore:
@@ -281,7 +301,9 @@ class Library:
                     store.append(self.index.open_store(manifest, url, catalog))
             return store[0]
 
-        def embedder() -> Embedder:  # the writer's manifest names the model: no reader is opened for it
+        def embedder() -> (
+            Embedder
+        ):  # the writer's manifest names the model: no reader is opened for it
             if self._embedder is None:
                 self._embedder = self._open_embedder(self._model or manifest.model)
             return self._embedder
@@ -290,22 +312,37 @@ class Library:
         from .entities import model_name
         from .indexer import Indexer, ReadLimits
 
-        return Indexer(catalog, open_store, embedder, max_bytes=config.max_bytes(max_bytes),
-                       progress=progress, closing=store, limits=limits or ReadLimits(),
-                       entities=model_name(self._entities))
+        return Indexer(
+            catalog,
+            open_store,
+            embedder,
+            max_bytes=config.max_bytes(max_bytes),
+            progress=progress,
+            closing=store,
+            limits=limits or ReadLimits(),
+            entities=model_name(self._entities),
+        )
 
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
         """Remove documents by id; returns the ids that were indexed."""
         if not self.index_dir.is_dir():  # nothing to remove from: create nothing either
-            raise IndexNotFound(f"no index at {self.index_dir}; build one with `assistant index PATH`")
+            raise IndexNotFound(
+                f"no index at {self.index_dir}; build one with `assistant index PATH`"
+            )
         with self.index.lock(None):
             if not self.exists():
-                raise IndexNotFound(f"no index at {self.index_dir}; build one with `assistant index PATH`")
-            catalog, manifest = self.index.open_writer(lambda: Manifest.new(self._new_model(), self._chroma_url))
+                raise IndexNotFound(
+                    f"no index at {self.index_dir}; build one with `assistant index PATH`"
+                )
+            catalog, manifest = self.index.open_writer(
+                lambda: Manifest.new(self._new_model(), self._chroma_url)
+            )
             try:
                 ids = catalog.known_ids(doc_ids)
                 if ids:
-                    with contextlib.closing(self._indexer(catalog, manifest, None, None)) as indexer:
+                    with contextlib.closing(
+                        self._indexer(catalog, manifest, None, None)
+                    ) as indexer:
                         indexer.remove(ids)
                 return ids
             finally:
@@ -342,8 +379,15 @@ class Library:
         self.close()
         return self._last_report
 
-    def _swap_build(self, targets: list[Path], manifest: Manifest, old: Manifest | None,
-                    max_bytes: int | None, progress: ProgressFn | None, limits: ReadLimits | None) -> None:
+    def _swap_build(
+        self,
+        targets: list[Path],
+        manifest: Manifest,
+        old: Manifest | None,
+        max_bytes: int | None,
+        progress: ProgressFn | None,
+        limits: ReadLimits | None,
+    ) -> None:
         build = self.index.build_folder()
         catalog = Catalog(build / "catalog.sqlite3")
         indexer: Indexer | None = None
@@ -378,7 +422,9 @@ class Library:
     def require_documents(self) -> None:
         """Raise ``IndexNotFound``, saying how to fix it, when nothing is indexed."""
         if not self.catalog.has_chunks():
-            raise IndexNotFound(f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`")
+            raise IndexNotFound(
+                f"the index at {self.index_dir} is empty; add articles with `assistant index PATH`"
+            )
 
     def search(
         self,
@@ -402,7 +448,9 @@ class Library:
         if not question.strip():
             raise UsageError("the question is empty")
         if not lexical.query_terms(question):
-            raise UsageError(f"nothing to search for in {question.strip()!r}: it holds only common words or punctuation")
+            raise UsageError(
+                f"nothing to search for in {question.strip()!r}: it holds only common words or punctuation"
+            )
         self.refresh()
         self.require_documents()
 
@@ -434,8 +482,16 @@ class Library:
             terms = answer.weigh_terms(question, keywords.variants, keywords.df, every)
             texts = {p.document.id: self.text(p.document.id) for p in passages}
             built = answer.build(
-                question, passages, terms, self.sentence_vectors, k=k, searched=scope, indexed=every, texts=texts,
-                policy=policy or answer.Policy(), reference=filters.reference(),
+                question,
+                passages,
+                terms,
+                self.sentence_vectors,
+                k=k,
+                searched=scope,
+                indexed=every,
+                texts=texts,
+                policy=policy or answer.Policy(),
+                reference=filters.reference(),
                 rarity=answer.rarity(keywords.df, every),
             )
             return self._with_answer_line(built, filters)
@@ -457,8 +513,13 @@ class Library:
             wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
         extra = answerline.sentences_of(wide, quotable=answer.quotable)
         infos = {p.document.id: p.document for p in wide}
-        line = answerline.direct(built, variants, extra=extra, dates={d: i.date for d, i in infos.items()},
-                                 kinship=self._kinship)
+        line = answerline.direct(
+            built,
+            variants,
+            extra=extra,
+            dates={d: i.date for d, i in infos.items()},
+            kinship=self._kinship,
+        )
         return answerline.count_first(answerline.attach(built, line, infos, catalog.text))
 
     def _kinship(self, texts: Sequence[str], word: str) -> Sequence[float]:
@@ -480,7 +541,9 @@ class Library:
             from .answer import SentenceVectors
 
             embedder = self.embedder
-            self._sentence_vectors = SentenceVectors(lambda texts: embedder.embed(texts), embedder.embed_query)
+            self._sentence_vectors = SentenceVectors(
+                lambda texts: embedder.embed(texts), embedder.embed_query
+            )
         return self._sentence_vectors
 
     def close(self) -> None:

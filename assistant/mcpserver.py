@@ -70,11 +70,15 @@ class QuoteOut(BaseModel):
     end: int = Field(description="offset just past the last code point")
     location: str | None = Field(description="'line N' for text, 'page N' for PDF")
     score: float = Field(description="relevance; an answer's first quote is at least 0.50")
-    also: list[dict[str, int]] = Field(default=[], description="the same sentence in other documents: ref, start, end")
+    also: list[dict[str, int]] = Field(
+        default=[], description="the same sentence in other documents: ref, start, end"
+    )
 
 
-_DATE_SOURCE = ("where the date came from: 'markup' (the file's metadata), 'text' (only an HTML page's "
-                "prose: less reliable), 'manifest' (the folder's manifest); null when undated or not known")
+_DATE_SOURCE = (
+    "where the date came from: 'markup' (the file's metadata), 'text' (only an HTML page's "
+    "prose: less reliable), 'manifest' (the folder's manifest); null when undated or not known"
+)
 
 
 class CitationOut(BaseModel):
@@ -94,27 +98,39 @@ class CandidateOut(BaseModel):
     refs: list[int] = Field(description="citation numbers of the articles that say it")
     documents: list[str] = Field(description="the articles that say it, oldest first")
     dates: list[str | None] = Field(description="their dates, parallel to documents; null: undated")
-    quote: dict[str, Any] = Field(description="its best sentence: ref, document, start, end, text (verbatim)")
+    quote: dict[str, Any] = Field(
+        description="its best sentence: ref, document, start, end, text (verbatim)"
+    )
 
 
 class AnswerLineOut(BaseModel):
     line: str = Field(description="the answer line as the terminal shows it")
     type: str = Field(description="what was asked for: person, place, time, number, name")
-    candidates: list[CandidateOut] = Field(description="best first: two for a close second or a disagreement, every item of a list")
+    candidates: list[CandidateOut] = Field(
+        description="best first: two for a close second or a disagreement, every item of a list"
+    )
     list: bool = Field(description="a list question: every item the articles support")
-    disagree: bool = Field(description="the sources give different answers (see each candidate's dates)")
+    disagree: bool = Field(
+        description="the sources give different answers (see each candidate's dates)"
+    )
 
 
 class AskResult(BaseModel):
     question: str
     answered: bool = Field(description="false: no passage answers; see message and closest")
-    answer: AnswerLineOut | None = Field(description="the answer itself, found verbatim in the quotes; null when none")
+    answer: AnswerLineOut | None = Field(
+        description="the answer itself, found verbatim in the quotes; null when none"
+    )
     quotes: list[QuoteOut] = Field(description="best first; empty when not answered")
-    closest: list[QuoteOut] = Field(description="when not answered: the nearest passages, which do NOT answer")
+    closest: list[QuoteOut] = Field(
+        description="when not answered: the nearest passages, which do NOT answer"
+    )
     citations: list[CitationOut]
     message: str | None = Field(description="the refusal line when not answered")
     searched: int = Field(description="documents searched (after filters)")
-    as_of: str | None = Field(description="the reference date applied, or null when none was applied")
+    as_of: str | None = Field(
+        description="the reference date applied, or null when none was applied"
+    )
 
 
 class PassageOut(BaseModel):
@@ -178,7 +194,10 @@ class IndexResult(BaseModel):
 
 
 def _result(model: BaseModel, text: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json"))
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)],
+        structured_content=model.model_dump(mode="json"),
+    )
 
 
 # -- argument checks: each failure is one line -------------------------------------------
@@ -211,8 +230,16 @@ def _uri(doc_id: str) -> str:
 # -- rendering ---------------------------------------------------------------------------
 def _quote_out(q: Quote) -> QuoteOut:
     also = [{"ref": r, "start": s, "end": e} for r, s, e in q.also]
-    return QuoteOut(ref=q.ref, text=q.text, document=q.document, start=q.start, end=q.end,
-                    location=q.location, score=q.score, also=also)
+    return QuoteOut(
+        ref=q.ref,
+        text=q.text,
+        document=q.document,
+        start=q.start,
+        end=q.end,
+        location=q.location,
+        score=q.score,
+        also=also,
+    )
 
 
 def _answer_line(answer: Answer) -> AnswerLineOut | None:
@@ -223,9 +250,16 @@ def _answer_line(answer: Answer) -> AnswerLineOut | None:
     if found is None:
         return None
     line = " ".join(" ".join(row) for row in direct_lines(answer))
-    cands = [CandidateOut(**{k: v for k, v in c.items() if k != "score"}) for c in found["candidates"]]
-    return AnswerLineOut(line=" ".join(line.split()), type=found["type"], candidates=cands, list=found["list"],
-                         disagree=found["disagree"])
+    cands = [
+        CandidateOut(**{k: v for k, v in c.items() if k != "score"}) for c in found["candidates"]
+    ]
+    return AnswerLineOut(
+        line=" ".join(line.split()),
+        type=found["type"],
+        candidates=cands,
+        list=found["list"],
+        disagree=found["disagree"],
+    )
 
 
 def _cite(q: QuoteOut, citations: dict[int, CitationOut]) -> str:
@@ -278,11 +312,33 @@ class Tools:
     def ask(
         self,
         question: Annotated[str, Field(description="the question, in plain words")],
-        k: Annotated[int, Field(description="at most k quotes (1-20)", json_schema_extra={"minimum": 1, "maximum": 20})] = 5,
-        source: Annotated[str | None, Field(description="only documents whose id, title or source contains this (or matches it as a glob)")] = None,
-        since: Annotated[str | None, Field(description="only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-        until: Annotated[str | None, Field(description="only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-        as_of: Annotated[str | None, Field(description="reference date (YYYY[-MM[-DD]]); validated, applied only when the library supports it")] = None,
+        k: Annotated[
+            int,
+            Field(
+                description="at most k quotes (1-20)",
+                json_schema_extra={"minimum": 1, "maximum": 20},
+            ),
+        ] = 5,
+        source: Annotated[
+            str | None,
+            Field(
+                description="only documents whose id, title or source contains this (or matches it as a glob)"
+            ),
+        ] = None,
+        since: Annotated[
+            str | None,
+            Field(description="only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD"),
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(description="only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD"),
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            Field(
+                description="reference date (YYYY[-MM[-DD]]); validated, applied only when the library supports it"
+            ),
+        ] = None,
     ) -> Annotated[CallToolResult, AskResult]:
         """Answer a question with verbatim, cited quotes from the indexed articles, or say
         plainly that no passage answers it (then `closest` lists the nearest passages, which
@@ -293,82 +349,164 @@ class Tools:
         since, until, when = _date("since", since), _date("until", until), _date("as_of", as_of)
         extra = {"as_of": when} if when is not None and _ask_takes_as_of() else {}
         ask: Callable[..., Answer] = self.lib.ask  # as_of only where the library has it
-        answer = self._call(lambda: ask(question, k, source=source or None, since=since, until=until, **extra))
+        answer = self._call(
+            lambda: ask(question, k, source=source or None, since=since, until=until, **extra)
+        )
         result = AskResult(
-            question=answer.question, answered=answer.answered, answer=_answer_line(answer),
-            quotes=[_quote_out(q) for q in answer.quotes], closest=[_quote_out(q) for q in answer.closest],
-            citations=self._citations(answer), message=None if answer.answered else answer.refusal,
-            searched=answer.searched, as_of=extra.get("as_of"),
+            question=answer.question,
+            answered=answer.answered,
+            answer=_answer_line(answer),
+            quotes=[_quote_out(q) for q in answer.quotes],
+            closest=[_quote_out(q) for q in answer.closest],
+            citations=self._citations(answer),
+            message=None if answer.answered else answer.refusal,
+            searched=answer.searched,
+            as_of=extra.get("as_of"),
         )
         return _result(result, _ask_text(result))
 
     def _citations(self, answer: Answer) -> list[CitationOut]:
         infos = self._call(lambda: self.lib.catalog.infos(c.document for c in answer.citations))
         return [
-            CitationOut(ref=c.ref, document=c.document, title=c.title, path=c.path, date=c.date,
-                        date_source=c.date_source, url=infos[c.document].url if c.document in infos else None, location=c.location)
+            CitationOut(
+                ref=c.ref,
+                document=c.document,
+                title=c.title,
+                path=c.path,
+                date=c.date,
+                date_source=c.date_source,
+                url=infos[c.document].url if c.document in infos else None,
+                location=c.location,
+            )
             for c in answer.citations
         ]
 
     def search(
         self,
         query: Annotated[str, Field(description="what to look for")],
-        k: Annotated[int, Field(description="number of passages (1-50)", json_schema_extra={"minimum": 1, "maximum": 50})] = 10,
-        source: Annotated[str | None, Field(description="only documents whose id, title or source contains this")] = None,
-        since: Annotated[str | None, Field(description="only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
-        until: Annotated[str | None, Field(description="only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+        k: Annotated[
+            int,
+            Field(
+                description="number of passages (1-50)",
+                json_schema_extra={"minimum": 1, "maximum": 50},
+            ),
+        ] = 10,
+        source: Annotated[
+            str | None, Field(description="only documents whose id, title or source contains this")
+        ] = None,
+        since: Annotated[
+            str | None,
+            Field(description="only documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD"),
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(description="only documents dated on or before: YYYY, YYYY-MM or YYYY-MM-DD"),
+        ] = None,
     ) -> Annotated[CallToolResult, SearchResult]:
         """The passages (chunks of whole sentences) that best match the query, best first,
         with their ranks in the dense and keyword lists. Passages are retrieved, not judged:
         use ask() for quotes that answer a question."""
         _in_range("k", k, SEARCH_K)
         since, until = _date("since", since), _date("until", until)
-        found = self._call(lambda: self.lib.search(query, k, source=source or None, since=since, until=until))
+        found = self._call(
+            lambda: self.lib.search(query, k, source=source or None, since=since, until=until)
+        )
         texts = self._call(lambda: {d: self.lib.text(d) for d in {p.document.id for p in found}})
         passages = [
-            PassageOut(rank=n, document=p.document.id, title=p.document.title, date=p.document.date, start=p.start,
-                       end=p.end, text=p.text, location=location(p.document, texts[p.document.id], p.start),
-                       score=round(p.score, 4), dense_rank=p.dense_rank, keyword_rank=p.keyword_rank)
+            PassageOut(
+                rank=n,
+                document=p.document.id,
+                title=p.document.title,
+                date=p.document.date,
+                start=p.start,
+                end=p.end,
+                text=p.text,
+                location=location(p.document, texts[p.document.id], p.start),
+                score=round(p.score, 4),
+                dense_rank=p.dense_rank,
+                keyword_rank=p.keyword_rank,
+            )
             for n, p in enumerate(found, 1)
         ]
-        lines = [f"[{p.rank}] {p.title or p.document} ({p.document}, {p.location}, offsets {p.start}-{p.end}): {p.text}"
-                 for p in passages]
-        return _result(SearchResult(query=query, passages=passages), "\n".join(lines) or "No passages.")
+        lines = [
+            f"[{p.rank}] {p.title or p.document} ({p.document}, {p.location}, offsets {p.start}-{p.end}): {p.text}"
+            for p in passages
+        ]
+        return _result(
+            SearchResult(query=query, passages=passages), "\n".join(lines) or "No passages."
+        )
 
     def sources(self) -> Annotated[CallToolResult, SourcesResult]:
         """The indexed documents: id, title, date, source, path, format, chunk count, and
         the resource URI that returns the document's full text."""
         docs = self._call(self.lib.documents)
-        out = [SourceOut(document=d.id, uri=_uri(d.id), title=d.title, date=d.date, date_source=d.date_source,
-                         source=d.source, url=d.url,
-                         author=d.author, path=d.path, format=d.format, chunks=d.chunks) for d in docs]
+        out = [
+            SourceOut(
+                document=d.id,
+                uri=_uri(d.id),
+                title=d.title,
+                date=d.date,
+                date_source=d.date_source,
+                source=d.source,
+                url=d.url,
+                author=d.author,
+                path=d.path,
+                format=d.format,
+                chunks=d.chunks,
+            )
+            for d in docs
+        ]
         lines = [f"{d.document}  {d.title or ''}  ({d.date or 'undated'})" for d in out]
-        return _result(SourcesResult(documents=out), "\n".join([f"{len(out)} indexed documents", *lines]))
+        return _result(
+            SourcesResult(documents=out), "\n".join([f"{len(out)} indexed documents", *lines])
+        )
 
     def read(
         self,
         document: Annotated[str, Field(description="document id, as in a quote's `document`")],
         start: Annotated[int, Field(description="offset of the passage's first code point")],
         end: Annotated[int, Field(description="offset just past the passage's last code point")],
-        context: Annotated[int, Field(description="whole sentences to show before and after (0-10)", json_schema_extra={"minimum": 0, "maximum": 10})] = 1,
+        context: Annotated[
+            int,
+            Field(
+                description="whole sentences to show before and after (0-10)",
+                json_schema_extra={"minimum": 0, "maximum": 10},
+            ),
+        ] = 1,
     ) -> Annotated[CallToolResult, ReadResult]:
         """The passage text[start:end] of a document with `context` whole sentences before
         and after it, so a quote can be checked in context."""
         _in_range("context", context, CONTEXT)
-        text, info = self._call(lambda: (self.lib.text(document), self.lib.catalog.infos([document]).get(document)))
+        text, info = self._call(
+            lambda: (self.lib.text(document), self.lib.catalog.infos([document]).get(document))
+        )
         if not 0 <= start < end <= len(text):
-            raise ToolError(f"offsets {start}-{end} out of range: need 0 <= start < end <= {len(text)} for {document!r}")
-        left, right = _around(text, start, end, context, pdf=info is not None and info.format == "pdf")
+            raise ToolError(
+                f"offsets {start}-{end} out of range: need 0 <= start < end <= {len(text)} for {document!r}"
+            )
+        left, right = _around(
+            text, start, end, context, pdf=info is not None and info.format == "pdf"
+        )
         result = ReadResult(
-            document=document, title=info.title if info else None, start=start, end=end, text=text[start:end],
-            context_start=left, context_end=right, before=text[left:start], after=text[end:right],
-            location=location(info, text, start) if info else None, length=len(text),
+            document=document,
+            title=info.title if info else None,
+            start=start,
+            end=end,
+            text=text[start:end],
+            context_start=left,
+            context_end=right,
+            before=text[left:start],
+            after=text[end:right],
+            location=location(info, text, start) if info else None,
+            length=len(text),
         )
         return _result(result, f"{result.before}»{result.text}«{result.after}")
 
     def index(
         self,
-        paths: Annotated[list[str], Field(description="files or folders inside the folders the server allows")],
+        paths: Annotated[
+            list[str], Field(description="files or folders inside the folders the server allows")
+        ],
     ) -> Annotated[CallToolResult, IndexResult]:
         """Add files and folders to the index (incremental: unchanged files cost nothing).
         Only paths inside the folders given to the server with --allow-index."""
@@ -376,9 +514,14 @@ class Tools:
             raise ToolError("give at least one path")
         targets = [self._allowed(p) for p in paths]
         report = self._call(lambda: self.lib.add(targets))
-        result = IndexResult(added=report.added, updated=report.updated, unchanged=report.unchanged,
-                             removed=report.removed, chunks=report.chunks,
-                             skipped=[{"path": s.path, "reason": s.reason} for s in report.skipped])
+        result = IndexResult(
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            removed=report.removed,
+            chunks=report.chunks,
+            skipped=[{"path": s.path, "reason": s.reason} for s in report.skipped],
+        )
         lines = [report.summary() + f" ({report.embedded()})"]
         lines += [f"skipped {s.path}: {s.reason}" for s in report.skipped]
         return _result(result, "\n".join(lines))
@@ -402,8 +545,16 @@ class Tools:
 
     def resources(self) -> list[Resource]:
         docs: list[DocumentInfo] = self._call(self.lib.documents)
-        return [Resource(uri=_uri(d.id), name=d.id, title=d.title, mime_type="text/plain",
-                         description=f"{d.format}, {d.date or 'undated'}: {d.path}") for d in docs]
+        return [
+            Resource(
+                uri=_uri(d.id),
+                name=d.id,
+                title=d.title,
+                mime_type="text/plain",
+                description=f"{d.format}, {d.date or 'undated'}: {d.path}",
+            )
+            for d in docs
+        ]
 
 
 @functools.lru_cache(maxsize=32)
@@ -443,8 +594,10 @@ class _Server(MCPServer):
             cause = exc.__cause__
             if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
                 raise
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-                                 for e in cause.errors())
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                for e in cause.errors()
+            )
             raise ToolError(f"bad arguments for {name}: {problems}") from cause
 
 
@@ -462,10 +615,21 @@ def build(tools: Tools) -> MCPServer:
     for fn in (tools.ask, tools.search, tools.sources, tools.read):
         server.add_tool(fn, annotations=reads)
     if tools.roots:
-        server.add_tool(tools.index, annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
-                                                                 idempotent_hint=True, open_world_hint=False))
-    server.resource(URI_PREFIX + "{+doc_id}", name="document", mime_type="text/plain",
-                    description="an indexed document's full text; offsets index it")(tools.document)
+        server.add_tool(
+            tools.index,
+            annotations=ToolAnnotations(
+                read_only_hint=False,
+                destructive_hint=False,
+                idempotent_hint=True,
+                open_world_hint=False,
+            ),
+        )
+    server.resource(
+        URI_PREFIX + "{+doc_id}",
+        name="document",
+        mime_type="text/plain",
+        description="an indexed document's full text; offsets index it",
+    )(tools.document)
     return server
 
 
@@ -474,10 +638,14 @@ def parse_http(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"
     if not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"--http: not a port: {value!r} (use [HOST:]PORT, e.g. 8765 or 127.0.0.1:8765)")
+        raise UsageError(
+            f"--http: not a port: {value!r} (use [HOST:]PORT, e.g. 8765 or 127.0.0.1:8765)"
+        )
     if host not in LOOPBACK:
-        raise UsageError(f"--http: refusing to serve on {host}: the server has no authentication, so it listens "
-                         f"on loopback only ({', '.join(LOOPBACK)})")
+        raise UsageError(
+            f"--http: refusing to serve on {host}: the server has no authentication, so it listens "
+            f"on loopback only ({', '.join(LOOPBACK)})"
+        )
     return host, int(port)
 
 

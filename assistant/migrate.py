@@ -48,8 +48,10 @@ def migrate_if_needed(lib: Library) -> bool:
     lib.close()
     if lib._note is not None:
         steps = "; ".join(_STEPS[s] for s in range(old.schema, SCHEMA_VERSION) if s in _STEPS)
-        lib._note(f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: {steps} "
-                  "(nothing is embedded again)")
+        lib._note(
+            f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: {steps} "
+            "(nothing is embedded again)"
+        )
     if old.schema >= _FIRST_IN_PLACE:
         _add_in_place(lib.index.catalog_path)
         return True
@@ -90,7 +92,9 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
         db.execute("DELETE FROM documents WHERE state != 'ready'")  # a killed run's leftovers
         _add_columns(db)
         db.execute("DROP TABLE roots")
-        db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)")
+        db.execute(
+            "CREATE TABLE roots(path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)"
+        )
         db.execute("COMMIT")
     finally:
         db.close()
@@ -103,10 +107,13 @@ def _relabel(path: Path, manifest: Manifest) -> list[tuple[str, str, str]]:
 
 def _add_columns(db: sqlite3.Connection) -> None:
     """Columns later schemas added, NULL in the rows written before them: every in-place step."""
+
     def columns(table: str) -> set[str]:
         return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
-    if "line" not in columns("documents"):  # JSONL records' file lines: filled when a file is read again
+    if "line" not in columns(
+        "documents"
+    ):  # JSONL records' file lines: filled when a file is read again
         db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
     if "mentions" not in columns("chunks"):  # named entities: the indexer tags the stored texts
         db.execute("ALTER TABLE chunks ADD COLUMN mentions TEXT")
@@ -125,7 +132,9 @@ def _add_in_place(path: Path) -> None:
         db.close()
 
 
-def _rename(catalog: Catalog, old_roots: set[str], manifest: Manifest) -> list[tuple[str, str, str]]:
+def _rename(
+    catalog: Catalog, old_roots: set[str], manifest: Manifest
+) -> list[tuple[str, str, str]]:
     db = catalog.db
     renamed: list[tuple[str, str, str]] = []
     with catalog.transaction():
@@ -136,16 +145,23 @@ def _rename(catalog: Catalog, old_roots: set[str], manifest: Manifest) -> list[t
         for doc_id, root in documents:
             new_id = f"{labels[root]}/{doc_id}"
             db.execute("UPDATE documents SET id = ? WHERE id = ?", (new_id, doc_id))
-            for idx, old_chunk in db.execute("SELECT idx, id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall():
+            for idx, old_chunk in db.execute(
+                "SELECT idx, id FROM chunks WHERE doc_id = ?", (doc_id,)
+            ).fetchall():
                 renamed.append((old_chunk, chunk_id(new_id, idx), new_id))
-            db.execute("UPDATE chunks SET doc_id = ?, id = ? || '::' || idx WHERE doc_id = ?", (new_id, new_id, doc_id))
+            db.execute(
+                "UPDATE chunks SET doc_id = ?, id = ? || '::' || idx WHERE doc_id = ?",
+                (new_id, new_id, doc_id),
+            )
         meta = {**manifest.to_meta()}
         db.execute("DELETE FROM meta WHERE key = 'dimension'")  # written once, never read
         db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", meta.items())
     return renamed
 
 
-def _copy_vectors(lib: Library, old: Manifest, new: Manifest, renamed: list[tuple[str, str, str]], target: Path) -> None:
+def _copy_vectors(
+    lib: Library, old: Manifest, new: Manifest, renamed: list[tuple[str, str, str]], target: Path
+) -> None:
     if not renamed:
         return
     catalog = Catalog(target, readonly=True)

@@ -18,7 +18,9 @@ class Asks:
     """The kind of answer a question wants, read from its wording (no model)."""
 
     kind: str | None  # "person", "place", "time", "number", "name", "reason", "yes/no"; None: open
-    wants: frozenset[str] = frozenset()  # mention kinds that can hold it: "name", "number", "date", "reason"
+    wants: frozenset[str] = (
+        frozenset()
+    )  # mention kinds that can hold it: "name", "number", "date", "reason"
     head: str | None = None  # the noun after "which"/"what": "Which *company* ..."
 
 
@@ -47,32 +49,51 @@ HEAD_KIND = {w: kind for kind, ws in _HEADS.items() for w in ws.split()}
 STORMS = ("storm", "storms", "hurricane", "hurricanes", "typhoon", "cyclone")
 WORD_HEADS = frozenset("word words term terms phrase phrases expression expressions slogan".split())
 NAME_HEADS = {
-    **dict.fromkeys("""company companies firm brand carmaker automaker airline retailer bank network
+    **dict.fromkeys(
+        """company companies firm brand carmaker automaker airline retailer bank network
         platform app team club band group organization organisation agency party supermarket
         supermarkets chain startup manufacturer outlet publication newspaper magazine""".split(),
-        frozenset({"ORG"})),
-    **dict.fromkeys("""film films movie movies book books novel song songs album show shows series
-        sitcom play musical documentary painting game podcast""".split(), frozenset({"WORK_OF_ART"})),
+        frozenset({"ORG"}),
+    ),
+    **dict.fromkeys(
+        """film films movie movies book books novel song songs album show shows series
+        sitcom play musical documentary painting game podcast""".split(),
+        frozenset({"WORK_OF_ART"}),
+    ),
     # "Which word was named word of the year?": articles quote the word ("gaslighting").
     **dict.fromkeys(WORD_HEADS, frozenset({"WORK_OF_ART"})),
-    **dict.fromkeys("holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})),
-    **dict.fromkeys("restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})),
-    **dict.fromkeys("product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})),
+    **dict.fromkeys(
+        "holiday festival event tournament award awards prize".split(), frozenset({"EVENT"})
+    ),
+    **dict.fromkeys(
+        "restaurant hotel museum gallery bridge building station".split(), frozenset({"FAC", "ORG"})
+    ),
+    **dict.fromkeys(
+        "product drug vaccine car vehicle device phone".split(), frozenset({"PRODUCT", "ORG"})
+    ),
     # Storms have people's names, and the tagger mostly calls "Nicole" or "Ian" a PERSON.
     **dict.fromkeys(STORMS, frozenset({"EVENT", "PERSON"})),
 }
 WANTS = {
-    "person": frozenset({"name"}), "place": frozenset({"name"}), "name": frozenset({"name"}),
-    "time": frozenset({"date"}), "number": frozenset({"number"}), "reason": frozenset({"reason"}),
+    "person": frozenset({"name"}),
+    "place": frozenset({"name"}),
+    "name": frozenset({"name"}),
+    "time": frozenset({"date"}),
+    "number": frozenset({"number"}),
+    "reason": frozenset({"reason"}),
 }
 _WH = re.compile(
     r"\b(who|whom|whose|where|when|why|how\s+(?:many|much|long|old|far|often|big|large|tall|high)"
     r"|which|what)\b(?:\s+([\w'’-]+(?:\s+[\w'’-]+){0,5}))?",  # room for "of the following high-profile figures"
     re.I,
 )
-_YES_NO = re.compile(r"^(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I)
-_AUXILIARY = frozenset("""is are was were do does did has have had will would can could should
-    might may must be been being of the a an this that these those it he she they""".split())
+_YES_NO = re.compile(
+    r"^(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I
+)
+_AUXILIARY = frozenset(
+    """is are was were do does did has have had will would can could should
+    might may must be been being of the a an this that these those it he she they""".split()
+)
 
 
 def question_parts(question: str) -> list[str]:
@@ -87,7 +108,9 @@ def asks(question: str) -> Asks:
     parts = question_parts(question)
     for part in reversed(parts):
         if found := _asks_in(part):
-            if found.head in _ACCOUNTS and not (found.head.startswith("role") and _IN_A_WORK.search(part)):
+            if found.head in _ACCOUNTS and not (
+                found.head.startswith("role") and _IN_A_WORK.search(part)
+            ):
                 return Asks(None)  # "What role did Russia play in Syria?": an account, no name
             return found
     if parts and _YES_NO.match(parts[-1]):
@@ -104,11 +127,22 @@ def _asks_in(part: str) -> Asks | None:
     if (m := _WHAT_IS.search(part)) and (head := _head_of(m.group(1).lower().split())):
         return _asks("what", head)
     m = _question_word(part)
-    if m and not part.rstrip().endswith("?") and (this := _this_noun(part)) and this.start() < m.start():
-        return _this_asks(this)  # "This superstar closed out a tour at the stadium where ...:": the superstar
+    if (
+        m
+        and not part.rstrip().endswith("?")
+        and (this := _this_noun(part))
+        and this.start() < m.start()
+    ):
+        return _this_asks(
+            this
+        )  # "This superstar closed out a tour at the stadium where ...:": the superstar
     if m:
-        return _asks(m.group(1).lower().split()[-1] if m.group(1).lower().startswith("how") else m.group(1).lower(),
-                     m.group(2) or "")
+        return _asks(
+            m.group(1).lower().split()[-1]
+            if m.group(1).lower().startswith("how")
+            else m.group(1).lower(),
+            m.group(2) or "",
+        )
     return None
 
 
@@ -124,20 +158,30 @@ def _question_word(part: str) -> re.Match[str] | None:
 
 
 _RELATIVE = frozenset("who whom whose which where when".split())
-_NAME_OF = re.compile(r"\bwhat\s+(?:is|are|was|were)\s+the\s+(?:name|names|title)\s+of\s+(?:the|this|that|these|those)\s+"
-                      r"((?:[\w-]+\s+){0,2}[\w-]+)\s*\?", re.I)
+_NAME_OF = re.compile(
+    r"\bwhat\s+(?:is|are|was|were)\s+the\s+(?:name|names|title)\s+of\s+(?:the|this|that|these|those)\s+"
+    r"((?:[\w-]+\s+){0,2}[\w-]+)\s*\?",
+    re.I,
+)
 
 
 # "What is his age?", "What are the turkeys' names?": the noun after "what is the" is the head,
 # when it says what kind of answer is wanted ("What is Russia's plan?" stays open).
-_WHAT_IS = re.compile(r"\bwhat\s+(?:is|are|was|were)\s+(?:the\s+)?(?:the|his|her|its|their|[\w-]+['’]s?)\s+"
-                      r"((?:[\w-]+\s+){0,2}[\w-]+)(?=\s+(?:of|for|in|on|at|that|who|which)\b|\s*\?)", re.I)
-_CALLED = re.compile(r"\bwhat\s+(?:is|are|was|were)\b.*\b(?:called|named|known\s+as)\s*\?\s*$", re.I)
+_WHAT_IS = re.compile(
+    r"\bwhat\s+(?:is|are|was|were)\s+(?:the\s+)?(?:the|his|her|its|their|[\w-]+['’]s?)\s+"
+    r"((?:[\w-]+\s+){0,2}[\w-]+)(?=\s+(?:of|for|in|on|at|that|who|which)\b|\s*\?)",
+    re.I,
+)
+_CALLED = re.compile(
+    r"\bwhat\s+(?:is|are|was|were)\b.*\b(?:called|named|known\s+as)\s*\?\s*$", re.I
+)
 _NAMING = frozenset("name names nickname title".split())
 # A quiz's statement with a blank: "... allow it to sell food from:", "... this drug to autism."
 _THIS = re.compile(r"\b(?:this|these)\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)  # "this 2022 film"
-_NOT_HEADS = frozenset("""week weekend weeks month months year years season summer winter spring fall
-    autumn morning evening night time day days""".split())
+_NOT_HEADS = frozenset(
+    """week weekend weeks month months year years season summer winter spring fall
+    autumn morning evening night time day days""".split()
+)
 
 
 def _head_of(words: list[str], owners: frozenset[str] = frozenset()) -> str | None:
@@ -155,7 +199,13 @@ def _head_of(words: list[str], owners: frozenset[str] = frozenset()) -> str | No
 
 
 def _heads(w: str) -> bool:
-    return w in HEAD_KIND or w.removesuffix("s") in HEAD_KIND or w in _NAMING or w in HEAD_FITS or w in NAME_HEADS
+    return (
+        w in HEAD_KIND
+        or w.removesuffix("s") in HEAD_KIND
+        or w in _NAMING
+        or w in HEAD_FITS
+        or w in NAME_HEADS
+    )
 
 
 def _fill_in(part: str) -> Asks:
@@ -173,7 +223,9 @@ def _fill_in(part: str) -> Asks:
 
 def _this_noun(part: str) -> re.Match[str] | None:
     """The first "this X" of a statement that names a thing, not a time ("this week")."""
-    return next((m for m in _THIS.finditer(part) if m.group(1).lower().split()[0] not in _NOT_HEADS), None)
+    return next(
+        (m for m in _THIS.finditer(part) if m.group(1).lower().split()[0] not in _NOT_HEADS), None
+    )
 
 
 def _this_asks(this: re.Match[str]) -> Asks:
@@ -189,10 +241,24 @@ _OF_THESE = re.compile(r"^\s*of\s+(?:the\s+following|these|those)\s*", re.I)
 
 
 def _asks(word: str, following: str) -> Asks:
-    kind = {"who": "person", "whom": "person", "whose": "person", "where": "place", "when": "time",
-            "why": "reason", "many": "number", "much": "number", "long": "number", "old": "number",
-            "far": "number", "often": "number", "big": "number", "large": "number", "tall": "number",
-            "high": "number"}.get(word)
+    kind = {
+        "who": "person",
+        "whom": "person",
+        "whose": "person",
+        "where": "place",
+        "when": "time",
+        "why": "reason",
+        "many": "number",
+        "much": "number",
+        "long": "number",
+        "old": "number",
+        "far": "number",
+        "often": "number",
+        "big": "number",
+        "large": "number",
+        "tall": "number",
+        "high": "number",
+    }.get(word)
     if kind:
         return Asks(kind, WANTS[kind])
     # which/what: the noun after it says what is wanted ("which company", "what year"), also
@@ -200,7 +266,9 @@ def _asks(word: str, following: str) -> Asks:
     original = _OF_WHOSE.sub("", _OF_THESE.sub("", following)).split()
     if not original or original[0].lower() in _AUXILIARY:
         return Asks("name", WANTS["name"]) if word == "which" else Asks(None)
-    if word == "what" and original[0].lower() in _EVENTS:  # "What happened at Hmeimim?": an account, no name
+    if (
+        word == "what" and original[0].lower() in _EVENTS
+    ):  # "What happened at Hmeimim?": an account, no name
         return Asks(None)
     if len(original) > 2 and original[0].lower() in _SORT_OF and original[1].lower() == "of":
         original = original[2:]  # "which type of animal": an animal
@@ -212,11 +280,20 @@ def _asks(word: str, following: str) -> Asks:
     phrase = lexical.before_stopword(words)
     # "which children's show", "which women's team": a plural's genitive says what sort the noun
     # after it is ("which country's lawmakers" still asks for a country)
-    phrase = [w for n, w in enumerate(phrase) if n == len(phrase) - 1 or w not in _SORT_GENITIVES
-              or not original[n].endswith(("'s", "’s"))]
+    phrase = [
+        w
+        for n, w in enumerate(phrase)
+        if n == len(phrase) - 1
+        or w not in _SORT_GENITIVES
+        or not original[n].endswith(("'s", "’s"))
+    ]
     common = [w for w, o in zip(phrase, original) if not o[:1].isupper() and not _describes(w)]
     owners = frozenset(w for w, o in zip(words, original) if o.endswith(("'s", "’s")))
-    head = _head_of(phrase, owners) or next((w for w in phrase if w in _MEMBERS), None) or (common or words)[0]
+    head = (
+        _head_of(phrase, owners)
+        or next((w for w in phrase if w in _MEMBERS), None)
+        or (common or words)[0]
+    )
     kind = HEAD_KIND.get(head) or HEAD_KIND.get(head.removesuffix("s")) or "name"
     if head in _MEMBERS or (head.removesuffix("s") == "figure" and _PROMINENT & set(phrase)):
         kind = "person"  # "which top Tory", "which high-profile figures"
@@ -224,21 +301,29 @@ def _asks(word: str, following: str) -> Asks:
 
 
 # Nouns whose answer is an account, not a name: "What impact did the storm have?"
-_ACCOUNTS = frozenset("""role roles impact impacts effect effects significance importance purpose
+_ACCOUNTS = frozenset(
+    """role roles impact impacts effect effects significance importance purpose
     strategy strategies goal goals aim aims objective objectives stance response reaction reactions
-    outcome consequence consequences implication implications""".split())
+    outcome consequence consequences implication implications""".split()
+)
 # A role in a film is a character: "What role did he play in a Pixar movie?" (Buzz Lightyear)
-_IN_A_WORK = re.compile(r"\b(?:film|movie|show|series|sitcom|musical|franchise|episode|cast)s?\b", re.I)
+_IN_A_WORK = re.compile(
+    r"\b(?:film|movie|show|series|sitcom|musical|franchise|episode|cast)s?\b", re.I
+)
 _SORT_OF = frozenset("type kind sort form variety".split())
 _SORT_GENITIVES = frozenset("children women men people".split())
 # Adjectives quiz questions put before the noun they ask about; an -ly word is an adverb.
-_DESCRIBING = frozenset("""controversial popular famous major top new former spooky vital common rare
+_DESCRIBING = frozenset(
+    """controversial popular famous major top new former spooky vital common rare
     endangered beloved iconic historic deadly dangerous favorite favourite traditional annual
-    mysterious unusual giant huge tiny little big small large young old""".split())
+    mysterious unusual giant huge tiny little big small large young old""".split()
+)
 
 
 def _describes(word: str) -> bool:
-    return word in _DESCRIBING or (word.endswith("ly") and len(word) > 4 and word not in _NOT_ADVERBS)
+    return word in _DESCRIBING or (
+        word.endswith("ly") and len(word) > 4 and word not in _NOT_ADVERBS
+    )
 
 
 _NOT_ADVERBS = frozenset("family ally italy july rally assembly supply jelly belly".split())
@@ -248,9 +333,10 @@ _NOT_ADVERBS = frozenset("family ally italy july rally assembly supply jelly bel
 _OF_WHOSE = re.compile(r"^\s*of\s+(?:the\s+)?(?:[\w.-]+\s+){0,3}?[\w.-]+['’]s?\s+(?=\w)", re.I)
 # A party's or a faction's member ("which top Tory", "which high-profile Republican"): a person,
 # unless a head noun of the tables comes with it ("which Republican state").
-_MEMBERS = frozenset("tory tories republican republicans democrat democrats conservative conservatives".split())
+_MEMBERS = frozenset(
+    "tory tories republican republicans democrat democrats conservative conservatives".split()
+)
 _PROMINENT = frozenset("high-profile prominent famous public political notable well-known".split())
-
 
 
 FITS = {
@@ -271,7 +357,9 @@ _HEAD_LABELS = {
     "LAW": "law laws bill bills act",
 }
 HEAD_FITS = {w: frozenset({label}) for label, ws in _HEAD_LABELS.items() for w in ws.split()}
-HEAD_FITS.update({w: NAME_HEADS[w] for w in STORMS})  # a storm: an EVENT or a PERSON (see NAME_HEADS)
+HEAD_FITS.update(
+    {w: NAME_HEADS[w] for w in STORMS}
+)  # a storm: an EVENT or a PERSON (see NAME_HEADS)
 
 
 def fits(wanted: Asks) -> frozenset[str] | None:
@@ -279,5 +367,3 @@ def fits(wanted: Asks) -> frozenset[str] | None:
     if wanted.head and wanted.head in HEAD_FITS:
         return HEAD_FITS[wanted.head]
     return FITS.get(wanted.kind or "")
-
-

@@ -67,6 +67,7 @@ def index_progress() -> Iterator[Any]:
     )
     task = bar.add_task("indexing", total=None, chunks=0)
     with bar:
+
         def rich_update(p: Progress) -> None:
             bar.update(task, total=p.files_total, completed=p.files_done, chunks=p.chunks_done)
 
@@ -106,15 +107,29 @@ def sources_table(docs: list[DocumentInfo], out: Console | None = None) -> None:
         out.print("No documents indexed. Add some with `assistant index PATH`.")
         return
     heading = f"{len(docs)} indexed documents"
-    rows = [(doc.id, doc.title or "", dated(doc.date, doc.date_source), str(doc.chunks)) for doc in docs]
-    table = fitting_table(out, ("document", "title", "date", "chunks"), rows, wrap="title", right=("chunks",),
-                          title=heading, title_justify="left")
+    rows = [
+        (doc.id, doc.title or "", dated(doc.date, doc.date_source), str(doc.chunks)) for doc in docs
+    ]
+    table = fitting_table(
+        out,
+        ("document", "title", "date", "chunks"),
+        rows,
+        wrap="title",
+        right=("chunks",),
+        title=heading,
+        title_justify="left",
+    )
     if table is not None:
         out.print(table)
         return
     out.print(heading, style="table.title", markup=False, highlight=False)
     for doc in docs:
-        _entry(out, "", doc.title or doc.id, [doc.id, dated(doc.date, doc.date_source) or "undated", f"{doc.chunks} chunks"])
+        _entry(
+            out,
+            "",
+            doc.title or doc.id,
+            [doc.id, dated(doc.date, doc.date_source) or "undated", f"{doc.chunks} chunks"],
+        )
 
 
 # -- layout by width (litecli's auto-vertical idea): ids users paste are never folded ----
@@ -140,8 +155,12 @@ def fitting_table(
     def table(cells: Iterable[tuple[str, ...]]) -> Table:
         made = Table(**options)
         for column in columns:
-            made.add_column(column, justify="right" if column in right else "left",
-                            no_wrap=column != wrap, overflow="fold")
+            made.add_column(
+                column,
+                justify="right" if column in right else "left",
+                no_wrap=column != wrap,
+                overflow="fold",
+            )
         for row in cells:
             made.add_row(*row)
         return made
@@ -149,7 +168,7 @@ def fitting_table(
     at = list(columns).index(wrap)
     # The narrowest table worth printing: the wrapping column as wide as its longest word,
     # and not squeezed below WRAP_MIN (a title one word per line reads worse than a list).
-    probe = table(row[:at] + ("x" * _narrowest(row[at]),) + row[at + 1:] for row in rows)
+    probe = table(row[:at] + ("x" * _narrowest(row[at]),) + row[at + 1 :] for row in rows)
     if Measurement.get(out, out.options.update_width(_PROBE_WIDTH), probe).maximum > out.width:
         return None
     return table(rows)
@@ -161,7 +180,9 @@ def _narrowest(cell: str) -> int:
     return max([min(WRAP_MIN, cell_len(cell))] + [cell_len(word) for word in cell.split()])
 
 
-def hanging(out: Console, prefix: str, body: str, *, indent: int | None = None, style: str = "") -> None:
+def hanging(
+    out: Console, prefix: str, body: str, *, indent: int | None = None, style: str = ""
+) -> None:
     """``prefix + body`` wrapped at spaces to the console's width, the continuation lines
     indented (by ``len(prefix)`` unless ``indent`` is given) so that nothing wraps back to
     column 0. A word longer than a line (an id, a URL) is printed whole, never split."""
@@ -226,8 +247,16 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
-    return {"ref": c.ref, "document": c.document, "title": c.title, "date": c.date, "date_source": c.date_source,
-            "path": c.path, "location": c.location, "format": c.format}
+    return {
+        "ref": c.ref,
+        "document": c.document,
+        "title": c.title,
+        "date": c.date,
+        "date_source": c.date_source,
+        "path": c.path,
+        "location": c.location,
+        "format": c.format,
+    }
 
 
 def direct_json(line: Direct | None) -> dict[str, Any] | None:
@@ -238,16 +267,30 @@ def direct_json(line: Direct | None) -> dict[str, Any] | None:
         "type": line.type,
         "list": line.list,
         "disagree": line.disagree,
-        "candidates": [{
-            "text": c.text, "variants": list(c.variants), "refs": list(c.refs), "documents": list(c.documents),
-            "dates": list(c.dates), "score": c.score,
-            "quote": {"ref": c.quote.ref, "document": c.quote.document, "start": c.quote.start, "end": c.quote.end,
-                      "text": c.quote.text},
-        } for c in line.candidates],
+        "candidates": [
+            {
+                "text": c.text,
+                "variants": list(c.variants),
+                "refs": list(c.refs),
+                "documents": list(c.documents),
+                "dates": list(c.dates),
+                "score": c.score,
+                "quote": {
+                    "ref": c.quote.ref,
+                    "document": c.quote.document,
+                    "start": c.quote.start,
+                    "end": c.quote.end,
+                    "text": c.quote.text,
+                },
+            }
+            for c in line.candidates
+        ],
     }
 
 
-def answer_json(answer: Answer, explain: bool = False, *, message: str | None = None) -> dict[str, Any]:
+def answer_json(
+    answer: Answer, explain: bool = False, *, message: str | None = None
+) -> dict[str, Any]:
     """The stable JSON contract (README: "JSON output"); extra fields may be added.
     ``message`` replaces the answer's own refusal line (``ask.refusal``)."""
     return {
@@ -294,8 +337,10 @@ def _articles(c: Candidate) -> str:
 def _when(answer: Answer, c: Candidate) -> str:
     """The candidate's articles by date, oldest first: ``2016-03-15 [3], undated [5]``."""
     refs = {x.document: x.ref for x in answer.citations}
-    return ", ".join(f"{d or 'undated'} [{refs[doc]}]" if doc in refs else (d or "undated")
-                     for doc, d in zip(c.documents, c.dates))
+    return ", ".join(
+        f"{d or 'undated'} [{refs[doc]}]" if doc in refs else (d or "undated")
+        for doc, d in zip(c.documents, c.dates)
+    )
 
 
 def _named(c: Candidate) -> str:
@@ -311,7 +356,9 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
         n = len(line.candidates)
         rows = [("Answer: ", f"{n} item{'' if n == 1 else 's'}")]
         for c in line.candidates:
-            rows.append(("  • ", f"{_named(c)} {_refs(c.refs)} — {_articles(c)}: {_when(answer, c)}"))
+            rows.append(
+                ("  • ", f"{_named(c)} {_refs(c.refs)} — {_articles(c)}: {_when(answer, c)}")
+            )
         return rows
     if line.disagree:
         rows = [("Answer: ", "sources differ —")]
@@ -321,12 +368,17 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
     first = line.candidates[0]
     body = f"{_named(first)} {_refs(first.refs)} — {_articles(first)}{_dated(answer, first)}"
     for other in line.candidates[1:]:
-        body += f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}{_dated(answer, other)}"
+        body += (
+            f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}{_dated(answer, other)}"
+        )
     return [("Answer: ", body)]
 
 
-_RELATIVE_DAY = re.compile(r"^(?:(?:on|last|this|next)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-                           r"|today|yesterday|tomorrow|tonight)$", re.I)
+_RELATIVE_DAY = re.compile(
+    r"^(?:(?:on|last|this|next)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|today|yesterday|tomorrow|tonight)$",
+    re.I,
+)
 
 
 def _dated(answer: Answer, c: Candidate) -> str:
@@ -340,10 +392,22 @@ def direct_view(answer: Answer, out: Console) -> None:
     rows = direct_lines(answer)
     line = answer.direct
     for n, (prefix, body) in enumerate(rows):
-        hanging(out, prefix, body, indent=4 if prefix.startswith(" ") else len(prefix), style="bold" if n == 0 else "")
+        hanging(
+            out,
+            prefix,
+            body,
+            indent=4 if prefix.startswith(" ") else len(prefix),
+            style="bold" if n == 0 else "",
+        )
         if line is not None and line.list and n > 0:  # each item's best sentence, verbatim
             c = line.candidates[n - 1]
-            hanging(out, "      “", f"{' '.join(c.quote.text.split())}” [{c.quote.ref}]", indent=7, style="dim")
+            hanging(
+                out,
+                "      “",
+                f"{' '.join(c.quote.text.split())}” [{c.quote.ref}]",
+                indent=7,
+                style="dim",
+            )
     if rows:
         out.print()
 
@@ -422,16 +486,31 @@ def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> N
 def citations_table(answer: Answer, out: Console) -> None:
     """The answer's sources: a table when it fits with every id whole, else a two-line
     entry per source (``[n] title``, then ``id · location · date``)."""
-    rows = [(f"[{c.ref}]", c.title or "", c.document, _date_label(answer, c), c.location or "")
-            for c in answer.citations]
-    table = fitting_table(out, ("ref", "title", "document", "date", "location"), rows, wrap="title",
-                          right=("ref",), title="Sources", title_justify="left", show_edge=False)
+    rows = [
+        (f"[{c.ref}]", c.title or "", c.document, _date_label(answer, c), c.location or "")
+        for c in answer.citations
+    ]
+    table = fitting_table(
+        out,
+        ("ref", "title", "document", "date", "location"),
+        rows,
+        wrap="title",
+        right=("ref",),
+        title="Sources",
+        title_justify="left",
+        show_edge=False,
+    )
     if table is not None:
         out.print(table)
         return
     out.print("Sources", style="table.title", markup=False, highlight=False)
     for c in answer.citations:
-        _entry(out, f"[{c.ref}]", c.title or c.document, [c.document, c.location or "", _date_label(answer, c)])
+        _entry(
+            out,
+            f"[{c.ref}]",
+            c.title or c.document,
+            [c.document, c.location or "", _date_label(answer, c)],
+        )
 
 
 def _timeline(answer: Answer, out: Console) -> None:
@@ -446,16 +525,40 @@ def explain_table(answer: Answer, out: Console) -> None:
 
     quotes = answer.quotes or answer.closest
     table = Table(title="Why these quotes", title_justify="left", show_edge=False)
-    for column in ("quote", "rank", "score", "cosine", "lexical", "matched", "passage", "dense rank", "keyword rank"):
+    for column in (
+        "quote",
+        "rank",
+        "score",
+        "cosine",
+        "lexical",
+        "matched",
+        "passage",
+        "dense rank",
+        "keyword rank",
+    ):
         table.add_column(column, overflow="fold")
     for n, q in enumerate(quotes, 1):
-        table.add_row(f"{n} [{q.ref}]", f"{q.rank:.3f}", f"{q.score:.3f}", f"{q.dense:.3f}", f"{q.lexical:.2f}",
-                      ", ".join(q.matched) or "-", f"{q.passage_score:.3f}",
-                      str(q.dense_rank or "-"), str(q.keyword_rank or "-"))
+        table.add_row(
+            f"{n} [{q.ref}]",
+            f"{q.rank:.3f}",
+            f"{q.score:.3f}",
+            f"{q.dense:.3f}",
+            f"{q.lexical:.2f}",
+            ", ".join(q.matched) or "-",
+            f"{q.passage_score:.3f}",
+            str(q.dense_rank or "-"),
+            str(q.keyword_rank or "-"),
+        )
     out.print(table)
-    hanging(out, "", "score = 0.6 × sentence cosine + 0.4 × lexical coverage; an answer needs a quote at "
-            f"{POLICY.bar:.2f}, the others at {POLICY.support:.2f}. rank = score + the passage's score, "
-            "agreement between articles and recency: the order shown", indent=2, style="dim")
+    hanging(
+        out,
+        "",
+        "score = 0.6 × sentence cosine + 0.4 × lexical coverage; an answer needs a quote at "
+        f"{POLICY.bar:.2f}, the others at {POLICY.support:.2f}. rank = score + the passage's score, "
+        "agreement between articles and recency: the order shown",
+        indent=2,
+        style="dim",
+    )
 
 
 def answer_view(
@@ -530,8 +633,13 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
             at = e
     body.append(text[at:right] + ("…" if right < len(text) and text[right] != "\n" else ""))
     hanging(out, f"[{ref}] ", c.title or c.document, style="bold")
-    hanging(out, "", f"{c.document} · {c.location or ''} · {dated(c.date, c.date_source) or 'undated'} · {c.path}",
-            indent=4, style="dim")
+    hanging(
+        out,
+        "",
+        f"{c.document} · {c.location or ''} · {dated(c.date, c.date_source) or 'undated'} · {c.path}",
+        indent=4,
+        style="dim",
+    )
     out.print()
     _block_quote(out, body)
 
@@ -544,8 +652,10 @@ def export_markdown(answers: Sequence[Answer], index: str) -> str:
         lines += [f"## {answer.question}", ""]
         answer_line = direct_lines(answer)
         if answer_line:
-            lines += [("**" + prefix.strip() + "** " if not prefix.startswith(" ") else "- ") + body
-                      for prefix, body in answer_line] + [""]
+            lines += [
+                ("**" + prefix.strip() + "** " if not prefix.startswith(" ") else "- ") + body
+                for prefix, body in answer_line
+            ] + [""]
         if not answer.answered:
             lines += [answer.refusal, ""]
         for q in answer.quotes:
@@ -553,6 +663,10 @@ def export_markdown(answers: Sequence[Answer], index: str) -> str:
             lines += [f"> {' '.join(q.text.split())} [^{label}]", ""]
         for c in answer.citations:
             if any(q.ref == c.ref for q in answer.quotes):
-                where = ", ".join(x for x in (c.location, dated(c.date, c.date_source) or "undated") if x)
-                notes.append(f"[^q{n}-{c.ref}]: {c.title or c.document}, `{c.document}`, {where}. {c.path}")
+                where = ", ".join(
+                    x for x in (c.location, dated(c.date, c.date_source) or "undated") if x
+                )
+                notes.append(
+                    f"[^q{n}-{c.ref}]: {c.title or c.document}, `{c.document}`, {where}. {c.path}"
+                )
     return "\n".join(lines + notes) + "\n"

@@ -111,8 +111,15 @@ class Session:
             also = aliases_of(name)
             line = text + (f" (also {', '.join(also)})" if also else "")
             head = f"  {name:<9} "
-            self.say(textwrap.fill(line, width=width - 1, initial_indent=head,
-                                    subsequent_indent=" " * len(head), break_on_hyphens=False))
+            self.say(
+                textwrap.fill(
+                    line,
+                    width=width - 1,
+                    initial_indent=head,
+                    subsequent_indent=" " * len(head),
+                    break_on_hyphens=False,
+                )
+            )
 
     @slash("/sources", "the indexed articles")
     def cmd_sources(self, rest: str) -> None:
@@ -120,15 +127,20 @@ class Session:
 
         render.sources_table(self.lib.documents(), self.out)
 
-    @slash("/open", "/open N: the passage behind citation N of the last answer, the quote highlighted")
+    @slash(
+        "/open", "/open N: the passage behind citation N of the last answer, the quote highlighted"
+    )
     def cmd_open(self, rest: str) -> None:
         from . import render
 
         last = self.answers[-1] if self.answers else None
         refs = {q.ref for q in (last.quotes or last.closest)} if last else set()
         if not rest.isdigit() or int(rest) not in refs:
-            self.say(f"/open N takes a citation number of the last answer ({_span(refs)})." if refs
-                     else "No answer yet: ask a question first.")
+            self.say(
+                f"/open N takes a citation number of the last answer ({_span(refs)})."
+                if refs
+                else "No answer yet: ask a question first."
+            )
             return
         document = last.citation(int(rest)).document  # type: ignore[union-attr]
         render.open_view(last, int(rest), self.lib.text(document), self.out)  # type: ignore[arg-type]
@@ -140,23 +152,35 @@ class Session:
                 self.say("/k takes a positive whole number, e.g. /k 3.")
                 return
             self.settings = replace(self.settings, k=int(rest))
-        self.say(f"Answers have up to {self.settings.k} quote{'' if self.settings.k == 1 else 's'}.")
+        self.say(
+            f"Answers have up to {self.settings.k} quote{'' if self.settings.k == 1 else 's'}."
+        )
 
-    @slash("/filter", "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear")
+    @slash(
+        "/filter",
+        "/filter [source=TEXT] [since=DATE] [until=DATE]: limit the articles; alone, show and clear",
+    )
     def cmd_filter(self, rest: str) -> None:
         if not rest:
             self.say(f"Filter was: {self.settings.filters.describe()}. Cleared.")
-            self.settings = replace(self.settings, filters=Filters(as_of=self.settings.filters.as_of))
+            self.settings = replace(
+                self.settings, filters=Filters(as_of=self.settings.filters.as_of)
+            )
             return
         try:
             values = _filter_values(rest)
         except ValueError as exc:
             self.say(str(exc))
             return
-        self.settings = replace(self.settings, filters=Filters(**values, as_of=self.settings.filters.as_of))
+        self.settings = replace(
+            self.settings, filters=Filters(**values, as_of=self.settings.filters.as_of)
+        )
         self.say(f"Filter: {self.settings.filters.describe()}.")
 
-    @slash("/asof", "/asof DATE: answer as of DATE (later articles left out, recent ones first); alone, back to today")
+    @slash(
+        "/asof",
+        "/asof DATE: answer as of DATE (later articles left out, recent ones first); alone, back to today",
+    )
     def cmd_asof(self, rest: str) -> None:
         try:
             as_of = date_bound(rest.strip()) if rest.strip() else None
@@ -166,7 +190,9 @@ class Session:
         self.settings = replace(self.settings, filters=replace(self.settings.filters, as_of=as_of))
         self.say(f"Answering as of {as_of}." if as_of else "Answering as of today.")
 
-    @slash("/export", "/export FILE: this session's questions and answers as Markdown with footnotes")
+    @slash(
+        "/export", "/export FILE: this session's questions and answers as Markdown with footnotes"
+    )
     def cmd_export(self, rest: str) -> None:
         from . import render
 
@@ -175,7 +201,9 @@ class Session:
             return
         path = Path(rest).expanduser()
         try:
-            path.write_text(render.export_markdown(self.answers, str(self.lib.index_dir)), encoding="utf-8")
+            path.write_text(
+                render.export_markdown(self.answers, str(self.lib.index_dir)), encoding="utf-8"
+            )
         except OSError as exc:
             self.say(f"cannot write {path}: {exc.strerror}")
             return
@@ -214,7 +242,9 @@ def _filter_values(rest: str) -> dict[str, str | None]:
 
 
 # -- the two front ends -------------------------------------------------------------------
-def plain(lib: Library, settings: ask.Settings, lines: Iterable[str], out: Console | None = None) -> int:
+def plain(
+    lib: Library, settings: ask.Settings, lines: Iterable[str], out: Console | None = None
+) -> int:
     """Questions (and slash commands) line by line, answers without prompt decoration."""
     from . import render
 
@@ -241,7 +271,9 @@ class SlashCompleter:
                 if text.startswith("/") and " " not in text:
                     for name, (_, meta) in COMMANDS.items():
                         if name.startswith(text.lower()):
-                            yield Completion(name, start_position=-len(text), display_meta=meta.split(":")[0])
+                            yield Completion(
+                                name, start_position=-len(text), display_meta=meta.split(":")[0]
+                            )
 
         return _Completer()
 
@@ -273,8 +305,10 @@ def interactive(
     prompt = prompt or prompt_session(lib)
     session = Session(lib, settings, out or render.console())
     count = len(lib.documents())
-    session.say(f"{count} articles in {lib.index_dir}. Ask a question; /help for commands, Ctrl-D to leave.",
-                style="dim")
+    session.say(
+        f"{count} articles in {lib.index_dir}. Ask a question; /help for commands, Ctrl-D to leave.",
+        style="dim",
+    )
     while True:
         try:
             line = prompt.prompt("? ")

@@ -70,7 +70,11 @@ def scaled(scores: Mapping[K, float]) -> dict[K, float]:
     """Scores divided by the best one: BM25 has no fixed range, and the best keyword
     match of every question then weighs the same against cosine similarity."""
     top = max(scores.values(), default=0.0)
-    return {key: value / top for key, value in scores.items()} if top > 0 else dict.fromkeys(scores, 0.0)
+    return (
+        {key: value / top for key, value in scores.items()}
+        if top > 0
+        else dict.fromkeys(scores, 0.0)
+    )
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
@@ -79,7 +83,13 @@ def _ranks(scores: dict[str, float]) -> dict[str, int]:
 
 
 class Retriever:
-    def __init__(self, catalog: Catalog, store: VectorStore, embedder: Embedder, policy: SearchPolicy | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        embedder: Embedder,
+        policy: SearchPolicy | None = None,
+    ):
         self.catalog, self.store, self.embedder = catalog, store, embedder
         self.policy = policy or SearchPolicy()
 
@@ -118,7 +128,10 @@ class Retriever:
         """``cosine`` holds every dense candidate and, where known, the keyword ones."""
         w = self.policy.dense_weight if cosine and keyword else float(bool(cosine))
         kw = scaled(keyword)
-        return {cid: w * cosine.get(cid, 0.0) + (1 - w) * kw.get(cid, 0.0) for cid in cosine.keys() | kw.keys()}
+        return {
+            cid: w * cosine.get(cid, 0.0) + (1 - w) * kw.get(cid, 0.0)
+            for cid in cosine.keys() | kw.keys()
+        }
 
     def recent_first(self, fused: dict[str, float], reference: datetime.date) -> dict[str, float]:
         """``fused`` with the recency bonus (see the module docstring)."""
@@ -127,7 +140,9 @@ class Retriever:
         for cid in fused:
             info = infos.get(cid.rsplit("::", 1)[0])
             if info:
-                out[cid] += self.policy.recency * freshness(info.date, reference, self.policy.recency_days)
+                out[cid] += self.policy.recency * freshness(
+                    info.date, reference, self.policy.recency_days
+                )
         return out
 
     def _passages(
@@ -146,14 +161,24 @@ class Retriever:
         texts = {doc: self.catalog.text(doc) or "" for doc in infos}
         dense_rank, keyword_rank = _ranks(dense), _ranks(keyword)
         return [
-            _passage(chunks[cid], infos[chunks[cid].doc_id], texts[chunks[cid].doc_id], fused[cid],
-                     dense_rank.get(cid), keyword_rank.get(cid), cosine.get(cid), keyword.get(cid))
+            _passage(
+                chunks[cid],
+                infos[chunks[cid].doc_id],
+                texts[chunks[cid].doc_id],
+                fused[cid],
+                dense_rank.get(cid),
+                keyword_rank.get(cid),
+                cosine.get(cid),
+                keyword.get(cid),
+            )
             for cid in order
             if chunks[cid].doc_id in infos
         ]
 
 
-def _passage(chunk: StoredChunk, info, text: str, score: float, d_rank, k_rank, d_score, k_score) -> Passage:  # type: ignore[no-untyped-def]
+def _passage(
+    chunk: StoredChunk, info, text: str, score: float, d_rank, k_rank, d_score, k_score
+) -> Passage:  # type: ignore[no-untyped-def]
     return Passage(
         chunk_id=chunk.id,
         document=info,

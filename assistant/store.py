@@ -100,7 +100,9 @@ class VectorStore:
             try:
                 self.client = chromadb.PersistentClient(path=str(folder), settings=_settings())
             except _local_errors() as exc:
-                raise IndexCorrupt(f"the vector store in {folder} cannot be opened: {_reason(exc)}") from exc
+                raise IndexCorrupt(
+                    f"the vector store in {folder} cannot be opened: {_reason(exc)}"
+                ) from exc
         self.collection = self._call(
             lambda: self.client.get_or_create_collection(
                 collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
@@ -121,14 +123,21 @@ class VectorStore:
         for i in range(0, len(ids), _BATCH):
             part = slice(i, i + _BATCH)
             metadatas: list[Any] = [{"doc": d} for d in docs[part]]
-            self._call(self.collection.upsert, ids=list(ids[part]), embeddings=vectors[part], metadatas=metadatas)
+            self._call(
+                self.collection.upsert,
+                ids=list(ids[part]),
+                embeddings=vectors[part],
+                metadatas=metadatas,
+            )
 
     def delete_docs(self, doc_ids: Sequence[str]) -> None:
         for i in range(0, len(doc_ids), 500):
             part = list(doc_ids[i : i + 500])
             self._call(self.collection.delete, where={"doc": {"$in": part}})
 
-    def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+    def query(
+        self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None
+    ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
         if doc_ids is not None and not doc_ids:
             return []
@@ -137,9 +146,13 @@ class VectorStore:
         # what it holds (nothing, when empty), and a count took ~6 ms per question on SciFact's
         # 12k vectors, growing with the collection.
         result = self._call(
-            lambda: self.collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+            lambda: self.collection.query(
+                query_embeddings=[vector], n_results=k, where=where, include=["distances"]
+            )
         )
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+        return [
+            (cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])
+        ]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunk ids (ids not stored are left out)."""
@@ -159,17 +172,28 @@ class VectorStore:
             if isinstance(exc.__cause__, ChromaError):
                 return {}
             raise
-        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+        return {
+            cid: np.asarray(vec, dtype=np.float32)
+            for cid, vec in zip(got["ids"], got["embeddings"])
+        }
 
-    def copy_from(self, other: VectorStore, renamed: Sequence[tuple[str, str, str]], batch: int = 1000) -> None:
+    def copy_from(
+        self, other: VectorStore, renamed: Sequence[tuple[str, str, str]], batch: int = 1000
+    ) -> None:
         """Copy vectors from ``other`` under new ids: (old chunk id, new chunk id, new doc id)."""
         for i in range(0, len(renamed), batch):
             part = renamed[i : i + batch]
-            got = other._call(lambda p=part: other.collection.get(ids=[o for o, _, _ in p], include=["embeddings"]))
+            got = other._call(
+                lambda p=part: other.collection.get(
+                    ids=[o for o, _, _ in p], include=["embeddings"]
+                )
+            )
             found = dict(zip(got["ids"], got["embeddings"]))
             keep = [(n, d, found[o]) for o, n, d in part if o in found]
             if len(keep) != len(part):
-                raise IndexCorrupt(f"the vector store lacks {len(part) - len(keep)} of the vectors the catalog lists")
+                raise IndexCorrupt(
+                    f"the vector store lacks {len(part) - len(keep)} of the vectors the catalog lists"
+                )
             if keep:
                 import numpy as np
 

@@ -578,7 +578,11 @@ class ReadResult(NamedTuple):
 
 
 def read_and_chunk(
-    path: Path, root: Path, max_bytes: int, count_tokens: CountTokens | None, entities: str | None = None
+    path: Path,
+    root: Path,
+    max_bytes: int,
+    count_tokens: CountTokens | None,
+    entities: str | None = None,
 ) -> ReadResult:
     """``ingest.read`` then ``chunk.chunk_document`` for each document (skipped when
     ``count_tokens`` is None), the chunks tagged with named entities by the spaCy pipeline
@@ -623,7 +627,9 @@ class TagStored:
 
     entities: str
 
-    def __call__(self, item: tuple[str, str, list[tuple[int, int]]]) -> list[list[tuple[int, int, str]]]:
+    def __call__(
+        self, item: tuple[str, str, list[tuple[int, int]]]
+    ) -> list[list[tuple[int, int, str]]]:
         from . import entities as ner
 
         return ner.by_chunk(item[2], ner.tag(item[1], self.entities))

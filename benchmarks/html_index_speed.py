@@ -153,7 +153,11 @@ def main() -> None:
             row: dict[str, dict] = {}
             for arm in arms:
                 row[arm], texts[arm] = index(
-                    work / "pages", work, f"{arm}-{r}", embedder, 1 if arm == "jobs1" else None,
+                    work / "pages",
+                    work,
+                    f"{arm}-{r}",
+                    embedder,
+                    1 if arm == "jobs1" else None,
                     "off" if arm == "no_entities" else None,
                 )
                 print(

@@ -46,8 +46,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     load = os.getloadavg()[0]
     return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, load average at start {load:.1f}"
 
@@ -58,8 +64,12 @@ async def measure(index: Path, rounds: int) -> dict[str, Any]:
 
     from assistant import Library
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp", "--index", str(index)],
-                                   env=ENV, cwd=ROOT)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "assistant", "mcp", "--index", str(index)],
+        env=ENV,
+        cwd=ROOT,
+    )
     lib = Library(index)
     mcp_ms: list[float] = []
     lib_ms: list[float] = []
@@ -81,25 +91,39 @@ async def measure(index: Path, rounds: int) -> dict[str, Any]:
     lib.close()
     p50_mcp, p50_lib = percentile(mcp_ms, 50), percentile(lib_ms, 50)
     return {
-        "calls": len(mcp_ms), "questions": len(QUESTIONS), "server_start_s": round(start_s, 2),
-        "mcp_p50_ms": round(p50_mcp, 1), "mcp_p95_ms": round(percentile(mcp_ms, 95), 1),
-        "library_p50_ms": round(p50_lib, 1), "library_p95_ms": round(percentile(lib_ms, 95), 1),
-        "ratio_p50": round(p50_mcp / p50_lib, 2), "overhead_p50_ms": round(p50_mcp - p50_lib, 1),
+        "calls": len(mcp_ms),
+        "questions": len(QUESTIONS),
+        "server_start_s": round(start_s, 2),
+        "mcp_p50_ms": round(p50_mcp, 1),
+        "mcp_p95_ms": round(percentile(mcp_ms, 95), 1),
+        "library_p50_ms": round(p50_lib, 1),
+        "library_p95_ms": round(percentile(lib_ms, 95), 1),
+        "ratio_p50": round(p50_mcp / p50_lib, 2),
+        "overhead_p50_ms": round(p50_mcp - p50_lib, 1),
     }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, help="an index of the seeds (default: built in a temporary folder)")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds of every question (default 6: 30 calls)")
+    parser.add_argument(
+        "--index", type=Path, help="an index of the seeds (default: built in a temporary folder)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="rounds of every question (default 6: 30 calls)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     header = {"machine": machine(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
     with tempfile.TemporaryDirectory() as tmp:
         index = args.index or Path(tmp) / "index"
         if args.index is None:
-            subprocess.run([sys.executable, "-m", "assistant", "index", str(SEEDS), "--index", str(index)],
-                           check=True, env=ENV, stdout=subprocess.DEVNULL, cwd=ROOT)
+            subprocess.run(
+                [sys.executable, "-m", "assistant", "index", str(SEEDS), "--index", str(index)],
+                check=True,
+                env=ENV,
+                stdout=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
         figures = {**header, **asyncio.run(measure(index, args.rounds))}
     print(json.dumps(figures, indent=2))
     if args.json:

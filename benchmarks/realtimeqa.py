@@ -74,11 +74,38 @@ DATA = HERE.parent.parent / "shared" / "benchmarks" / "realtimeqa"
 OUT = HERE / "out"
 WEEKS_DIR = OUT / "realtimeqa"
 # Dev: the ten weeks after the published span that have search results (2022-10-28 has none).
-DEV = ("20221021", "20221104", "20221111", "20221118", "20221125",
-       "20221202", "20221209", "20221216", "20221223", "20221230")
-TEST = ("20220617", "20220624", "20220701", "20220708", "20220715", "20220722", "20220729",
-        "20220805", "20220812", "20220819", "20220826", "20220902", "20220909", "20220916",
-        "20220923", "20220930", "20221007", "20221014")
+DEV = (
+    "20221021",
+    "20221104",
+    "20221111",
+    "20221118",
+    "20221125",
+    "20221202",
+    "20221209",
+    "20221216",
+    "20221223",
+    "20221230",
+)
+TEST = (
+    "20220617",
+    "20220624",
+    "20220701",
+    "20220708",
+    "20220715",
+    "20220722",
+    "20220729",
+    "20220805",
+    "20220812",
+    "20220819",
+    "20220826",
+    "20220902",
+    "20220909",
+    "20220916",
+    "20220923",
+    "20220930",
+    "20221007",
+    "20221014",
+)
 PUBLISHED = [  # MC accuracy on the 519 questions of 2022-06-17 .. 2022-10-14 (the data's README)
     ("GPT-3 reading the top 5 search results (open_gpt3_gcs)", 0.7225),
     ("RAG + the same search results (open_rag_gcs)", 0.5434),
@@ -127,8 +154,17 @@ def questions(week: str) -> list[Question]:
         sentence = r["question_sentence"].strip()
         if "except" in sentence.lower()[-10:]:  # the official scorer's rule
             continue
-        out.append(Question(r["question_id"], week, r["question_date"], r["question_url"], sentence,
-                            tuple(r["choices"]), tuple(int(a) for a in r["answer"])))
+        out.append(
+            Question(
+                r["question_id"],
+                week,
+                r["question_date"],
+                r["question_url"],
+                sentence,
+                tuple(r["choices"]),
+                tuple(int(a) for a in r["answer"]),
+            )
+        )
     return out
 
 
@@ -148,8 +184,10 @@ def articles(week: str, qs: list[Question]) -> list[Article]:
     """The week's folder: search results and source articles, one per URL (the longest text)."""
     by_id = {q.id: q for q in qs}
     found: dict[str, Article] = {}
-    sources = [("gcs_2022.tar.gz", f"past/2022/{week}_gcs.jsonl", True),
-               ("gold_2022.tar.gz", f"past/2022/{week}_gold.jsonl", False)]
+    sources = [
+        ("gcs_2022.tar.gz", f"past/2022/{week}_gcs.jsonl", True),
+        ("gold_2022.tar.gz", f"past/2022/{week}_gold.jsonl", False),
+    ]
     for name, path, dated in sources:
         for record in archive(name).get(path, []):
             q = by_id.get(record["question_id"])
@@ -167,7 +205,12 @@ def articles(week: str, qs: list[Question]) -> list[Article]:
 
 def _front_matter(a: Article) -> str:
     host = urlparse(a.url).netloc.removeprefix("www.")
-    fields = {"title": a.title, "date": a.date.replace("/", "-") if a.date else None, "url": a.url, "source": host}
+    fields = {
+        "title": a.title,
+        "date": a.date.replace("/", "-") if a.date else None,
+        "url": a.url,
+        "source": host,
+    }
     # JSON strings are YAML strings: titles with colons or quotes need no further escaping.
     return "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items() if v) + "---\n\n"
 
@@ -179,7 +222,9 @@ def write_folder(week: str, arts: list[Article]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {}
     for a in arts:
-        wanted[hashlib.sha1(a.url.encode()).hexdigest()[:16] + ".md"] = _front_matter(a) + a.text + "\n"
+        wanted[hashlib.sha1(a.url.encode()).hexdigest()[:16] + ".md"] = (
+            _front_matter(a) + a.text + "\n"
+        )
     for old in folder.glob("*.md"):
         if old.name not in wanted:
             old.unlink()
@@ -273,9 +318,25 @@ def before_policy():  # type: ignore[no-untyped-def]
 
     from assistant.answer import Policy
 
-    return replace(Policy(), bar=0.50, support=0.40, passage=0.05, same_document=0.08, typed=0.0,
-                   restating=0.0, shape=False, context=0, context_first=0, vote=0.0, lead=0.0, recent=0.0,
-                   fitting=0.0, keyword_rank=0.0, dense_rank=0.0, by_rank=False)
+    return replace(
+        Policy(),
+        bar=0.50,
+        support=0.40,
+        passage=0.05,
+        same_document=0.08,
+        typed=0.0,
+        restating=0.0,
+        shape=False,
+        context=0,
+        context_first=0,
+        vote=0.0,
+        lead=0.0,
+        recent=0.0,
+        fitting=0.0,
+        keyword_rank=0.0,
+        dense_rank=0.0,
+        by_rank=False,
+    )
 
 
 def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
@@ -284,15 +345,24 @@ def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
     import rtqa_answers as gen
 
     quotes = [x.text for x in answer.quotes]
-    line = getattr(answer, "direct", None)  # the answer line (issue 13): its first candidate is the answer
+    line = getattr(
+        answer, "direct", None
+    )  # the answer line (issue 13): its first candidate is the answer
     said = [c.text for c in line.candidates] if line else []
     # The MC pick reads each candidate as the line shows it: its text, then its other spellings.
     spelled = [form for c in line.candidates for form in (c.text, *c.variants)] if line else []
     em, f1 = gen.generation(said[0] if said else None, q.choices, q.gold)
-    return {"answered": answer.answered, "hit": first_hit(quotes, q.choices, q.gold),
-            "pick": pick(quotes, q.choices), "correct": pick(quotes, q.choices) in q.gold,
-            "chars3": sum(len(t) for t in quotes[:3]),
-            "line": said, "line_em": em, "line_f1": f1, "line_correct": gen.choice_pick(spelled, q.choices) in q.gold}
+    return {
+        "answered": answer.answered,
+        "hit": first_hit(quotes, q.choices, q.gold),
+        "pick": pick(quotes, q.choices),
+        "correct": pick(quotes, q.choices) in q.gold,
+        "chars3": sum(len(t) for t in quotes[:3]),
+        "line": said,
+        "line_em": em,
+        "line_f1": f1,
+        "line_correct": gen.choice_pick(spelled, q.choices) in q.gold,
+    }
 
 
 def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
@@ -300,20 +370,39 @@ def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
     before = before_policy()
     for q in qs:
         started = time.perf_counter()
-        answer = lib.ask(q.text, k=5, as_of=q.date.replace("/", "-"))  # the week's folder holds nothing later
+        answer = lib.ask(
+            q.text, k=5, as_of=q.date.replace("/", "-")
+        )  # the week's folder holds nothing later
         ms = (time.perf_counter() - started) * 1000
         shown = answer.quotes or answer.closest
         pool = lib.search(q.text, max(POOLS))
-        rows.append({
-            "id": q.id, "week": q.week, "date": q.date, "question": q.text, "choices": q.choices,
-            "gold": [q.choices[g] for g in q.gold],
-            "answerable": any(find(haystack, q.choices[g]) >= 0 for g in q.gold),
-            **scored(answer, q), "before": scored(lib.ask(q.text, k=5, policy=before), q),
-            "pool_hit": first_hit([p.text for p in pool], q.choices, q.gold), "ms": round(ms, 1),
-            "quotes": [{"text": x.text, "score": x.score, "dense": x.dense, "lexical": x.lexical,
-                        "adds": list(getattr(x, "adds", ())), "document": x.document,
-                        "date": answer.citation(x.ref).date} for x in shown],
-        })
+        rows.append(
+            {
+                "id": q.id,
+                "week": q.week,
+                "date": q.date,
+                "question": q.text,
+                "choices": q.choices,
+                "gold": [q.choices[g] for g in q.gold],
+                "answerable": any(find(haystack, q.choices[g]) >= 0 for g in q.gold),
+                **scored(answer, q),
+                "before": scored(lib.ask(q.text, k=5, policy=before), q),
+                "pool_hit": first_hit([p.text for p in pool], q.choices, q.gold),
+                "ms": round(ms, 1),
+                "quotes": [
+                    {
+                        "text": x.text,
+                        "score": x.score,
+                        "dense": x.dense,
+                        "lexical": x.lexical,
+                        "adds": list(getattr(x, "adds", ())),
+                        "document": x.document,
+                        "date": answer.citation(x.ref).date,
+                    }
+                    for x in shown
+                ],
+            }
+        )
     return rows
 
 
@@ -361,7 +450,9 @@ def _merge(splits: list[str], separator: str, size: int, overlap: int) -> list[s
             doc = separator.join(current).strip()
             if doc:
                 docs.append(doc)
-            while total > overlap or (total + len(d) + (len(separator) if current else 0) > size and total > 0):
+            while total > overlap or (
+                total + len(d) + (len(separator) if current else 0) > size and total > 0
+            ):
                 total -= len(current[0]) + (len(separator) if len(current) > 1 else 0)
                 current = current[1:]
         current.append(d)
@@ -376,9 +467,13 @@ def splitter() -> tuple[str, object]:
     try:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        return "langchain_text_splitters", RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_text
+        return "langchain_text_splitters", RecursiveCharacterTextSplitter(
+            chunk_size=1000, chunk_overlap=200
+        ).split_text
     except ImportError:
-        return "the script's copy of LangChain's algorithm", lambda t: _split_text(t, ["\n\n", "\n", " ", ""], 1000, 200)
+        return "the script's copy of LangChain's algorithm", lambda t: _split_text(
+            t, ["\n\n", "\n", " ", ""], 1000, 200
+        )
 
 
 class Naive:
@@ -408,7 +503,9 @@ class Naive:
         self.embedder = embedder
 
     def top(self, question: str, k: int = 5) -> list[str]:
-        found = self.collection.query(query_embeddings=[self.embedder.embed_query(question).tolist()], n_results=k)
+        found = self.collection.query(
+            query_embeddings=[self.embedder.embed_query(question).tolist()], n_results=k
+        )
         return [self.chunks[int(i)] for i in found["ids"][0]]
 
 
@@ -427,7 +524,9 @@ class Txtai:
         self.passages = [m for ps in paragraphs for m in (_merged(ps, 1000) if merged else ps)]
         where = WEEKS_DIR / week / ("txtai-merged" if merged else "txtai-paragraphs")
         digest = hashlib.sha1("\x00".join(self.passages).encode()).hexdigest()
-        self.embeddings = Embeddings(path=model_path, method="sentence-transformers", hybrid=True, content=True)
+        self.embeddings = Embeddings(
+            path=model_path, method="sentence-transformers", hybrid=True, content=True
+        )
         if (where / "digest").exists() and (where / "digest").read_text() == digest:
             self.embeddings.load(str(where / "index"))
         else:
@@ -468,8 +567,15 @@ def anchor_rows(anchor: Naive | Txtai, qs: list[Question]) -> list[dict]:
     rows = []
     for q in qs:
         top = anchor.top(q.text)
-        rows.append({"id": q.id, "hit": first_hit(top, q.choices, q.gold), "answered": True,
-                     "correct": pick(top, q.choices) in q.gold, "chars3": sum(len(t) for t in top[:3])})
+        rows.append(
+            {
+                "id": q.id,
+                "hit": first_hit(top, q.choices, q.gold),
+                "answered": True,
+                "correct": pick(top, q.choices) in q.gold,
+                "chars3": sum(len(t) for t in top[:3]),
+            }
+        )
     return rows
 
 
@@ -477,7 +583,10 @@ def anchor_rows(anchor: Naive | Txtai, qs: list[Question]) -> list[dict]:
 def summary(rows: list[dict], answerable: set[str]) -> dict:
     ok = [r for r in rows if r["id"] in answerable]
     answered = [r for r in ok if r["answered"]]
-    out = {f"recall@{k}": _share(ok, lambda r, k=k: r["hit"] is not None and r["hit"] <= k) for k in RECALL_AT}
+    out = {
+        f"recall@{k}": _share(ok, lambda r, k=k: r["hit"] is not None and r["hit"] <= k)
+        for k in RECALL_AT
+    }
     out["chars_top3"] = round(sum(r["chars3"] for r in answered) / len(answered)) if answered else 0
     out["answered"] = _share(ok, lambda r: r["answered"])
     out["mc_accuracy"] = _share(rows, lambda r: r["correct"])
@@ -496,18 +605,28 @@ def _share(rows: list[dict], test) -> float:  # type: ignore[no-untyped-def]
 
 def pool_recall(rows: list[dict]) -> dict:
     ok = [r for r in rows if r["answerable"]]
-    return {f"search@{n}": _share(ok, lambda r, n=n: r["pool_hit"] is not None and r["pool_hit"] <= n) for n in POOLS}
+    return {
+        f"search@{n}": _share(ok, lambda r, n=n: r["pool_hit"] is not None and r["pool_hit"] <= n)
+        for n in POOLS
+    }
 
 
 def table(results: dict) -> str:
-    lines = ["| system | recall@1 | recall@3 | recall@5 | chars in top 3 | answered | MC accuracy "
-             "| answer line EM | F1 | MC from the line | line given |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| system | recall@1 | recall@3 | recall@5 | chars in top 3 | answered | MC accuracy "
+        "| answer line EM | F1 | MC from the line | line given |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, s in results["rows"].items():
-        line = (f"{s['line_em']:.3f} | {s['line_f1']:.3f} | {s['line_mc']:.3f} | {s['line_given']:.2f}"
-                if "line_em" in s and not name.startswith(("naive", "txtai")) else " | | | ")
-        lines.append(f"| {name} | {s['recall@1']:.3f} | {s['recall@3']:.3f} | {s['recall@5']:.3f} | "
-                     f"{s['chars_top3']:,} | {s['answered']:.2f} | {s['mc_accuracy']:.3f} | {line} |")
+        line = (
+            f"{s['line_em']:.3f} | {s['line_f1']:.3f} | {s['line_mc']:.3f} | {s['line_given']:.2f}"
+            if "line_em" in s and not name.startswith(("naive", "txtai"))
+            else " | | | "
+        )
+        lines.append(
+            f"| {name} | {s['recall@1']:.3f} | {s['recall@3']:.3f} | {s['recall@5']:.3f} | "
+            f"{s['chars_top3']:,} | {s['answered']:.2f} | {s['mc_accuracy']:.3f} | {line} |"
+        )
     for name, acc in PUBLISHED:
         lines.append(f"| published: {name} | | | | | | {acc:.4f} | | | | |")
     published_generation = [  # the data's README: generation EM / F1 on the 516 test-span questions
@@ -519,27 +638,46 @@ def table(results: dict) -> str:
         lines.append(f"| published: {name} | | | | | | | {em:.4f} | {f1:.4f} | | |")
     n = next(iter(results["rows"].values()))
     pools = ", ".join(f"{k} {v:.3f}" for k, v in results["pool"].items())
-    return "\n".join(lines) + (f"\n\n{results['split']}: {len(results['weeks'])} weeks, {n['n']} questions, "
-                               f"{n['n_answerable']} answerable; gold text within Library.search: {pools}")
+    return "\n".join(lines) + (
+        f"\n\n{results['split']}: {len(results['weeks'])} weeks, {n['n']} questions, "
+        f"{n['n_answerable']} answerable; gold text within Library.search: {pools}"
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:
     global DATA, OUT, WEEKS_DIR
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev",
-                        help="all: both splits, with --build-only only")
-    parser.add_argument("--weeks", help="comma-separated weeks (YYYYMMDD) of the split, for quick runs")
-    parser.add_argument("--no-anchor", action="store_true", help="leave out the anchors (naive chunks, txtai)")
-    parser.add_argument("--no-txtai", action="store_true", help="leave out the two txtai anchors (slow: two more embeddings of every week)")
-    parser.add_argument("--build-only", action="store_true",
-                        help="write and index the weeks' folders, ask nothing (start of a session: the asking runs then find them built)")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "test", "all"),
+        default="dev",
+        help="all: both splits, with --build-only only",
+    )
+    parser.add_argument(
+        "--weeks", help="comma-separated weeks (YYYYMMDD) of the split, for quick runs"
+    )
+    parser.add_argument(
+        "--no-anchor", action="store_true", help="leave out the anchors (naive chunks, txtai)"
+    )
+    parser.add_argument(
+        "--no-txtai",
+        action="store_true",
+        help="leave out the two txtai anchors (slow: two more embeddings of every week)",
+    )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="write and index the weeks' folders, ask nothing (start of a session: the asking runs then find them built)",
+    )
     parser.add_argument("--label", default="assistant", help="row name for the product")
     parser.add_argument("--data", type=Path, default=DATA, help="the RealTime QA folder (tarballs)")
     parser.add_argument("--out", type=Path, default=OUT, help="outputs, week folders and indexes")
     args = parser.parse_args(argv)
     DATA, OUT, WEEKS_DIR = args.data, args.out, args.out / "realtimeqa"
     if args.split == "all" and not args.build_only:
-        parser.error("--split all builds both splits' weeks (--build-only); their figures are never pooled")
+        parser.error(
+            "--split all builds both splits' weeks (--build-only); their figures are never pooled"
+        )
     weeks = {"dev": DEV, "test": TEST, "all": DEV + TEST}[args.split]
     if args.weeks:
         chosen = args.weeks.split(",")
@@ -562,19 +700,36 @@ def main(argv: list[str] | None = None) -> dict:
             for merged in (False, True):
                 txtai_rows[merged] += anchor_rows(Txtai(week, arts, _model_path(), merged), qs)
         lib.close()
-        print(f"{week}: {len(arts)} articles, {len(qs)} questions, {indexing[week]}", file=sys.stderr)
+        print(
+            f"{week}: {len(arts)} articles, {len(qs)} questions, {indexing[week]}", file=sys.stderr
+        )
     answerable = {r["id"] for r in product if r["answerable"]}
     earlier = [{"id": r["id"], **r["before"]} for r in product]
-    rows = {args.label: summary(product, answerable), f"{args.label}, reader before issue 12": summary(earlier, answerable)}
-    results = {"split": args.split, "weeks": list(weeks), "rows": rows,
-               "pool": pool_recall(product), "indexing": indexing,
-               "answer_ms_p50": sorted(r["ms"] for r in product)[len(product) // 2],
-               "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    rows = {
+        args.label: summary(product, answerable),
+        f"{args.label}, reader before issue 12": summary(earlier, answerable),
+    }
+    results = {
+        "split": args.split,
+        "weeks": list(weeks),
+        "rows": rows,
+        "pool": pool_recall(product),
+        "indexing": indexing,
+        "answer_ms_p50": sorted(r["ms"] for r in product)[len(product) // 2],
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
     if naive:
-        results["rows"][f"naive: RecursiveCharacterTextSplitter(1000, 200) ({splitter()[0]}) + MiniLM + Chroma, top chunks"] = summary(naive, answerable)
-    for merged, name in ((False, "its paragraphs"), (True, "paragraphs merged to ~1,000 characters")):
+        results["rows"][
+            f"naive: RecursiveCharacterTextSplitter(1000, 200) ({splitter()[0]}) + MiniLM + Chroma, top chunks"
+        ] = summary(naive, answerable)
+    for merged, name in (
+        (False, "its paragraphs"),
+        (True, "paragraphs merged to ~1,000 characters"),
+    ):
         if txtai_rows[merged]:
-            results["rows"][f"txtai hybrid (MiniLM + BM25, 0.5/0.5), {name}, top passages"] = summary(txtai_rows[merged], answerable)
+            results["rows"][f"txtai hybrid (MiniLM + BM25, 0.5/0.5), {name}, top passages"] = (
+                summary(txtai_rows[merged], answerable)
+            )
     OUT.mkdir(exist_ok=True)
     suffix = args.split if not args.weeks else f"{args.split}-{'-'.join(weeks)}"
     (OUT / f"realtimeqa-{suffix}.json").write_text(json.dumps(results, indent=2))

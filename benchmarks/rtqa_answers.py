@@ -57,12 +57,16 @@ def truths(choices: Sequence[str], gold: Sequence[int]) -> list[str]:
     return [" ".join(p) for p in itertools.permutations(answers)]
 
 
-def generation(prediction: str | None, choices: Sequence[str], gold: Sequence[int]) -> tuple[float, float]:
+def generation(
+    prediction: str | None, choices: Sequence[str], gold: Sequence[int]
+) -> tuple[float, float]:
     """(EM, F1) of one prediction; no prediction scores 0 on both."""
     if not prediction:
         return 0.0, 0.0
     golds = truths(choices, gold)
-    return float(max(exact_match(prediction, t) for t in golds)), max(f1(prediction, t) for t in golds)
+    return float(max(exact_match(prediction, t) for t in golds)), max(
+        f1(prediction, t) for t in golds
+    )
 
 
 def _inside(small: str, big: str) -> bool:

@@ -62,48 +62,95 @@ def load(week: str, cache: Path) -> tuple[Library, list[Case], answer.SentenceVe
         filters = Filters(as_of=q.date.replace("/", "-"))
         passages = lib.retriever.search(q.text, PASSAGES or answer.passages_wanted(5), filters)
         catalog = lib.catalog
-        terms = answer.weigh_terms(q.text, catalog.keywords.variants, catalog.keywords.df, catalog.count_docs())
+        terms = answer.weigh_terms(
+            q.text, catalog.keywords.variants, catalog.keywords.df, catalog.count_docs()
+        )
         texts = {p.document.id: lib.text(p.document.id) for p in passages}
-        cases.append(Case(q, any(rt.find(haystack, q.choices[g]) >= 0 for g in q.gold), passages, tuple(terms),
-                          texts, catalog.count_docs(filters), catalog.count_docs()))
+        cases.append(
+            Case(
+                q,
+                any(rt.find(haystack, q.choices[g]) >= 0 for g in q.gold),
+                passages,
+                tuple(terms),
+                texts,
+                catalog.count_docs(filters),
+                catalog.count_docs(),
+            )
+        )
         answer.build(q.text, passages, terms, vectors, k=5, texts=texts)  # fills the vector cache
     cache.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps((cases, vectors._cache)))
     return lib, cases, vectors
 
 
-def evaluate(weeks: list[tuple[Library, list[Case], answer.SentenceVectors]], policy: answer.Policy,
-             line: bool = False) -> dict:
+def evaluate(
+    weeks: list[tuple[Library, list[Case], answer.SentenceVectors]],
+    policy: answer.Policy,
+    line: bool = False,
+) -> dict:
     rows = rows_of(weeks, policy, line)
     return rt.summary(rows, {r["id"] for r in rows if r["answerable"]})
 
 
-def rows_of(weeks: list[tuple[Library, list[Case], answer.SentenceVectors]], policy: answer.Policy,
-            line: bool = False) -> list[dict]:
+def rows_of(
+    weeks: list[tuple[Library, list[Case], answer.SentenceVectors]],
+    policy: answer.Policy,
+    line: bool = False,
+) -> list[dict]:
     rows = []
     for lib, cases, vectors in weeks:
         for c in cases:
-            built = answer.build(c.q.text, c.passages, list(c.terms), vectors, k=5, searched=c.scope,
-                                 indexed=c.every, texts=c.texts, policy=policy,
-                                 reference=day(c.q.date.replace("/", "-")),
-                                 rarity=answer.rarity(lib.catalog.keywords.df, c.every) if RARITY else None)
+            built = answer.build(
+                c.q.text,
+                c.passages,
+                list(c.terms),
+                vectors,
+                k=5,
+                searched=c.scope,
+                indexed=c.every,
+                texts=c.texts,
+                policy=policy,
+                reference=day(c.q.date.replace("/", "-")),
+                rarity=answer.rarity(lib.catalog.keywords.df, c.every) if RARITY else None,
+            )
             if line:
                 built = lib._with_answer_line(built, Filters(as_of=c.q.date.replace("/", "-")))
-            rows.append({"id": c.q.id, "answerable": c.answerable, **rt.scored(built, c.q)} if line else
-                        {"id": c.q.id, "answerable": c.answerable, **_quotes_only(built, c.q)})
+            rows.append(
+                {"id": c.q.id, "answerable": c.answerable, **rt.scored(built, c.q)}
+                if line
+                else {"id": c.q.id, "answerable": c.answerable, **_quotes_only(built, c.q)}
+            )
     return rows
 
 
 def _quotes_only(built: answer.Answer, q: rt.Question) -> dict:
     quotes = [x.text for x in built.quotes]
-    return {"answered": built.answered, "hit": rt.first_hit(quotes, q.choices, q.gold),
-            "correct": rt.pick(quotes, q.choices) in q.gold, "chars3": sum(len(t) for t in quotes[:3])}
+    return {
+        "answered": built.answered,
+        "hit": rt.first_hit(quotes, q.choices, q.gold),
+        "correct": rt.pick(quotes, q.choices) in q.gold,
+        "chars3": sum(len(t) for t in quotes[:3]),
+    }
 
 
 def show(name: str, s: dict) -> None:
-    keys = ("recall@1", "recall@3", "recall@5", "chars_top3", "answered", "mc_accuracy", "line_em", "line_mc")
-    print(f"{name:40s} " + " ".join(f"{k.split('_')[-1]}={s[k]}" for k in keys if k in s and (s[k] or 'line' not in k)),
-          flush=True)
+    keys = (
+        "recall@1",
+        "recall@3",
+        "recall@5",
+        "chars_top3",
+        "answered",
+        "mc_accuracy",
+        "line_em",
+        "line_mc",
+    )
+    print(
+        f"{name:40s} "
+        + " ".join(
+            f"{k.split('_')[-1]}={s[k]}" for k in keys if k in s and (s[k] or "line" not in k)
+        ),
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,11 +158,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weeks", default=",".join(rt.DEV))
     parser.add_argument("--cache", type=Path, default=rt.OUT / "tune")
     parser.add_argument("--line", action="store_true", help="also score the answer line")
-    parser.add_argument("--passages", type=int, default=0, help="passages per question (default: the product's)")
+    parser.add_argument(
+        "--passages", type=int, default=0, help="passages per question (default: the product's)"
+    )
     parser.add_argument("--base-only", action="store_true", help="only the product's Policy()")
-    parser.add_argument("--cv", type=float, help="fit the ranking weights (this L2) on all weeks but one, "
-                        "score that week with the full reader, each week in turn")
-    parser.add_argument("--study", action="store_true", help="fit a sentence score on the weeks, each week held out in turn")
+    parser.add_argument(
+        "--cv",
+        type=float,
+        help="fit the ranking weights (this L2) on all weeks but one, "
+        "score that week with the full reader, each week in turn",
+    )
+    parser.add_argument(
+        "--study",
+        action="store_true",
+        help="fit a sentence score on the weeks, each week held out in turn",
+    )
     args = parser.parse_args(argv)
     global PASSAGES
     PASSAGES = args.passages
@@ -137,11 +194,25 @@ def main(argv: list[str] | None = None) -> None:
 
 # The ranking features of Policy, on top of relevance ("leans" fitted near 0, "lead" is off: see Policy.lead).
 ONTOP = ("score", "passage", "voted", "recent", "n_fitting", "keyword_rank", "dense_rank")
-AS_POLICY = {"passage": "passage", "voted": "vote", "recent": "recent", "n_fitting": "fitting",
-             "keyword_rank": "keyword_rank", "dense_rank": "dense_rank"}
+AS_POLICY = {
+    "passage": "passage",
+    "voted": "vote",
+    "recent": "recent",
+    "n_fitting": "fitting",
+    "keyword_rank": "keyword_rank",
+    "dense_rank": "dense_rank",
+}
 SETTINGS: dict[str, dict] = {  # beside Policy(): the settings to compare (edit while studying)
     "no ranking bonuses (passage 0.5, first quote by relevance)": dict(
-        passage=0.5, vote=0.0, lead=0.0, recent=0.0, fitting=0.0, keyword_rank=0.0, dense_rank=0.0, by_rank=False),
+        passage=0.5,
+        vote=0.0,
+        lead=0.0,
+        recent=0.0,
+        fitting=0.0,
+        keyword_rank=0.0,
+        dense_rank=0.0,
+        by_rank=False,
+    ),
     **{f"vote {v}": {"vote": v} for v in (0.15, 0.35, 0.5)},
     "fitting 0.1": {"fitting": 0.1},
 }
@@ -159,8 +230,22 @@ def variants(base: answer.Policy):  # type: ignore[no-untyped-def]
 
 
 # -- a learned sentence score (study) ---------------------------------------------------------
-FEATURES = ("score", "dense", "lexical", "fit", "restates", "passage", "voted", "lead", "log_len", "dense_rank", "keyword_rank",
-            "recent", "n_fitting", "leans")
+FEATURES = (
+    "score",
+    "dense",
+    "lexical",
+    "fit",
+    "restates",
+    "passage",
+    "voted",
+    "lead",
+    "log_len",
+    "dense_rank",
+    "keyword_rank",
+    "recent",
+    "n_fitting",
+    "leans",
+)
 
 
 def features(weeks, policy: answer.Policy):  # type: ignore[no-untyped-def]
@@ -179,15 +264,34 @@ def features(weeks, policy: answer.Policy):  # type: ignore[no-untyped-def]
             found = answer.candidates(c.passages, policy.shape)
             if not found:
                 continue
-            answer.score(found, vectors(c.q.text, found), list(c.terms), policy, c.q.text,
-                         reference=day(c.q.date.replace("/", "-")))
+            answer.score(
+                found,
+                vectors(c.q.text, found),
+                list(c.terms),
+                policy,
+                c.q.text,
+                reference=day(c.q.date.replace("/", "-")),
+            )
             now = day(c.q.date.replace("/", "-")) if asks_about_now(c.q.text) else None
             for f in found:
-                X.append([f.score, f.dense, f.lexical, f.typed_fit,
-                          max(0.0, 1 - f.novel / answer.NOVEL_ENOUGH), f.passage.score, f.voted,
-                          float(answer.opening(f)), math.log(len(f.text)), 1 / (f.passage.dense_rank or 100),
-                          1 / (f.passage.keyword_rank or 100), answer.recency(f, now), min(len(f.fitting), 3) / 3,
-                          float(f.quote_start != f.start)])
+                X.append(
+                    [
+                        f.score,
+                        f.dense,
+                        f.lexical,
+                        f.typed_fit,
+                        max(0.0, 1 - f.novel / answer.NOVEL_ENOUGH),
+                        f.passage.score,
+                        f.voted,
+                        float(answer.opening(f)),
+                        math.log(len(f.text)),
+                        1 / (f.passage.dense_rank or 100),
+                        1 / (f.passage.keyword_rank or 100),
+                        answer.recency(f, now),
+                        min(len(f.fitting), 3) / 3,
+                        float(f.quote_start != f.start),
+                    ]
+                )
                 y.append(rt.first_hit([f.text], c.q.choices, c.q.gold) is not None)
                 group.append(c.q.id)
                 week_of.append(c.q.week)
@@ -199,10 +303,12 @@ def fit_listwise(X, y, group, l2=0.01, w0=None):  # type: ignore[no-untyped-def]
     the answer (questions with none are left out); L2 on standardised features."""
     import numpy as np
     from scipy.optimize import minimize
+
     groups = [np.where(group == g)[0] for g in np.unique(group)]
     groups = [ix for ix in groups if y[ix].any()]
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = (X - mu) / sd
+
     def loss(w):
         total, grad = 0.0, np.zeros_like(w)
         for ix in groups:
@@ -216,12 +322,12 @@ def fit_listwise(X, y, group, l2=0.01, w0=None):  # type: ignore[no-untyped-def]
             # grad of -log(sum_pos p) = sum_all p z - sum_pos (p/pp) z
             grad += p @ Z[ix] - (p[pos] / (pp + 1e-12)) @ Z[ix][pos]
         return total / len(groups) + l2 * w @ w, grad / len(groups) + 2 * l2 * w
+
     w = minimize(loss, np.zeros(X.shape[1]) if w0 is None else w0, jac=True, method="L-BFGS-B").x
     return w / sd, mu  # raw-feature weights (the offset does not change a ranking)
 
 
 def cross_validate(weeks, l2: float, line: bool) -> None:  # type: ignore[no-untyped-def]
-
 
     base = answer.Policy()
     X, y, group, week_of = features(weeks, replace(base, vote=0.0001))
@@ -268,11 +374,18 @@ def study(weeks) -> None:  # type: ignore[no-untyped-def]
         for w in np.unique(week_of):
             train, test = week_of != w, week_of == w
             coef, _ = fit_listwise(X[train][:, on_score], y[train], group[train], l2)
-            hits.append((top1(X[test][:, on_score], y[test], group[test], coef), len(np.unique(group[test]))))
+            hits.append(
+                (
+                    top1(X[test][:, on_score], y[test], group[test], coef),
+                    len(np.unique(group[test])),
+                )
+            )
         cv = sum(h * n for h, n in hits) / sum(n for _, n in hits)
         coef, _ = fit_listwise(X[:, on_score], y, group, l2)
-        print(f"on top of score, l2={l2}: week-held-out top1 {cv:.4f}; fit / score's weight",
-              {k: round(float(v / coef[0]), 3) for k, v in zip(ONTOP, coef)})
+        print(
+            f"on top of score, l2={l2}: week-held-out top1 {cv:.4f}; fit / score's weight",
+            {k: round(float(v / coef[0]), 3) for k, v in zip(ONTOP, coef)},
+        )
     for l2 in (0.001, 0.01, 0.1):
         hits = []
         for w in np.unique(week_of):
@@ -281,7 +394,10 @@ def study(weeks) -> None:  # type: ignore[no-untyped-def]
             hits.append((top1(X[test], y[test], group[test], coef), len(np.unique(group[test]))))
         cv = sum(h * n for h, n in hits) / sum(n for _, n in hits)
         coef, _ = fit_listwise(X, y, group, l2)
-        print(f"listwise l2={l2}: week-held-out top1 {cv:.4f}; all-weeks fit", {k: round(float(v), 3) for k, v in zip(FEATURES, coef)})
+        print(
+            f"listwise l2={l2}: week-held-out top1 {cv:.4f}; all-weeks fit",
+            {k: round(float(v), 3) for k, v in zip(FEATURES, coef)},
+        )
 
 
 if __name__ == "__main__":

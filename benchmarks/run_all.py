@@ -38,23 +38,39 @@ START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 
 
 def machine(load: float) -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
-    return (f"{os.cpu_count()} cores ({cpu}), {memory} memory, Python {platform.python_version()}, "
-            f"load average at start {load:.1f} (other processes share this machine)")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = (
+        subprocess.run(["free", "-h"], capture_output=True, text=True)
+        .stdout.splitlines()[1]
+        .split()[1]
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} memory, Python {platform.python_version()}, "
+        f"load average at start {load:.1f} (other processes share this machine)"
+    )
 
 
 def quality_table(results: dict) -> list[str]:
-    lines = ["| run | train nDCG@10 | test nDCG@10 | test R@100 | test nDCG@10 (ranx) | ms/query |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| run | train nDCG@10 | test nDCG@10 | test R@100 | test nDCG@10 (ranx) | ms/query |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, ndcg, recall in scifact.PUBLISHED:
         lines.append(f"| published: {name} | | {ndcg:.4f} | {recall if recall else '–'} | | |")
     train, test = results["scifact"]["train"]["rows"], results["scifact"]["test"]["rows"]
     for name in test:
         a, b = train.get(name, {}), test[name]
-        lines.append(f"| **assistant: {name}** | {a.get('ndcg@10', float('nan')):.4f} | **{b['ndcg@10']:.4f}** | "
-                     f"{b['recall@100']:.4f} | {b['ranx_ndcg@10']:.4f} | {b['ms_per_query']:.0f} |")
+        lines.append(
+            f"| **assistant: {name}** | {a.get('ndcg@10', float('nan')):.4f} | **{b['ndcg@10']:.4f}** | "
+            f"{b['recall@100']:.4f} | {b['ranx_ndcg@10']:.4f} | {b['ms_per_query']:.0f} |"
+        )
     return lines
 
 
@@ -62,43 +78,76 @@ def speed_table(s: dict) -> list[str]:
     lines = ["| measure | result | baseline (same run) | ratio | goal |", "|---|---|---|---|---|"]
     if "cold" in s:
         c = s["cold"]
-        lines.append(f"| cold one-shot `assistant -q` (median of {c['runs']}) | {c['assistant_s']:.2f} s | "
-                     f"`import chromadb` {c['import_chromadb_s']:.2f} s | {c['ratio']:.2f} | ≤ 2.0 |")
+        lines.append(
+            f"| cold one-shot `assistant -q` (median of {c['runs']}) | {c['assistant_s']:.2f} s | "
+            f"`import chromadb` {c['import_chromadb_s']:.2f} s | {c['ratio']:.2f} | ≤ 2.0 |"
+        )
     if "warm" in s:
         w = s["warm"]
-        lines.append(f"| warm answer (`Library.ask`, the REPL path), seeds ({w['chunks']} chunks, {w['n']} questions) | p50 {w['p50_ms']:.1f} ms, "
-                     f"p95 {w['p95_ms']:.1f} ms | | | p50 ≤ 50 ms |")
+        lines.append(
+            f"| warm answer (`Library.ask`, the REPL path), seeds ({w['chunks']} chunks, {w['n']} questions) | p50 {w['p50_ms']:.1f} ms, "
+            f"p95 {w['p95_ms']:.1f} ms | | | p50 ≤ 50 ms |"
+        )
     if "throughput" in s:
         t = s["throughput"]
-        lines.append(f"| indexing throughput ({t['documents']} SciFact abstracts, {t['chunks']} chunks) | "
-                     f"{t['index_chunks_per_s']:.1f} chunks/s | raw encode {t['encode_chunks_per_s']:.1f} chunks/s | "
-                     f"{t['ratio']:.2f} | ≥ 0.80 |")
+        lines.append(
+            f"| indexing throughput ({t['documents']} SciFact abstracts, {t['chunks']} chunks) | "
+            f"{t['index_chunks_per_s']:.1f} chunks/s | raw encode {t['encode_chunks_per_s']:.1f} chunks/s | "
+            f"{t['ratio']:.2f} | ≥ 0.80 |"
+        )
     if "noop" in s:
         n = s["noop"]
-        lines.append(f"| no-op re-index, 1,000 documents (median of {n['runs']}) | {n['median_s']:.2f} s | "
-                     f"`python -c pass` {n['python_startup_s']:.2f} s | | ≤ 2 s |")
+        lines.append(
+            f"| no-op re-index, 1,000 documents (median of {n['runs']}) | {n['median_s']:.2f} s | "
+            f"`python -c pass` {n['python_startup_s']:.2f} s | | ≤ 2 s |"
+        )
     if "scale" in s:
         x = s["scale"]
-        lines.append(f"| warm answer, scale: {x['chunks']:,} chunks (see Scale below; 8 claims × 5) | "
-                     f"p50 {x['query_p50_ms']:.0f} ms, p95 {x['query_p95_ms']:.0f} ms | | | p50 ≤ 150 ms |")
-        lines.append(f"| scale index: built in {x['index_s'] / 60:.0f} min, {x['disk_mb']:.0f} MB on disk | "
-                     f"peak memory {x['peak_rss_mb']:.0f} MB indexing, {x['answer_peak_rss_mb']:.0f} MB answering | | | |")
+        lines.append(
+            f"| warm answer, scale: {x['chunks']:,} chunks (see Scale below; 8 claims × 5) | "
+            f"p50 {x['query_p50_ms']:.0f} ms, p95 {x['query_p95_ms']:.0f} ms | | | p50 ≤ 150 ms |"
+        )
+        lines.append(
+            f"| scale index: built in {x['index_s'] / 60:.0f} min, {x['disk_mb']:.0f} MB on disk | "
+            f"peak memory {x['peak_rss_mb']:.0f} MB indexing, {x['answer_peak_rss_mb']:.0f} MB answering | | | |"
+        )
     return lines
 
 
 def write_results(results: dict, command: str, load: float) -> None:
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = [START, "", f"Command: `{command}`  ", f"Machine: {machine(load)}  ", f"Date: {when}", ""]
+    block = [
+        START,
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {machine(load)}  ",
+        f"Date: {when}",
+        "",
+    ]
     if "scifact" in results:
         block += ["### SciFact (BEIR), nDCG@10 and Recall@100", "", *quality_table(results), ""]
     if "speed" in results:
         block += ["### Speed", "", *speed_table(results["speed"]), ""]
     if "webpages" in results:
-        block += ["### Saved web pages (benchmarks/webpages.py)", "", *results["webpages"]["table"], ""]
+        block += [
+            "### Saved web pages (benchmarks/webpages.py)",
+            "",
+            *results["webpages"]["table"],
+            "",
+        ]
     for split, found in results.get("realtimeqa", {}).items():
-        block += [f"### RealTime QA, {split} weeks (benchmarks/realtimeqa.py)", "", realtimeqa.table(found), ""]
+        block += [
+            f"### RealTime QA, {split} weeks (benchmarks/realtimeqa.py)",
+            "",
+            realtimeqa.table(found),
+            "",
+        ]
     block.append(END)
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+    text = (
+        RESULTS.read_text(encoding="utf-8")
+        if RESULTS.exists()
+        else f"# Benchmarks\n\n{START}\n{END}\n"
+    )
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
     RESULTS.write_text(head + "\n".join(block) + tail, encoding="utf-8")
@@ -106,17 +155,33 @@ def write_results(results: dict, command: str, load: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "benchmarks" / "beir-scifact")
+    parser.add_argument(
+        "--data", type=Path, default=HERE.parent.parent / "shared" / "benchmarks" / "beir-scifact"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer speed runs")
-    parser.add_argument("--skip-scale", action="store_true", help="leave out the >= 100,000-chunk index")
+    parser.add_argument(
+        "--skip-scale", action="store_true", help="leave out the >= 100,000-chunk index"
+    )
     parser.add_argument("--skip-quality", action="store_true")
-    parser.add_argument("--scifact-index", type=Path, help="build the SciFact index here and keep it; "
-                        "reused when it already holds the corpus (else a temporary one)")
+    parser.add_argument(
+        "--scifact-index",
+        type=Path,
+        help="build the SciFact index here and keep it; "
+        "reused when it already holds the corpus (else a temporary one)",
+    )
     parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--skip-webpages", action="store_true", help="leave out the saved-web-page sets")
-    parser.add_argument("--skip-realtimeqa", action="store_true", help="leave out the RealTime QA weeks")
-    parser.add_argument("--scale-index", type=Path, help="build the >= 100,000-chunk index here and keep it; "
-                        "reused, with the figures of the run that built it, when it is there")
+    parser.add_argument(
+        "--skip-webpages", action="store_true", help="leave out the saved-web-page sets"
+    )
+    parser.add_argument(
+        "--skip-realtimeqa", action="store_true", help="leave out the RealTime QA weeks"
+    )
+    parser.add_argument(
+        "--scale-index",
+        type=Path,
+        help="build the >= 100,000-chunk index here and keep it; "
+        "reused, with the figures of the run that built it, when it is there",
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0]  # before this run adds its own
     OUT.mkdir(exist_ok=True)
@@ -131,8 +196,18 @@ def main() -> None:
             results["scifact"] = {}
             for split in ("train", "test"):
                 run_file = OUT / f"scifact-{split}.run"
-                results["scifact"][split] = scifact.main(["--data", str(args.data), "--split", split,
-                                                          "--run-file", str(run_file), "--index", str(index)])
+                results["scifact"][split] = scifact.main(
+                    [
+                        "--data",
+                        str(args.data),
+                        "--split",
+                        split,
+                        "--run-file",
+                        str(run_file),
+                        "--index",
+                        str(index),
+                    ]
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if not args.skip_speed:
@@ -147,11 +222,15 @@ def main() -> None:
     elif not args.skip_webpages:
         print(f"skipped the saved web pages: no {webpages.DATA}", file=sys.stderr)
     if not args.skip_realtimeqa and realtimeqa.DATA.is_dir():
-        results["realtimeqa"] = {split: realtimeqa.main(["--split", split]) for split in ("dev", "test")}
+        results["realtimeqa"] = {
+            split: realtimeqa.main(["--split", split]) for split in ("dev", "test")
+        }
     elif not args.skip_realtimeqa:
         print(f"skipped RealTime QA: no {realtimeqa.DATA}", file=sys.stderr)
     previous.write_text(json.dumps(results, indent=2))
-    write_results(results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]), load)
+    write_results(
+        results, "make bench  # python benchmarks/run_all.py " + " ".join(sys.argv[1:]), load
+    )
     print(f"wrote {RESULTS}")
 
 

@@ -55,7 +55,9 @@ def load(data: Path, split: str) -> tuple[list[dict], dict[str, str], dict[str, 
     with gzip.open(data / "corpus.jsonl.gz", "rt", encoding="utf-8") as handle:
         corpus = [json.loads(line) for line in handle]
     with open(data / "queries.jsonl", encoding="utf-8") as handle:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, handle)}  # text only, never metadata
+        queries = {
+            q["_id"]: q["text"] for q in map(json.loads, handle)
+        }  # text only, never metadata
     qrels: dict[str, dict[str, int]] = collections.defaultdict(dict)
     with open(data / "qrels" / f"{split}.tsv", encoding="utf-8") as handle:
         next(handle)
@@ -65,7 +67,9 @@ def load(data: Path, split: str) -> tuple[list[dict], dict[str, str], dict[str, 
     return corpus, queries, dict(qrels)
 
 
-def subset(corpus: list[dict], qrels: dict, docs: int | None, queries: int | None) -> tuple[list[dict], dict]:
+def subset(
+    corpus: list[dict], qrels: dict, docs: int | None, queries: int | None
+) -> tuple[list[dict], dict]:
     """A small slice for tests: the first ``queries`` queries, their relevant documents
     plus the first ``docs`` documents."""
     if queries:
@@ -80,7 +84,10 @@ def build(index: Path, corpus: list[dict]) -> tuple[Library, dict[str, float]]:
     folder = index.parent / "corpus"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE
-    lines = [json.dumps({"_id": d["_id"], "title": d["title"], "text": d["text"]}, ensure_ascii=False) for d in corpus]
+    lines = [
+        json.dumps({"_id": d["_id"], "title": d["title"], "text": d["text"]}, ensure_ascii=False)
+        for d in corpus
+    ]
     body = "\n".join(lines) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != body:
         path.write_text(body, encoding="utf-8")
@@ -90,7 +97,11 @@ def build(index: Path, corpus: list[dict]) -> tuple[Library, dict[str, float]]:
     seconds = time.perf_counter() - started
     if report.skipped:  # a skipped corpus scores 0 everywhere: say why instead
         raise SystemExit("SciFact: " + "; ".join(f"{s.path}: {s.reason}" for s in report.skipped))
-    return lib, {"seconds": seconds, "chunks_embedded": report.chunks, "chunks": lib.catalog.count_chunks()}
+    return lib, {
+        "seconds": seconds,
+        "chunks_embedded": report.chunks,
+        "chunks": lib.catalog.count_chunks(),
+    }
 
 
 class _CachedQueries:
@@ -119,7 +130,14 @@ def documents(lib: Library, question: str) -> dict[str, float]:
     return scores
 
 
-def evaluate(lib: Library, policy: SearchPolicy, queries: dict[str, str], qrels: dict, run_file: Path | None, tag: str) -> dict[str, float]:
+def evaluate(
+    lib: Library,
+    policy: SearchPolicy,
+    queries: dict[str, str],
+    qrels: dict,
+    run_file: Path | None,
+    tag: str,
+) -> dict[str, float]:
     lib.retriever.policy = policy
     started = time.perf_counter()
     run = {qid: documents(lib, queries[qid]) for qid in qrels}
@@ -127,10 +145,17 @@ def evaluate(lib: Library, policy: SearchPolicy, queries: dict[str, str], qrels:
     if run_file:
         metrics.write_trec_run(str(run_file), run, tag, DEPTH)
         run = metrics.read_trec_run(str(run_file))  # score what trec_eval will read
-    ours = {"ndcg@10": metrics.mean(metrics.ndcg_at(qrels, run)), "recall@100": metrics.mean(metrics.recall_at(qrels, run))}
+    ours = {
+        "ndcg@10": metrics.mean(metrics.ndcg_at(qrels, run)),
+        "recall@100": metrics.mean(metrics.recall_at(qrels, run)),
+    }
     theirs = metrics.ranx_scores(qrels, run)
-    return {**ours, "ranx_ndcg@10": theirs["ndcg@10"], "ranx_recall@100": theirs["recall@100"],
-            "ms_per_query": 1000 * seconds / max(len(qrels), 1)}
+    return {
+        **ours,
+        "ranx_ndcg@10": theirs["ndcg@10"],
+        "ranx_recall@100": theirs["recall@100"],
+        "ms_per_query": 1000 * seconds / max(len(qrels), 1),
+    }
 
 
 ABLATIONS = {
@@ -144,9 +169,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="the beir-scifact folder")
     parser.add_argument("--split", choices=("train", "test"), default="test")
-    parser.add_argument("--run-file", type=Path, help="where to write the hybrid (default) TREC run")
-    parser.add_argument("--index", type=Path, help="index folder to build or reuse (default: a temporary one)")
-    parser.add_argument("--docs", type=int, help="only the first N documents (plus the judged ones)")
+    parser.add_argument(
+        "--run-file", type=Path, help="where to write the hybrid (default) TREC run"
+    )
+    parser.add_argument(
+        "--index", type=Path, help="index folder to build or reuse (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--docs", type=int, help="only the first N documents (plus the judged ones)"
+    )
     parser.add_argument("--queries", type=int, help="only the first N queries of the split")
     parser.add_argument("--no-ablations", action="store_true", help="run the default policy only")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
@@ -159,8 +190,10 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         lib, built = build(index, corpus)
         lib.retriever.embedder = _CachedQueries(lib.embedder)
-        print(f"SciFact {args.split}: {len(corpus)} documents, {len(qrels)} queries; index {index} "
-              f"({built['chunks']} chunks, {built['chunks_embedded']} embedded in {built['seconds']:.0f} s)")
+        print(
+            f"SciFact {args.split}: {len(corpus)} documents, {len(qrels)} queries; index {index} "
+            f"({built['chunks']} chunks, {built['chunks_embedded']} embedded in {built['seconds']:.0f} s)"
+        )
         default = lib.policy
         rows = {}
         names = ["hybrid (default)"] if args.no_ablations else list(ABLATIONS)
@@ -173,7 +206,13 @@ def main(argv: list[str] | None = None) -> dict:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     report(args.split, rows)
-    result = {"split": args.split, "documents": len(corpus), "queries": len(qrels), "index": built, "rows": rows}
+    result = {
+        "split": args.split,
+        "documents": len(corpus),
+        "queries": len(qrels),
+        "index": built,
+        "rows": rows,
+    }
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return result
@@ -183,10 +222,14 @@ def report(split: str, rows: dict[str, dict[str, float]]) -> None:
     print(f"\n{'run':50s} {'nDCG@10':>8s} {'R@100':>7s}  (ranx nDCG@10, R@100)  ms/query")
     if split == "test":
         for name, ndcg, recall in PUBLISHED:
-            print(f"{'published: ' + name:50s} {ndcg:8.4f} {recall if recall else float('nan'):7.4f}")
+            print(
+                f"{'published: ' + name:50s} {ndcg:8.4f} {recall if recall else float('nan'):7.4f}"
+            )
     for name, row in rows.items():
-        print(f"{'assistant: ' + name:50s} {row['ndcg@10']:8.4f} {row['recall@100']:7.4f}  "
-              f"({row['ranx_ndcg@10']:.4f}, {row['ranx_recall@100']:.4f})  {row['ms_per_query']:8.1f}")
+        print(
+            f"{'assistant: ' + name:50s} {row['ndcg@10']:8.4f} {row['recall@100']:7.4f}  "
+            f"({row['ranx_ndcg@10']:.4f}, {row['ranx_recall@100']:.4f})  {row['ms_per_query']:8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -94,7 +94,12 @@ def warm(index: Path, rounds: int, questions: list[str] = QUESTIONS) -> dict:
             times.append(1000 * (time.perf_counter() - started))
     chunks = lib.catalog.count_chunks()
     lib.close()
-    return {"chunks": chunks, "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "n": len(times)}
+    return {
+        "chunks": chunks,
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "n": len(times),
+    }
 
 
 def scifact_docs(data: Path) -> list[dict]:
@@ -109,7 +114,9 @@ def write_jsonl(path: Path, docs: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         for d in docs:
-            handle.write(json.dumps({"_id": d["_id"], "title": d["title"], "text": d["text"]}) + "\n")
+            handle.write(
+                json.dumps({"_id": d["_id"], "title": d["title"], "text": d["text"]}) + "\n"
+            )
 
 
 def throughput(data: Path, work: Path, n_docs: int) -> dict:
@@ -127,7 +134,9 @@ def throughput(data: Path, work: Path, n_docs: int) -> dict:
     texts = []
     for info in lib.documents():
         body = lib.text(info.id)
-        for row in lib.catalog.db.execute('SELECT start, "end" FROM chunks WHERE doc_id = ? ORDER BY idx', (info.id,)):
+        for row in lib.catalog.db.execute(
+            'SELECT start, "end" FROM chunks WHERE doc_id = ? ORDER BY idx', (info.id,)
+        ):
             piece = chunking.Chunk(info.id, 0, row[0], row[1], body[row[0] : row[1]], ())
             texts.append(chunking.embedding_text(info.title, piece))
     started = time.perf_counter()
@@ -135,8 +144,15 @@ def throughput(data: Path, work: Path, n_docs: int) -> dict:
     encode_s = time.perf_counter() - started
     lib.close()
     index_rate, encode_rate = report.chunks / index_s, len(texts) / encode_s
-    return {"documents": len(docs), "chunks": report.chunks, "index_s": index_s, "encode_s": encode_s,
-            "index_chunks_per_s": index_rate, "encode_chunks_per_s": encode_rate, "ratio": index_rate / encode_rate}
+    return {
+        "documents": len(docs),
+        "chunks": report.chunks,
+        "index_s": index_s,
+        "encode_s": encode_s,
+        "index_chunks_per_s": index_rate,
+        "encode_chunks_per_s": encode_rate,
+        "ratio": index_rate / encode_rate,
+    }
 
 
 def noop(work: Path, runs: int) -> dict:
@@ -146,13 +162,20 @@ def noop(work: Path, runs: int) -> dict:
     for n in range(1000):
         body = " ".join(rng.choice(words) for _ in range(120))
         (folder / f"{n // 100:02d}").mkdir(parents=True, exist_ok=True)
-        (folder / f"{n // 100:02d}" / f"doc{n:04d}.txt").write_text(f"Report {n}\n\n{body}.\n", encoding="utf-8")
+        (folder / f"{n // 100:02d}" / f"doc{n:04d}.txt").write_text(
+            f"Report {n}\n\n{body}.\n", encoding="utf-8"
+        )
     index = work / "thousand-index"
     cmd = [ASSISTANT, "index", str(folder), "--index", str(index)]
     subprocess.run(cmd, check=True, env=ENV, stdout=subprocess.DEVNULL)
     times = [_wall(cmd) for _ in range(runs)]
     base = statistics.median(_wall([PY, "-c", "pass"]) for _ in range(runs))
-    return {"documents": 1000, "median_s": statistics.median(times), "python_startup_s": base, "runs": runs}
+    return {
+        "documents": 1000,
+        "median_s": statistics.median(times),
+        "python_startup_s": base,
+        "runs": runs,
+    }
 
 
 def sentence_docs(docs: list[dict], target: int) -> list[dict]:
@@ -161,13 +184,18 @@ def sentence_docs(docs: list[dict], target: int) -> list[dict]:
     in title and text, so its chunks differ from every other copy's."""
     from assistant.chunk import sentence_spans
 
-    base = [(d["_id"], n, d["title"], d["text"][a:b]) for d in docs
-            for n, (a, b) in enumerate(sentence_spans(d["text"]))]
+    base = [
+        (d["_id"], n, d["title"], d["text"][a:b])
+        for d in docs
+        for n, (a, b) in enumerate(sentence_spans(d["text"]))
+    ]
     out: list[dict] = []
     copy = 0
     while len(out) < target:
         tag = f" zq{copy}x" if copy else ""
-        out += [{"_id": f"{i}-{n}-{copy}", "title": t + tag, "text": s + tag} for i, n, t, s in base]
+        out += [
+            {"_id": f"{i}-{n}-{copy}", "title": t + tag, "text": s + tag} for i, n, t, s in base
+        ]
         copy += 1
     return out[:target]
 
@@ -190,26 +218,33 @@ def scale(data: Path, work: Path, target: int, index: Path | None) -> dict:
     if record.exists() and index.exists():
         built = json.loads(record.read_text())
     else:
-        docs = sentence_docs(scifact_docs(data), int(target * 1.02))  # a few may repeat and be skipped
+        docs = sentence_docs(
+            scifact_docs(data), int(target * 1.02)
+        )  # a few may repeat and be skipped
         # Files of 1,000 records, as a folder of notes would be: one 20 MB file would pass the
         # reader's size limit and its 60 s per-file time (its named entities take minutes).
         for n in range(0, len(docs), SCALE_FILE_DOCS):
-            write_jsonl(work / "scale" / f"corpus-{n // SCALE_FILE_DOCS:04d}.jsonl", docs[n : n + SCALE_FILE_DOCS])
+            write_jsonl(
+                work / "scale" / f"corpus-{n // SCALE_FILE_DOCS:04d}.jsonl",
+                docs[n : n + SCALE_FILE_DOCS],
+            )
         script = (
             "import json,sys,time\n"
             "from pathlib import Path\n"
-            "from assistant import Library\n"
-            + _PEAK_RSS
-            + f"lib = Library({str(index)!r})\n"
+            "from assistant import Library\n" + _PEAK_RSS + f"lib = Library({str(index)!r})\n"
             "t = time.perf_counter()\n"
             f"report = lib.add([Path({str(work / 'scale')!r})])\n"
             "print(json.dumps({'index_s': time.perf_counter() - t, 'embedded': report.chunks,"
             " 'chunks': lib.catalog.count_chunks(), 'peak_rss_mb': peak_rss_mb()}))\n"
         )
-        out = subprocess.run([PY, "-c", script], check=True, env=ENV, capture_output=True, text=True, cwd=ROOT)
+        out = subprocess.run(
+            [PY, "-c", script], check=True, env=ENV, capture_output=True, text=True, cwd=ROOT
+        )
         built = {"documents": len(docs), **json.loads(out.stdout.strip().splitlines()[-1])}
         if built["chunks"] < target:  # never record (and later reuse) a build that skipped files
-            raise SystemExit(f"scale index holds {built['chunks']} chunks, fewer than {target}: {out.stderr[-500:]}")
+            raise SystemExit(
+                f"scale index holds {built['chunks']} chunks, fewer than {target}: {out.stderr[-500:]}"
+            )
         record.write_text(json.dumps(built))
     lines = (data / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     claims = [json.loads(line)["text"] for line in lines[:8]]
@@ -222,21 +257,32 @@ def scale(data: Path, work: Path, target: int, index: Path | None) -> dict:
         "r['peak_rss_mb'] = peak_rss_mb()\n"
         "print(json.dumps(r))\n"
     )
-    out = subprocess.run([PY, "-c", asking], check=True, env=ENV, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [PY, "-c", asking], check=True, env=ENV, capture_output=True, text=True, cwd=ROOT
+    )
     answered = json.loads(out.stdout.strip().splitlines()[-1])
     size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
-    return {**built, "disk_mb": size / 2**20, "query_p50_ms": answered["p50_ms"],
-            "query_p95_ms": answered["p95_ms"], "answer_peak_rss_mb": answered["peak_rss_mb"]}
+    return {
+        **built,
+        "disk_mb": size / 2**20,
+        "query_p50_ms": answered["p50_ms"],
+        "query_p95_ms": answered["p95_ms"],
+        "answer_peak_rss_mb": answered["peak_rss_mb"],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchmarks" / "beir-scifact")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared" / "benchmarks" / "beir-scifact"
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--throughput-docs", type=int, default=1000)
     parser.add_argument("--scale-chunks", type=int, default=100_000)
-    parser.add_argument("--scale-index", type=Path, help="keep the scale index here (reused if present)")
+    parser.add_argument(
+        "--scale-index", type=Path, help="keep the scale index here (reused if present)"
+    )
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="cold warm throughput noop scale")
     parser.add_argument("--json", type=Path)
@@ -248,8 +294,12 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {}
     try:
         seeds_index = work / "seeds-index"
-        subprocess.run([ASSISTANT, "index", str(SEEDS), "--index", str(seeds_index)], check=True, env=ENV,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [ASSISTANT, "index", str(SEEDS), "--index", str(seeds_index)],
+            check=True,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+        )
         steps = {
             "cold": lambda: cold(seeds_index, args.runs),
             "warm": lambda: warm(seeds_index, args.rounds),

@@ -73,10 +73,14 @@ def best(pred: str | None, answers: list[str]) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--limit", type=int, default=500, help="questions, drawn with --seed (0: all 4,961)")
+    p.add_argument(
+        "--limit", type=int, default=500, help="questions, drawn with --seed (0: all 4,961)"
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--passages", type=int, default=8, help="passages the reader reads")
-    p.add_argument("--model", type=Path, default=None, help="reader ONNX file (default: the shipped one)")
+    p.add_argument(
+        "--model", type=Path, default=None, help="reader ONNX file (default: the shipped one)"
+    )
     args = p.parse_args(argv)
     folder = build_folder()
     examples = training.squad_examples(training.SQUAD / "dev-a-v1.1.json.gz")
@@ -99,17 +103,23 @@ def main(argv: list[str] | None = None) -> int:
             ask_s += t2 - t
             read_s += t3 - t2
             quotes = [q.text for q in answer.quotes]
-            line = answer.direct.candidates[0].text if answer.direct and answer.direct.candidates else None
+            line = (
+                answer.direct.candidates[0].text
+                if answer.direct and answer.direct.candidates
+                else None
+            )
             top = spans[0] if spans else None
-            rows.append({
-                "hit": [contains(" ".join(quotes[:k]), ex["answers"]) for k in (1, 3, 5)],
-                "chars3": sum(len(q) for q in quotes[:3]),
-                "line": best(line, ex["answers"]),
-                "shown": line is not None,
-                "read": best(top.text if top else None, ex["answers"]),
-                "margin": top.margin if top else float("-inf"),
-                "in_passages": contains(" ".join(x.text for x in passages), ex["answers"]),
-            })
+            rows.append(
+                {
+                    "hit": [contains(" ".join(quotes[:k]), ex["answers"]) for k in (1, 3, 5)],
+                    "chars3": sum(len(q) for q in quotes[:3]),
+                    "line": best(line, ex["answers"]),
+                    "shown": line is not None,
+                    "read": best(top.text if top else None, ex["answers"]),
+                    "margin": top.margin if top else float("-inf"),
+                    "in_passages": contains(" ".join(x.text for x in passages), ex["answers"]),
+                }
+            )
             if n % 100 == 0:
                 print(f"{n}/{len(examples)} {time.perf_counter() - began:.0f} s", flush=True)
     n = len(rows)
@@ -122,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         "line_em": sum(r["line"][0] for r in rows) / n,
         "line_f1": sum(r["line"][1] for r in rows) / n,
         "line_shown": sum(r["shown"] for r in rows) / n,
-        "line_em_when_shown": sum(r["line"][0] for r in rows if r["shown"]) / max(1, sum(r["shown"] for r in rows)),
+        "line_em_when_shown": sum(r["line"][0] for r in rows if r["shown"])
+        / max(1, sum(r["shown"] for r in rows)),
         "answer_in_read_passages": sum(r["in_passages"] for r in rows) / n,
         "passages_read": args.passages,
         "ms_ask": 1000 * ask_s / n,
@@ -131,13 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     reader_rows = []
     for bar in BARS:
         shown = [r for r in rows if r["margin"] > bar]
-        reader_rows.append({
-            "bar": bar,
-            "shown": len(shown) / n,
-            "em": sum(r["read"][0] for r in shown) / n,
-            "f1": sum(r["read"][1] for r in shown) / n,
-            "em_when_shown": sum(r["read"][0] for r in shown) / max(1, len(shown)),
-        })
+        reader_rows.append(
+            {
+                "bar": bar,
+                "shown": len(shown) / n,
+                "em": sum(r["read"][0] for r in shown) / n,
+                "f1": sum(r["read"][1] for r in shown) / n,
+                "em_when_shown": sum(r["read"][0] for r in shown) / max(1, len(shown)),
+            }
+        )
     result["reader_line"] = reader_rows
     print(json.dumps(result, indent=2))
     (HERE / "out").mkdir(exist_ok=True)

@@ -43,9 +43,13 @@ from assistant.retrieve import (
 )
 from assistant.types import Document  # noqa: E402
 
-CANDIDATES = 300  # per retriever: what Retriever.search fetches when scifact.py asks for 300 passages
+CANDIDATES = (
+    300  # per retriever: what Retriever.search fetches when scifact.py asks for 300 passages
+)
 DEPTH = 100
-DENSE = SearchPolicy().dense_weight  # the product's fusion: DENSE x cosine + (1 - DENSE) x BM25 / best
+DENSE = (
+    SearchPolicy().dense_weight
+)  # the product's fusion: DENSE x cosine + (1 - DENSE) x BM25 / best
 
 
 # -- the pieces every idea re-scores ---------------------------------------------------------
@@ -68,10 +72,14 @@ class Corpus:
     question: dict[str, np.ndarray]  # qid -> the product's question vector
     db: sqlite3.Connection  # the product's catalog: FTS5 and the corpus vocabulary
     sentences: list[tuple[int, str]]  # every sentence of the index once: (document number, text)
-    in_chunk: tuple[np.ndarray, np.ndarray]  # (chunk number, sentence number) for each sentence of each chunk
+    in_chunk: tuple[
+        np.ndarray, np.ndarray
+    ]  # (chunk number, sentence number) for each sentence of each chunk
 
 
-def load(index: Path, data: Path, docs_limit: int | None = None, queries_limit: int | None = None) -> Corpus:
+def load(
+    index: Path, data: Path, docs_limit: int | None = None, queries_limit: int | None = None
+) -> Corpus:
     """The limits take the slice ``scifact.py --split test`` takes with the same ones (so the
     two build the same index), and the first train queries, judged against that slice."""
     docs, queries, train = scifact.load(data, "train")
@@ -80,7 +88,9 @@ def load(index: Path, data: Path, docs_limit: int | None = None, queries_limit: 
         train = dict(sorted(train.items(), key=lambda kv: int(kv[0]))[:queries_limit])
     lib, _ = scifact.build(index, docs)
     number = {d["_id"]: n for n, d in enumerate(docs)}
-    rows = list(lib.catalog.db.execute('SELECT rowid, id, doc_id, sentences FROM chunks ORDER BY rowid'))
+    rows = list(
+        lib.catalog.db.execute("SELECT rowid, id, doc_id, sentences FROM chunks ORDER BY rowid")
+    )
     got = lib.store.collection.get(ids=[r[1] for r in rows], include=["embeddings"])
     position = {cid: n for n, cid in enumerate(got["ids"])}
     embeddings = got["embeddings"]
@@ -92,11 +102,22 @@ def load(index: Path, data: Path, docs_limit: int | None = None, queries_limit: 
     db = sqlite3.connect(f"file:{index / 'catalog.sqlite3'}?mode=ro", uri=True)
     lib.close()
     sentences, in_chunk = _sentences(db, rows, owner)
-    return Corpus(docs, queries, {"train": train, "test": test}, Units(vectors, owner),
-                  {r[0]: n for n, r in enumerate(rows)}, question, db, sentences, in_chunk)
+    return Corpus(
+        docs,
+        queries,
+        {"train": train, "test": test},
+        Units(vectors, owner),
+        {r[0]: n for n, r in enumerate(rows)},
+        question,
+        db,
+        sentences,
+        in_chunk,
+    )
 
 
-def _sentences(db: sqlite3.Connection, rows: list, owner: np.ndarray) -> tuple[list[tuple[int, str]], tuple[np.ndarray, np.ndarray]]:
+def _sentences(
+    db: sqlite3.Connection, rows: list, owner: np.ndarray
+) -> tuple[list[tuple[int, str]], tuple[np.ndarray, np.ndarray]]:
     """The sentences the chunker found (the chunks' own spans), each once, and which chunks hold them."""
     texts = dict(db.execute("SELECT id, text FROM documents"))
     number: dict[tuple[str, int, int], int] = {}
@@ -125,7 +146,9 @@ def embedded(work: Path, name: str, texts: Callable[[], tuple[list[str], list[in
         embedder = open_embedder(cache_dir=config.cache_dir() / "onnx")
         np.save(vec, embedder.embed(strings))
         own.write_text(json.dumps({"texts": strings, "docs": docs}))
-        print(f"embedded {len(strings)} {name} in {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"embedded {len(strings)} {name} in {time.perf_counter() - started:.0f} s", flush=True
+        )
     saved = json.loads(own.read_text())
     return Units(np.load(vec), np.array(saved["docs"]), saved["texts"])
 
@@ -142,7 +165,9 @@ def small_chunks(docs: list[dict], max_tokens: int = 96) -> tuple[list[str], lis
     count = open_embedder(cache_dir=config.cache_dir() / "onnx").count_tokens
     out, owner = [], []
     for n, d in enumerate(docs):
-        doc = Document(id=d["_id"], text=d["text"], path="scifact", format="jsonl", title=d["title"])
+        doc = Document(
+            id=d["_id"], text=d["text"], path="scifact", format="jsonl", title=d["title"]
+        )
         for c in chunking.chunk_document(doc, count, max_tokens=max_tokens):
             out.append(chunking.embedding_text(d["title"], c))
             owner.append(n)
@@ -158,17 +183,28 @@ def product_keyword(c: Corpus, qid: str) -> dict[int, float]:
 
 def chunk_bm25(c: Corpus, expression: str) -> dict[int, float]:
     """BM25 over the product's own chunk rows for any FTS5 question: chunk number -> score."""
-    return {c.chunk_rowids[r]: v for r, v in fts_scores(c.db, "chunks_fts", expression).items() if r in c.chunk_rowids}
+    return {
+        c.chunk_rowids[r]: v
+        for r, v in fts_scores(c.db, "chunks_fts", expression).items()
+        if r in c.chunk_rowids
+    }
 
 
 def fts_table(name: str, rows: Iterable[tuple[str, str]]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
-    db.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(title, body, tokenize='{lexical.TOKENIZER}')")
-    db.executemany(f"INSERT INTO {name}(rowid, title, body) VALUES (?, ?, ?)", ((n, t, b) for n, (t, b) in enumerate(rows)))
+    db.execute(
+        f"CREATE VIRTUAL TABLE {name} USING fts5(title, body, tokenize='{lexical.TOKENIZER}')"
+    )
+    db.executemany(
+        f"INSERT INTO {name}(rowid, title, body) VALUES (?, ?, ?)",
+        ((n, t, b) for n, (t, b) in enumerate(rows)),
+    )
     return db
 
 
-def fts_scores(db: sqlite3.Connection, name: str, expression: str, limit: int | None = None) -> dict[int, float]:
+def fts_scores(
+    db: sqlite3.Connection, name: str, expression: str, limit: int | None = None
+) -> dict[int, float]:
     if not expression:
         return {}
     sql = f"SELECT rowid, -bm25({name}, 1, 1) AS s FROM {name} WHERE {name} MATCH ? ORDER BY s DESC"
@@ -211,7 +247,9 @@ class Features:
     names: list[str]
     rows: dict[str, tuple[np.ndarray, np.ndarray]]  # qid -> (chunk numbers, features x candidates)
 
-    def score(self, c: Corpus, qid: str, weights: dict[str, float], context: float = 0.0) -> np.ndarray:
+    def score(
+        self, c: Corpus, qid: str, weights: dict[str, float], context: float = 0.0
+    ) -> np.ndarray:
         """A chunk scores the weighted sum of its features; a document its best chunk. With
         ``context`` > 0 a chunk's score also counts, with that share, the weighted sum of
         its document's best value of each feature among the candidates."""
@@ -227,8 +265,11 @@ class Features:
         return doc
 
 
-def candidate_features(c: Corpus, keywords: dict[str, dict[int, float]],
-                       extra: dict[str, Callable[[str, np.ndarray, np.ndarray], np.ndarray]]) -> Features:
+def candidate_features(
+    c: Corpus,
+    keywords: dict[str, dict[int, float]],
+    extra: dict[str, Callable[[str, np.ndarray, np.ndarray], np.ndarray]],
+) -> Features:
     """Base features ``cos`` (chunk cosine) and ``bm25`` (BM25 / the question's best, from
     ``keywords``: qid -> product_keyword), plus ``extra``: name -> f(qid, candidates,
     cosine of every chunk) -> one value per candidate."""
@@ -248,14 +289,20 @@ def candidate_features(c: Corpus, keywords: dict[str, dict[int, float]],
 Row = tuple[str, float, float]
 
 
-def pick(c: Corpus, settings: list[dict], score: Callable[..., Callable[[str], np.ndarray]]) -> tuple[float, float, dict]:
+def pick(
+    c: Corpus, settings: list[dict], score: Callable[..., Callable[[str], np.ndarray]]
+) -> tuple[float, float, dict]:
     """The setting best on train, and its train and test nDCG@10."""
     train = [ndcg(c, "train", score(**s)) for s in settings]
     best = max(range(len(settings)), key=train.__getitem__)
     return train[best], ndcg(c, "test", score(**settings[best])), settings[best]
 
 
-def ascent(c: Corpus, start: dict[str, float], score: Callable[[dict[str, float]], Callable[[str], np.ndarray]]) -> dict[str, float]:
+def ascent(
+    c: Corpus,
+    start: dict[str, float],
+    score: Callable[[dict[str, float]], Callable[[str], np.ndarray]],
+) -> dict[str, float]:
     """Coordinate ascent on train nDCG@10 over non-negative weights."""
     weights, best = dict(start), ndcg(c, "train", score(start))
     for _ in range(4):
@@ -289,7 +336,9 @@ class Study:
     def both(self, name: str, score: Callable[[str], np.ndarray], how: str = "") -> None:
         self.row(name, ndcg(self.c, "train", score), ndcg(self.c, "test", score), how)
 
-    def picked(self, name: str, settings: list[dict], score: Callable[..., Callable[[str], np.ndarray]]) -> None:
+    def picked(
+        self, name: str, settings: list[dict], score: Callable[..., Callable[[str], np.ndarray]]
+    ) -> None:
         train, test, best = pick(self.c, settings, score)
         self.row(name, train, test, ", ".join(f"{k} {v}" for k, v in best.items()))
 
@@ -304,30 +353,62 @@ class Study:
         """Re-scorings of the product's own candidates."""
         c, n_docs = self.c, len(self.c.docs)
         hub = c.chunks.vectors @ c.chunks.vectors.mean(axis=0)
-        f = candidate_features(c, self.keyword, {
-            "docbm25": lambda q, cand, _: np.array([self.doc_bm25[q].get(int(d), 0.0) for d in c.chunks.doc[cand]]),
-            "sentence": self._best_sentence(),
-            "hub": lambda q, cand, _: hub[cand],
-        })
+        f = candidate_features(
+            c,
+            self.keyword,
+            {
+                "docbm25": lambda q, cand, _: np.array(
+                    [self.doc_bm25[q].get(int(d), 0.0) for d in c.chunks.doc[cand]]
+                ),
+                "sentence": self._best_sentence(),
+                "hub": lambda q, cand, _: hub[cand],
+            },
+        )
         product = {"cos": DENSE, "bm25": 1 - DENSE}
-        self.both("the product's hybrid, re-scored (must equal make bench)", lambda q: f.score(c, q, product))
-        for name, units in (("200-token chunk (the product's)", c.chunks), ("96-token chunk", self.small),
-                            ("sentence", self.sents)):
+        self.both(
+            "the product's hybrid, re-scored (must equal make bench)",
+            lambda q: f.score(c, q, product),
+        )
+        for name, units in (
+            ("200-token chunk (the product's)", c.chunks),
+            ("96-token chunk", self.small),
+            ("sentence", self.sents),
+        ):
             self.both(f"dense only: best {name}", _dense_only(c, units))
-        self.both("keyword only, one FTS5 row per abstract instead of per chunk",
-                  lambda q: _as_array(n_docs, self.doc_bm25[q], -np.inf))
-        self.picked("each chunk also scored on its document's BM25", [{"weight": w} for w in (0.0, 0.05, 0.1, 0.2, 0.3)],
-                    lambda weight: lambda q: f.score(c, q, {**product, "docbm25": weight}))
-        self.picked("document context: its best cosine and best BM25 count too", [{"share": a} for a in (0.0, 0.25, 0.5, 1.0)],
-                    lambda share: lambda q: f.score(c, q, product, share))
-        self.picked("sentence vectors instead of chunk vectors (a chunk's cosine is its best sentence's)",
-                    [{"dense": w} for w in (0.6, 0.7, 0.8)],
-                    lambda dense: lambda q: f.score(c, q, {"sentence": dense, "bm25": 1 - dense}))
-        w = ascent(c, {"cos": 0.45, "bm25": 0.3, "sentence": 0.25, "docbm25": 0.0}, lambda w: lambda q: f.score(c, q, w))
-        self.both("chunk + sentence vectors + BM25 + document BM25, ascent", lambda q: f.score(c, q, w), _fmt(w))
-        self.picked("hub penalty: cosine minus beta x similarity to the corpus centroid",
-                    [{"beta": b} for b in (0.0, 0.1, 0.2, 0.3, 0.5)],
-                    lambda beta: lambda q: f.score(c, q, {**product, "hub": -DENSE * beta}))
+        self.both(
+            "keyword only, one FTS5 row per abstract instead of per chunk",
+            lambda q: _as_array(n_docs, self.doc_bm25[q], -np.inf),
+        )
+        self.picked(
+            "each chunk also scored on its document's BM25",
+            [{"weight": w} for w in (0.0, 0.05, 0.1, 0.2, 0.3)],
+            lambda weight: lambda q: f.score(c, q, {**product, "docbm25": weight}),
+        )
+        self.picked(
+            "document context: its best cosine and best BM25 count too",
+            [{"share": a} for a in (0.0, 0.25, 0.5, 1.0)],
+            lambda share: lambda q: f.score(c, q, product, share),
+        )
+        self.picked(
+            "sentence vectors instead of chunk vectors (a chunk's cosine is its best sentence's)",
+            [{"dense": w} for w in (0.6, 0.7, 0.8)],
+            lambda dense: lambda q: f.score(c, q, {"sentence": dense, "bm25": 1 - dense}),
+        )
+        w = ascent(
+            c,
+            {"cos": 0.45, "bm25": 0.3, "sentence": 0.25, "docbm25": 0.0},
+            lambda w: lambda q: f.score(c, q, w),
+        )
+        self.both(
+            "chunk + sentence vectors + BM25 + document BM25, ascent",
+            lambda q: f.score(c, q, w),
+            _fmt(w),
+        )
+        self.picked(
+            "hub penalty: cosine minus beta x similarity to the corpus centroid",
+            [{"beta": b} for b in (0.0, 0.1, 0.2, 0.3, 0.5)],
+            lambda beta: lambda q: f.score(c, q, {**product, "hub": -DENSE * beta}),
+        )
 
     def _best_sentence(self) -> Callable[[str, np.ndarray, np.ndarray], np.ndarray]:
         """A chunk's cosine to the question through its best sentence."""
@@ -344,8 +425,16 @@ class Study:
         """The abstracts cut into 96-token chunks: their own vectors and their own FTS5 rows."""
         c, small = self.c, self.small
         assert small.texts is not None
-        table = fts_table("w", ((c.docs[d]["title"], _body(c.docs[d]["title"], t)) for t, d in zip(small.texts, small.doc)))
-        own = {q: scaled(fts_scores(table, "w", e, CANDIDATES)) for q, e in self.expressions.items()}
+        table = fts_table(
+            "w",
+            (
+                (c.docs[d]["title"], _body(c.docs[d]["title"], t))
+                for t, d in zip(small.texts, small.doc)
+            ),
+        )
+        own = {
+            q: scaled(fts_scores(table, "w", e, CANDIDATES)) for q, e in self.expressions.items()
+        }
 
         def hybrid(dense: float, document: float) -> Callable[[str], np.ndarray]:
             def score(q: str) -> np.ndarray:
@@ -355,10 +444,14 @@ class Study:
                 whole = np.array([self.doc_bm25[q].get(int(small.doc[i]), 0.0) for i in cand])
                 value = dense * cos[cand] + (1 - dense) * ((1 - document) * kw + document * whole)
                 return best_per_doc(len(c.docs), small.doc[cand], value)
+
             return score
 
-        self.picked("96-token chunks, hybrid with their own BM25 and/or the document's",
-                    [{"dense": w, "document": k} for w in (0.6, 0.7, 0.8, 0.85) for k in (0.0, 0.5, 1.0)], hybrid)
+        self.picked(
+            "96-token chunks, hybrid with their own BM25 and/or the document's",
+            [{"dense": w, "document": k} for w in (0.6, 0.7, 0.8, 0.85) for k in (0.0, 0.5, 1.0)],
+            hybrid,
+        )
 
     def document_level(self) -> None:
         """Each view's best unit per document, and both BM25s, mixed per document."""
@@ -369,7 +462,10 @@ class Study:
             keyword = scaled(self.keyword[q])
             kw = np.zeros(n_docs)
             np.maximum.at(kw, c.chunks.doc[list(keyword)], list(keyword.values()))
-            views = [best_per_doc(n_docs, u.doc, u.vectors @ v) for u in (c.chunks, self.small, self.sents)]
+            views = [
+                best_per_doc(n_docs, u.doc, u.vectors @ v)
+                for u in (c.chunks, self.small, self.sents)
+            ]
             features[q] = np.stack([*views, kw, _as_array(n_docs, self.doc_bm25[q], 0.0)])
 
         def mix(w: dict[str, float]) -> Callable[[str], np.ndarray]:
@@ -377,7 +473,11 @@ class Study:
             return lambda q: weights @ features[q]
 
         w = ascent(c, {"c200": 0.25, "c96": 0.25, "sent": 0.25, "bm25": 0.15, "docbm25": 0.1}, mix)
-        self.both("every view, document level: best 200- and 96-token chunk, best sentence, BM25s; ascent", mix(w), _fmt(w))
+        self.both(
+            "every view, document level: best 200- and 96-token chunk, best sentence, BM25s; ascent",
+            mix(w),
+            _fmt(w),
+        )
 
 
 def _dense_only(c: Corpus, units: Units) -> Callable[[str], np.ndarray]:
@@ -441,23 +541,43 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
     def with_near(w: float) -> Callable[[str], np.ndarray]:
         def score(q: str) -> np.ndarray:
             base = scaled(weighted(parts[q], {}))
-            return fused(c, q, {i: (1 - w) * base.get(i, 0.0) + w * proximity[q].get(i, 0.0) for i in base.keys() | proximity[q].keys()})
+            return fused(
+                c,
+                q,
+                {
+                    i: (1 - w) * base.get(i, 0.0) + w * proximity[q].get(i, 0.0)
+                    for i in base.keys() | proximity[q].keys()
+                },
+            )
+
         return score
 
     tr, te, s = pick(c, [{"w": w} for w in (0.0, 0.1, 0.2, 0.3)], with_near)
-    row("proximity: BM25 of NEAR pairs of adjacent question words, mixed into the keyword half", tr, te, f"share {s['w']}")
+    row(
+        "proximity: BM25 of NEAR pairs of adjacent question words, mixed into the keyword half",
+        tr,
+        te,
+        f"share {s['w']}",
+    )
 
     # the solid forms of hyphenated question words (birth-weight: birthweight), left out
     def unjoined(dense: float) -> Callable[[str], np.ndarray]:
         def score(q: str) -> np.ndarray:
             solid = set(lexical.joined_forms(c.queries[q])) - set(lexical.query_terms(c.queries[q]))
-            return fused(c, q, weighted({w: h for w, h in parts[q].items() if w not in solid}, {}), dense)
+            return fused(
+                c, q, weighted({w: h for w, h in parts[q].items() if w not in solid}, {}), dense
+            )
+
         return score
 
     for dense, name in ((0.0, "keyword alone"), (DENSE, "the hybrid")):
         score = unjoined(dense)
-        row(f"{name} without looking hyphenated question words up solid (birth-weight: birthweight; "
-            "the default before this round)", ndcg(c, "train", score), ndcg(c, "test", score))
+        row(
+            f"{name} without looking hyphenated question words up solid (birth-weight: birthweight; "
+            "the default before this round)",
+            ndcg(c, "train", score),
+            ndcg(c, "test", score),
+        )
 
     # word weights from the model: how far the question's vector moves without the word
     embedder = open_embedder(cache_dir=config.cache_dir() / "onnx")
@@ -467,16 +587,25 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
         if not words:
             importance[q] = {}
             continue
-        left_out = [re.sub(rf"\b{re.escape(w)}\b", " ", c.queries[q], flags=re.IGNORECASE) for w in words]
+        left_out = [
+            re.sub(rf"\b{re.escape(w)}\b", " ", c.queries[q], flags=re.IGNORECASE) for w in words
+        ]
         moved = np.maximum(1.0 - embedder.embed(left_out) @ c.question[q], 1e-4)
         importance[q] = dict(zip(words, moved / moved.mean()))
 
     def by_importance(g: float, dense: float) -> Callable[[str], np.ndarray]:
-        return lambda q: fused(c, q, weighted(parts[q], {w: v**g for w, v in importance[q].items()}), dense)
+        return lambda q: fused(
+            c, q, weighted(parts[q], {w: v**g for w, v in importance[q].items()}), dense
+        )
 
     for dense, name in ((0.0, "keyword alone"), (DENSE, "in the hybrid")):
         tr, te, s = pick(c, [{"g": g, "dense": dense} for g in (0.0, 0.5, 1.0)], by_importance)
-        row(f"question words weighted by the model (leave-one-out), {name}", tr, te, f"power {s['g']}")
+        row(
+            f"question words weighted by the model (leave-one-out), {name}",
+            tr,
+            te,
+            f"power {s['g']}",
+        )
 
     # dense-fed lexical feedback: distinctive words of the first pass's best abstracts
     df = dict(c.db.execute("SELECT term, df FROM terms"))
@@ -492,13 +621,25 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
                 for w, n in words_of[d].items():
                     if w not in asked_words and w in df:
                         gain[w] = gain.get(w, 0.0) + n / total * np.log(len(c.docs) / df[w])
-            extra = {w: _word_hits(c, w) for w in sorted(gain, key=gain.__getitem__, reverse=True)[:words]}
+            extra = {
+                w: _word_hits(c, w)
+                for w in sorted(gain, key=gain.__getitem__, reverse=True)[:words]
+            }
             return fused(c, q, weighted({**parts[q], **extra}, dict.fromkeys(extra, beta)))
+
         return score
 
-    tr, te, s = pick(c, [{"docs": d, "words": m, "beta": b} for d in (1, 3) for m in (5, 10) for b in (0.1, 0.25)], feedback)
-    row("dense-fed lexical feedback: distinctive words of the first pass's best abstracts", tr, te,
-        f"{s['docs']} abstracts, {s['words']} words, weight {s['beta']}")
+    tr, te, s = pick(
+        c,
+        [{"docs": d, "words": m, "beta": b} for d in (1, 3) for m in (5, 10) for b in (0.1, 0.25)],
+        feedback,
+    )
+    row(
+        "dense-fed lexical feedback: distinctive words of the first pass's best abstracts",
+        tr,
+        te,
+        f"{s['docs']} abstracts, {s['words']} words, weight {s['beta']}",
+    )
 
 
 def _word_counts(text: str) -> dict[str, int]:
@@ -531,10 +672,23 @@ def _body(title: str, embedded_text: str) -> str:
 
 def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True, help="a SciFact index from scifact.py (built if missing)")
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "beir-scifact")
-    parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out" / "study")
-    parser.add_argument("--docs", type=int, help="only the first N documents (plus the judged ones), as scifact.py")
+    parser.add_argument(
+        "--index",
+        type=Path,
+        required=True,
+        help="a SciFact index from scifact.py (built if missing)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "beir-scifact",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=Path(__file__).resolve().parent / "out" / "study"
+    )
+    parser.add_argument(
+        "--docs", type=int, help="only the first N documents (plus the judged ones), as scifact.py"
+    )
     parser.add_argument("--queries", type=int, help="only the first N queries of each split")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)

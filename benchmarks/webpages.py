@@ -54,19 +54,37 @@ SETS = ("aeb", "htmldate", "trafilatura")
 REFERENCE = {
     "aeb": [
         ("trafilatura 2.0.0 (published)", {"f1": 0.958, "precision": 0.938, "recall": 0.978}),
-        ("trafilatura 2.3.1 (measured, README)", {"f1": 0.960, "precision": 0.942, "recall": 0.978}),
-        ("rs_trafilatura 9261e08 (published, best)", {"f1": 0.970, "precision": 0.951, "recall": 0.990}),
+        (
+            "trafilatura 2.3.1 (measured, README)",
+            {"f1": 0.960, "precision": 0.942, "recall": 0.978},
+        ),
+        (
+            "rs_trafilatura 9261e08 (published, best)",
+            {"f1": 0.970, "precision": 0.951, "recall": 0.990},
+        ),
     ],
     "htmldate": [
-        ("htmldate 1.10.0 extensive (published)", {"precision": 0.908, "recall": 0.993, "f": 0.949}),
+        (
+            "htmldate 1.10.0 extensive (published)",
+            {"precision": 0.908, "recall": 0.993, "f": 0.949},
+        ),
         ("htmldate 1.10.0 fast (published)", {"precision": 0.924, "recall": 0.927, "f": 0.925}),
     ],
     "trafilatura": [
-        ("trafilatura 2.2.0 standard (published)", {"precision": 0.906, "recall": 0.943, "f": 0.924}),
-        ("trafilatura 2.3.1 standard (measured, README)", {"precision": 0.907, "recall": 0.946, "f": 0.926}),
+        (
+            "trafilatura 2.2.0 standard (published)",
+            {"precision": 0.906, "recall": 0.943, "f": 0.924},
+        ),
+        (
+            "trafilatura 2.3.1 standard (measured, README)",
+            {"precision": 0.907, "recall": 0.946, "f": 0.926},
+        ),
     ],
     "meta": [
-        ("trafilatura 2.3.1 bare_extraction (measured, README)", {"title": 0.576, "date": 0.865, "author": 0.474}),
+        (
+            "trafilatura 2.3.1 bare_extraction (measured, README)",
+            {"title": 0.576, "date": 0.865, "author": 0.474},
+        ),
     ],
 }
 
@@ -109,7 +127,9 @@ def _gz(path: Path) -> bytes:
 
 
 def _score(script: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -179,7 +199,9 @@ def run_htmldate(data: Path, reader: PageReader, out: Path, limit: int | None) -
     for name, dates in predictions.items():
         path = out / f"dates-{name}.json"
         path.write_text(json.dumps(dates, indent=1, ensure_ascii=False), encoding="utf-8")
-        text = _score(folder / "score.py", str(path), "--errors", str(out / f"date-errors-{name}.tsv"))
+        text = _score(
+            folder / "score.py", str(path), "--errors", str(out / f"date-errors-{name}.tsv")
+        )
         results[name] = _numbers(
             r"tp (?P<tp>\d+)\s+fp (?P<fp>\d+)\s+fn (?P<fn>\d+).*?precision (?P<precision>[\d.]+)\s+"
             r"recall (?P<recall>[\d.]+)\s+accuracy (?P<accuracy>[\d.]+)\s+F (?P<f>[\d.]+)",
@@ -191,8 +213,14 @@ def run_htmldate(data: Path, reader: PageReader, out: Path, limit: int | None) -
     # The labelled reading: precision of the dates shown as the page's own (markup),
     # recall of every date shown (a text date is shown too, marked "from the text").
     labelled = {"precision": markup["precision"], "recall": every["recall"]}
-    return {**every, "markup": markup, "text_dates": text_dates, "labelled": labelled,
-            "refused": refused, "scorer_output": every["scorer_output"]}
+    return {
+        **every,
+        "markup": markup,
+        "text_dates": text_dates,
+        "labelled": labelled,
+        "refused": refused,
+        "scorer_output": every["scorer_output"],
+    }
 
 
 def run_trafilatura(data: Path, reader: PageReader, out: Path, limit: int | None) -> dict:
@@ -209,7 +237,11 @@ def run_trafilatura(data: Path, reader: PageReader, out: Path, limit: int | None
             continue
         texts["chunked"][file] = chunked_text(document)
         texts["whole"][file] = document.text
-        metadata[file] = {"title": document.title, "date": _day(document), "author": document.author}
+        metadata[file] = {
+            "title": document.title,
+            "date": _day(document),
+            "author": document.author,
+        }
     result: dict = {"refused": refused}
     line = (
         r"tp (?P<tp>\d+)\s+fp (?P<fp>\d+)\s+fn (?P<fn>\d+)\s+tn (?P<tn>\d+)\s+precision (?P<precision>[\d.]+)\s+"
@@ -218,7 +250,13 @@ def run_trafilatura(data: Path, reader: PageReader, out: Path, limit: int | None
     for name, outputs in texts.items():
         path = out / f"text-{name}.json"
         path.write_text(json.dumps(outputs, ensure_ascii=False), encoding="utf-8")
-        text = _score(folder / "score.py", "--json", str(path), "--per-page", str(out / f"per-page-{name}.tsv"))
+        text = _score(
+            folder / "score.py",
+            "--json",
+            str(path),
+            "--per-page",
+            str(out / f"per-page-{name}.tsv"),
+        )
         result[name] = {**_numbers(line, text.replace("\n", " ")), "scorer_output": text.strip()}
     path = out / "metadata.json"
     path.write_text(json.dumps(metadata, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -226,12 +264,20 @@ def run_trafilatura(data: Path, reader: PageReader, out: Path, limit: int | None
     (out / "meta-errors.txt").write_text(text, encoding="utf-8")
     meta = {}
     for field in ("title", "date", "author"):
-        m = re.search(rf"^{field}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)", text, re.M)
+        m = re.search(
+            rf"^{field}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)", text, re.M
+        )
         if not m:
             raise RuntimeError(f"meta_score output not understood: {text[:500]!r}")
         scored, correct, wrong, missing = (int(g) for g in m.groups()[:4])
-        meta[field] = {"scored": scored, "correct": correct, "wrong": wrong, "missing": missing,
-                       "accuracy": float(m.group(5)), "precision": float(m.group(6))}
+        meta[field] = {
+            "scored": scored,
+            "correct": correct,
+            "wrong": wrong,
+            "missing": missing,
+            "accuracy": float(m.group(5)),
+            "precision": float(m.group(6)),
+        }
     result["meta"] = meta
     return result
 
@@ -251,8 +297,12 @@ def run_timing(data: Path, reader: PageReader) -> dict:
         started = time.perf_counter()
         trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, config=config)
         baseline += time.perf_counter() - started
-    return {"pages": reader.pages, "product_s": reader.seconds, "trafilatura_s": baseline,
-            "ratio": reader.seconds / baseline}
+    return {
+        "pages": reader.pages,
+        "product_s": reader.seconds,
+        "trafilatura_s": baseline,
+        "ratio": reader.seconds / baseline,
+    }
 
 
 def table(results: dict) -> list[str]:
@@ -262,45 +312,71 @@ def table(results: dict) -> list[str]:
         r = results["aeb"]
         for name in ("chunked", "whole"):
             x = r[name]
-            rows.append(f"| scrapinghub-aeb | **assistant, {name} text** | {x['precision']:.3f} | {x['recall']:.3f} | "
-                        f"**{x['f1']:.3f}** ± {x['f1_std']:.3f} | accuracy {x['accuracy']:.3f} |")
+            rows.append(
+                f"| scrapinghub-aeb | **assistant, {name} text** | {x['precision']:.3f} | {x['recall']:.3f} | "
+                f"**{x['f1']:.3f}** ± {x['f1_std']:.3f} | accuracy {x['accuracy']:.3f} |"
+            )
         for name, x in REFERENCE["aeb"]:
-            rows.append(f"| scrapinghub-aeb | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f1']:.3f} | |")
+            rows.append(
+                f"| scrapinghub-aeb | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f1']:.3f} | |"
+            )
     if "htmldate" in results:
         x = results["htmldate"]
         m, t = x["markup"], x["text_dates"]
-        rows.append(f"| htmldate-eval | **assistant, Document.date** (every date) | {x['precision']:.3f} | "
-                    f"{x['recall']:.3f} | **{x['f']:.3f}** | tp {x['tp']:.0f}, fp {x['fp']:.0f}, fn {x['fn']:.0f} |")
-        rows.append(f"| htmldate-eval | assistant, markup dates only | {m['precision']:.3f} | {m['recall']:.3f} | "
-                    f"{m['f']:.3f} | tp {m['tp']:.0f}, fp {m['fp']:.0f}, fn {m['fn']:.0f} |")
-        rows.append(f"| htmldate-eval | assistant, labelled: P of markup dates, R of every date | "
-                    f"**{x['labelled']['precision']:.3f}** | **{x['labelled']['recall']:.3f}** | | "
-                    f"text-only dates: {t['tp']:.0f} right, {t['fp']:.0f} wrong |")
+        rows.append(
+            f"| htmldate-eval | **assistant, Document.date** (every date) | {x['precision']:.3f} | "
+            f"{x['recall']:.3f} | **{x['f']:.3f}** | tp {x['tp']:.0f}, fp {x['fp']:.0f}, fn {x['fn']:.0f} |"
+        )
+        rows.append(
+            f"| htmldate-eval | assistant, markup dates only | {m['precision']:.3f} | {m['recall']:.3f} | "
+            f"{m['f']:.3f} | tp {m['tp']:.0f}, fp {m['fp']:.0f}, fn {m['fn']:.0f} |"
+        )
+        rows.append(
+            f"| htmldate-eval | assistant, labelled: P of markup dates, R of every date | "
+            f"**{x['labelled']['precision']:.3f}** | **{x['labelled']['recall']:.3f}** | | "
+            f"text-only dates: {t['tp']:.0f} right, {t['fp']:.0f} wrong |"
+        )
         for name, x in REFERENCE["htmldate"]:
-            rows.append(f"| htmldate-eval | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f']:.3f} | |")
+            rows.append(
+                f"| htmldate-eval | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f']:.3f} | |"
+            )
     if "trafilatura" in results:
         r = results["trafilatura"]
         for name in ("chunked", "whole"):
             x = r[name]
-            rows.append(f"| trafilatura-eval | **assistant, {name} text** | {x['precision']:.3f} | {x['recall']:.3f} | "
-                        f"**{x['f']:.4f}** | tp {x['tp']:.0f}, fp {x['fp']:.0f}, fn {x['fn']:.0f}; refused {len(r['refused'])} |")
+            rows.append(
+                f"| trafilatura-eval | **assistant, {name} text** | {x['precision']:.3f} | {x['recall']:.3f} | "
+                f"**{x['f']:.4f}** | tp {x['tp']:.0f}, fp {x['fp']:.0f}, fn {x['fn']:.0f}; refused {len(r['refused'])} |"
+            )
         for name, x in REFERENCE["trafilatura"]:
-            rows.append(f"| trafilatura-eval | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f']:.3f} | |")
+            rows.append(
+                f"| trafilatura-eval | {name} | {x['precision']:.3f} | {x['recall']:.3f} | {x['f']:.3f} | |"
+            )
         m = r["meta"]
         rows.append("")
         rows.append("| trafilatura-eval metadata, exact match | title | date | author |")
         rows.append("|---|---|---|---|")
-        rows.append("| **assistant** | " + " | ".join(f"**{m[f]['accuracy']:.3f}** ({m[f]['correct']}/{m[f]['scored']})"
-                                                     for f in ("title", "date", "author")) + " |")
+        rows.append(
+            "| **assistant** | "
+            + " | ".join(
+                f"**{m[f]['accuracy']:.3f}** ({m[f]['correct']}/{m[f]['scored']})"
+                for f in ("title", "date", "author")
+            )
+            + " |"
+        )
         for name, x in REFERENCE["meta"]:
             rows.append(f"| {name} | {x['title']:.3f} | {x['date']:.3f} | {x['author']:.3f} |")
     if "timing" in results:
         t = results["timing"]
-        rows += ["", "| reading speed, same run, alternating | seconds | ms/page | ratio |", "|---|---|---|---|",
-                 f"| **assistant read()**, {t['pages']} scrapinghub-aeb pages | {t['product_s']:.1f} | "
-                 f"{t['product_s'] / t['pages'] * 1000:.0f} | **{t['ratio']:.2f}** |",
-                 f"| trafilatura.bare_extraction (baseline) | {t['trafilatura_s']:.1f} | "
-                 f"{t['trafilatura_s'] / t['pages'] * 1000:.0f} | 1.00 |"]
+        rows += [
+            "",
+            "| reading speed, same run, alternating | seconds | ms/page | ratio |",
+            "|---|---|---|---|",
+            f"| **assistant read()**, {t['pages']} scrapinghub-aeb pages | {t['product_s']:.1f} | "
+            f"{t['product_s'] / t['pages'] * 1000:.0f} | **{t['ratio']:.2f}** |",
+            f"| trafilatura.bare_extraction (baseline) | {t['trafilatura_s']:.1f} | "
+            f"{t['trafilatura_s'] / t['pages'] * 1000:.0f} | 1.00 |",
+        ]
     return rows
 
 
@@ -308,11 +384,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared benchmarks folder")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
-    parser.add_argument("--limit", type=int, help="only the first N pages of each set (a smoke run; "
-                        "N >= 20, or the AEB scorer's bootstrap may draw no page with output)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        help="only the first N pages of each set (a smoke run; "
+        "N >= 20, or the AEB scorer's bootstrap may draw no page with output)",
+    )
     parser.add_argument("--json", type=Path, default=OUT / "webpages.json")
-    parser.add_argument("--out", type=Path, default=OUT / "webpages", help="where the predictions go")
-    parser.add_argument("--skip-timing", action="store_true", help="leave out the reading-speed ratio")
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "webpages", help="where the predictions go"
+    )
+    parser.add_argument(
+        "--skip-timing", action="store_true", help="leave out the reading-speed ratio"
+    )
     args = parser.parse_args(argv)
     runners = {"aeb": run_aeb, "htmldate": run_htmldate, "trafilatura": run_trafilatura}
     results: dict = {}
@@ -332,8 +416,10 @@ def main(argv: list[str] | None = None) -> dict:
     print("\n".join(results["table"]))
     for name in args.sets:
         r = results[name]
-        print(f"{name}: {r['pages']} pages, {r['read_s']:.1f} s reading ({r['read_s'] / max(r['pages'], 1) * 1000:.0f} ms/page); "
-              f"refused: {r['refused'] or 'none'}")
+        print(
+            f"{name}: {r['pages']} pages, {r['read_s']:.1f} s reading ({r['read_s'] / max(r['pages'], 1) * 1000:.0f} ms/page); "
+            f"refused: {r['refused'] or 'none'}"
+        )
     return results
 
 

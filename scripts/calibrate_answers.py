@@ -45,16 +45,21 @@ def _ask(lib: Library, question: str, policy: Policy):  # type: ignore[no-untype
     return lib.ask(question, k=CANDIDATES, policy=policy)
 
 
-def threshold(pos: list[float], neg: list[float], prefer: tuple[list[float], list[float]] | None = None) -> tuple[float, int]:
+def threshold(
+    pos: list[float], neg: list[float], prefer: tuple[list[float], list[float]] | None = None
+) -> tuple[float, int]:
     """Midpoint between adjacent scores that makes the fewest errors. Ties go to the cut
     that misjudges fewest of ``prefer`` (the hand-labelled seeds, whose labels are exact where
     the dev labels come from string matching), then to the widest gap."""
     points = sorted(set(pos + neg))
     cuts = [(a + b) / 2 for a, b in zip(points, points[1:])]
+
     def errors(t: float, p: list[float] = pos, n: list[float] = neg) -> int:
         return sum(x < t for x in p) + sum(x >= t for x in n)
+
     def gap(t: float) -> float:
         return min(abs(t - x) for x in points)
+
     best = min(cuts, key=lambda t: (errors(t), errors(t, *prefer) if prefer else 0, -gap(t)))
     return best, errors(best)
 
@@ -67,7 +72,10 @@ def dev_scores() -> tuple[list[float], list[float]]:
     pos, neg = [], []
     for week in realtimeqa.DEV:
         if not (realtimeqa.WEEKS_DIR / week / "index").exists():
-            print(f"dev week {week}: not built (run benchmarks/realtimeqa.py --split dev), left out", file=sys.stderr)
+            print(
+                f"dev week {week}: not built (run benchmarks/realtimeqa.py --split dev), left out",
+                file=sys.stderr,
+            )
             continue
         qs = realtimeqa.questions(week)
         arts = realtimeqa.articles(week, qs)
@@ -99,12 +107,16 @@ def main() -> None:
         dev_pos, dev_neg = dev_scores()
         pos, neg = pos + dev_pos, neg + dev_neg
     bar, wrong = threshold(pos, neg, seeds if "--dev" in sys.argv else None)
-    print(f"bar {bar:.3f}: {wrong} of {len(pos) + len(neg)} misjudged; "
-          f"lowest answerable {min(pos):.3f}, highest unanswerable {max(neg):.3f}")
+    print(
+        f"bar {bar:.3f}: {wrong} of {len(pos) + len(neg)} misjudged; "
+        f"lowest answerable {min(pos):.3f}, highest unanswerable {max(neg):.3f}"
+    )
     if "--dev" in sys.argv:
         for label, (p, n) in (("seeds", seeds), ("dev", (dev_pos, dev_neg))):
-            print(f"  {label}: {sum(x < bar for x in p)} of {len(p)} answerable refused, "
-                  f"{sum(x >= bar for x in n)} of {len(n)} unanswerable answered")
+            print(
+                f"  {label}: {sum(x < bar for x in p)} of {len(p)} answerable refused, "
+                f"{sum(x >= bar for x in n)} of {len(n)} unanswerable answered"
+            )
     loo = 0
     for i in range(len(pos)):
         t, _ = threshold(pos[:i] + pos[i + 1 :], neg)

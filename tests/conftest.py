@@ -63,7 +63,9 @@ def seeds_copy(tmp_path: Path) -> Path:
     return target
 
 
-def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: int = 300):  # type: ignore[no-untyped-def]
+def run_cli(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: int = 300
+):  # type: ignore[no-untyped-def]
     """The CLI as a user runs it: a real subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],

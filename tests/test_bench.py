@@ -37,7 +37,9 @@ def test_reference_ndcg_and_recall_match_ranx_on_random_runs() -> None:
     run = {q: {d: round(rng.random(), 3) for d in rng.sample(docs, 50)} for q in qrels}
     ranx = metrics.ranx_scores(qrels, run)
     assert metrics.mean(metrics.ndcg_at(qrels, run)) == pytest.approx(ranx["ndcg@10"], abs=1e-9)
-    assert metrics.mean(metrics.recall_at(qrels, run)) == pytest.approx(ranx["recall@100"], abs=1e-9)
+    assert metrics.mean(metrics.recall_at(qrels, run)) == pytest.approx(
+        ranx["recall@100"], abs=1e-9
+    )
 
 
 def test_trec_run_file_round_trips(tmp_path: Path) -> None:
@@ -54,8 +56,22 @@ def test_scifact_benchmark_runs_on_a_tiny_slice(tmp_path: Path) -> None:
     import scifact
 
     run_file = tmp_path / "tiny.run"
-    result = scifact.main(["--data", str(DATA), "--split", "test", "--docs", "20", "--queries", "4",
-                           "--run-file", str(run_file), "--index", str(tmp_path / "index")])
+    result = scifact.main(
+        [
+            "--data",
+            str(DATA),
+            "--split",
+            "test",
+            "--docs",
+            "20",
+            "--queries",
+            "4",
+            "--run-file",
+            str(run_file),
+            "--index",
+            str(tmp_path / "index"),
+        ]
+    )
     rows = result["rows"]
     assert set(rows) == {"keyword only", "dense only", "hybrid (default)"}
     for row in rows.values():
@@ -69,12 +85,18 @@ def test_scifact_benchmark_runs_on_a_tiny_slice(tmp_path: Path) -> None:
 def test_scale_corpus_is_sentences_in_distinct_copies() -> None:
     import speed
 
-    docs = [{"_id": "1", "title": "T one", "text": "First claim here. Second claim there."},
-            {"_id": "2", "title": "T two", "text": "Only one sentence."}]
+    docs = [
+        {"_id": "1", "title": "T one", "text": "First claim here. Second claim there."},
+        {"_id": "2", "title": "T two", "text": "Only one sentence."},
+    ]
     out = speed.sentence_docs(docs, 7)
     assert len(out) == 7 and len({d["_id"] for d in out}) == 7
     assert len({(d["title"], d["text"]) for d in out}) == 7  # no two chunks alike
-    assert [d["text"] for d in out[:3]] == ["First claim here.", "Second claim there.", "Only one sentence."]
+    assert [d["text"] for d in out[:3]] == [
+        "First claim here.",
+        "Second claim there.",
+        "Only one sentence.",
+    ]
 
 
 def test_study_scores_a_document_as_its_best_chunk_with_optional_document_context() -> None:
@@ -83,11 +105,17 @@ def test_study_scores_a_document_as_its_best_chunk_with_optional_document_contex
     import numpy as np
     import study
 
-    corpus = types.SimpleNamespace(docs=[{}, {}, {}], chunks=study.Units(np.zeros((4, 2)), np.array([0, 0, 1, 2])))
-    features = study.Features(["cos", "bm25"], {"q": (np.array([0, 1, 2]), np.array([[0.8, 0.2, 0.6], [0.0, 1.0, 0.4]]))})
+    corpus = types.SimpleNamespace(
+        docs=[{}, {}, {}], chunks=study.Units(np.zeros((4, 2)), np.array([0, 0, 1, 2]))
+    )
+    features = study.Features(
+        ["cos", "bm25"], {"q": (np.array([0, 1, 2]), np.array([[0.8, 0.2, 0.6], [0.0, 1.0, 0.4]]))}
+    )
     weights = {"cos": 0.5, "bm25": 0.5}
     plain = features.score(corpus, "q", weights)  # type: ignore[arg-type]
-    assert plain[:2] == pytest.approx([0.6, 0.5]) and plain[2] == -np.inf  # document 2 was no candidate
+    assert (
+        plain[:2] == pytest.approx([0.6, 0.5]) and plain[2] == -np.inf
+    )  # document 2 was no candidate
     # with context, document 0 also counts its best cosine (0.8) and best BM25 (1.0) together
     mixed = features.score(corpus, "q", weights, context=0.5)  # type: ignore[arg-type]
     assert mixed[:2] == pytest.approx([0.5 * 0.6 + 0.5 * 0.9, 0.5]) and mixed[2] == -np.inf
@@ -101,10 +129,35 @@ def test_study_rescoring_equals_the_product_on_a_tiny_slice(tmp_path: Path) -> N
     import study
 
     index = tmp_path / "index"
-    product = scifact.main(["--data", str(DATA), "--split", "test", "--docs", "30", "--queries", "6",
-                            "--index", str(index), "--no-ablations"])
-    table = study.main(["--data", str(DATA), "--index", str(index), "--work", str(tmp_path / "work"),
-                        "--docs", "30", "--queries", "6"])
+    product = scifact.main(
+        [
+            "--data",
+            str(DATA),
+            "--split",
+            "test",
+            "--docs",
+            "30",
+            "--queries",
+            "6",
+            "--index",
+            str(index),
+            "--no-ablations",
+        ]
+    )
+    table = study.main(
+        [
+            "--data",
+            str(DATA),
+            "--index",
+            str(index),
+            "--work",
+            str(tmp_path / "work"),
+            "--docs",
+            "30",
+            "--queries",
+            "6",
+        ]
+    )
     name, _train, test = table[0]
     assert name.startswith("the product's hybrid")
     assert test == pytest.approx(product["rows"]["hybrid (default)"]["ndcg@10"], abs=1e-9)

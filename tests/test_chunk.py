@@ -37,7 +37,9 @@ def test_seed_chunks_fit_and_overlap_by_one_sentence() -> None:
     chunks = chunk_document(d, words, max_tokens=60)
     check_invariants(d, 60)
     assert len(chunks) > 5
-    overlapping = [a for a, b in zip(chunks, chunks[1:]) if len(a.sentences) > 1 and b.start < a.end]
+    overlapping = [
+        a for a, b in zip(chunks, chunks[1:]) if len(a.sentences) > 1 and b.start < a.end
+    ]
     assert overlapping, "consecutive chunks share a sentence"
     for a, b in zip(chunks, chunks[1:]):
         if b.start < a.end:
@@ -49,7 +51,10 @@ def test_excluded_text_splits_runs() -> None:
     cut = text.index("Share")
     d = doc(text, excluded=((cut, cut + len("Share with your friends")),))
     chunks = chunk_document(d, words, max_tokens=100)
-    assert [c.text for c in chunks] == ["First sentence here. Second one too.", "Third sentence follows. Fourth ends it."]
+    assert [c.text for c in chunks] == [
+        "First sentence here. Second one too.",
+        "Third sentence follows. Fourth ends it.",
+    ]
 
 
 def test_a_sentence_longer_than_the_window_is_cut_at_words() -> None:
@@ -62,7 +67,10 @@ def test_a_sentence_longer_than_the_window_is_cut_at_words() -> None:
 def test_sentences_are_segmented_not_split_on_every_period() -> None:
     text = "Dr. Smith met Mr. Jones at 3 p.m. in the U.S. capital. They talked."
     spans = sentence_spans(text)
-    assert [text[s:e] for s, e in spans] == ["Dr. Smith met Mr. Jones at 3 p.m. in the U.S. capital.", "They talked."]
+    assert [text[s:e] for s, e in spans] == [
+        "Dr. Smith met Mr. Jones at 3 p.m. in the U.S. capital.",
+        "They talked.",
+    ]
 
 
 def test_pdf_text_keeps_hard_wrapped_sentences_whole() -> None:
@@ -79,6 +87,9 @@ def test_embedding_text_prefixes_a_title_once() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=600), st.integers(5, 40))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=600),
+    st.integers(5, 40),
+)
 def test_random_text_keeps_every_invariant(text: str, max_tokens: int) -> None:
     check_invariants(doc(text), max_tokens)

@@ -12,9 +12,23 @@ from assistant.render import reflow
 
 from .conftest import run_cli
 
-QUOTE_KEYS = {"ref": int, "text": str, "document": str, "start": int, "end": int, "score": float, "rank": float}
-SOURCE_KEYS = {"ref": int, "document": str, "title": (str, type(None)), "date": (str, type(None)),
-               "path": str, "location": (str, type(None))}
+QUOTE_KEYS = {
+    "ref": int,
+    "text": str,
+    "document": str,
+    "start": int,
+    "end": int,
+    "score": float,
+    "rank": float,
+}
+SOURCE_KEYS = {
+    "ref": int,
+    "document": str,
+    "title": (str, type(None)),
+    "date": (str, type(None)),
+    "path": str,
+    "location": (str, type(None)),
+}
 
 
 def _check_contract(obj: dict, index_root: Path | None = None) -> None:  # type: ignore[type-arg]
@@ -32,19 +46,32 @@ def _check_contract(obj: dict, index_root: Path | None = None) -> None:  # type:
         assert path.endswith(q["document"])
         content = Path(path).read_text(encoding="utf-8")  # .txt: the document text is the file
         assert content[q["start"] : q["end"]] == q["text"]
-        assert q["chosen"] and all(0 <= s < e <= len(q["text"]) and q["text"][s:e].strip() for s, e in q["chosen"])
+        assert q["chosen"] and all(
+            0 <= s < e <= len(q["text"]) and q["text"][s:e].strip() for s, e in q["chosen"]
+        )
     ranks = [q["rank"] for q in obj["quotes"]]
     assert not ranks or ranks[0] == max(ranks)  # the best ranked first (the rest in MMR order)
 
 
 def test_one_shot_json(seeds_index: Path) -> None:
-    result = run_cli("-q", "Which bases did Russia keep?", "--json", "--explain", "-k", "4", "--index", str(seeds_index))
+    result = run_cli(
+        "-q",
+        "Which bases did Russia keep?",
+        "--json",
+        "--explain",
+        "-k",
+        "4",
+        "--index",
+        str(seeds_index),
+    )
     assert result.returncode == 0, result.stderr
     obj = json.loads(result.stdout)
     _check_contract(obj)
     assert obj["answered"] and 2 <= len(obj["quotes"]) <= 4
     assert len({q["document"] for q in obj["quotes"]}) >= 2
-    assert {"dense_rank", "keyword_rank", "sentence_cosine", "lexical_coverage"} <= obj["quotes"][0]["explain"].keys()
+    assert {"dense_rank", "keyword_rank", "sentence_cosine", "lexical_coverage"} <= obj["quotes"][
+        0
+    ]["explain"].keys()
 
 
 def test_stdin_batch_json_lines_and_abstention(seeds_index: Path) -> None:
@@ -64,11 +91,19 @@ def test_stdin_batch_json_lines_and_abstention(seeds_index: Path) -> None:
 
 
 def test_piped_text_has_no_ansi_and_reads_stdin_without_a_prompt(seeds_index: Path) -> None:
-    result = run_cli("--index", str(seeds_index), input="Which bases did Russia keep?\n/k 1\nWhere did Assad seek asylum?\n")
+    result = run_cli(
+        "--index",
+        str(seeds_index),
+        input="Which bases did Russia keep?\n/k 1\nWhere did Assad seek asylum?\n",
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "\x1b[" not in out and out.splitlines()[0] == "Which bases did Russia keep?"  # no "? " prompt
-    assert "Tartous" in out and "[1]" in out and "Sources" in out and "2016-03-15" in out  # seeds/manifest.csv
+    assert (
+        "\x1b[" not in out and out.splitlines()[0] == "Which bases did Russia keep?"
+    )  # no "? " prompt
+    assert (
+        "Tartous" in out and "[1]" in out and "Sources" in out and "2016-03-15" in out
+    )  # seeds/manifest.csv
     first, _, second = out.partition("Answers have up to 1 quote.")
     assert "[2]" in first and second and "[2]" not in second  # /k 1 took effect
     assert "Assad has since sought asylum in Russia." in second
@@ -85,7 +120,9 @@ def test_a_quote_is_shown_reflowed_one_line_per_paragraph() -> None:
 def test_missing_index(tmp_path: Path) -> None:
     missing = run_cli("-q", "anything", "--index", str(tmp_path / "nothing"))
     assert missing.returncode == 1 and missing.stdout == ""
-    assert len(missing.stderr.strip().splitlines()) == 1 and "assistant index PATH" in missing.stderr
+    assert (
+        len(missing.stderr.strip().splitlines()) == 1 and "assistant index PATH" in missing.stderr
+    )
 
 
 def test_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:  # argparse's own path: in-process
@@ -93,4 +130,8 @@ def test_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:  # argparse's ow
         main(["-q", "x", "-k", "0"])
     assert exit_.value.code == 2
     err = capsys.readouterr()
-    assert err.out == "" and err.err.startswith("usage:") and "-k: not a positive whole number: '0'" in err.err
+    assert (
+        err.out == ""
+        and err.err.startswith("usage:")
+        and "-k: not a positive whole number: '0'" in err.err
+    )

@@ -26,7 +26,9 @@ from .conftest import ROOT
 EDGES = ("cli", "ask", "repl", "render")
 
 
-def test_json_flag_before_or_after_sources(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_flag_before_or_after_sources(
+    seeds_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for argv in (["--json", "sources"], ["sources", "--json"]):
         assert main([*argv, "--index", str(seeds_index)]) == 0
         docs = json.loads(capsys.readouterr().out)
@@ -35,7 +37,9 @@ def test_json_flag_before_or_after_sources(seeds_index: Path, capsys: pytest.Cap
     assert capsys.readouterr().out.startswith("5 indexed documents")  # no flag: the table
 
 
-def test_max_size_is_in_megabytes_of_a_million_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_max_size_is_in_megabytes_of_a_million_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "over.txt").write_bytes(b"\0" * 1_000_001)  # one byte over 1 MB
@@ -46,14 +50,20 @@ def test_max_size_is_in_megabytes_of_a_million_bytes(tmp_path: Path, capsys: pyt
     assert "larger than" not in skipped["limit.txt"]
 
 
-def test_a_usage_error_in_a_subcommand_prints_its_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_usage_error_in_a_subcommand_prints_its_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["index", str(tmp_path / "nonexistent"), "--index", str(tmp_path / "index")]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("usage: assistant index ") and err[-1].startswith("assistant: error: no such file")
+    assert err[0].startswith("usage: assistant index ") and err[-1].startswith(
+        "assistant: error: no such file"
+    )
     assert not (tmp_path / "index").exists()
 
 
-def test_indexing_only_skipped_files_leaves_no_index_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_indexing_only_skipped_files_leaves_no_index_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "tool").write_bytes(b"\x7fELF\0\0")
     assert main(["index", str(tmp_path / "articles"), "--index", str(tmp_path / "index")]) == 3
@@ -61,14 +71,18 @@ def test_indexing_only_skipped_files_leaves_no_index_behind(tmp_path: Path, caps
     assert not (tmp_path / "index").exists()  # the next question says "no index", not "empty index"
 
 
-def test_a_question_with_nothing_to_search_for_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_question_with_nothing_to_search_for_says_so(
+    seeds_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for question in ("???", "the of and"):
         assert main(["-q", question, "--index", str(seeds_index)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("assistant: error: nothing to search for"), question
 
 
-def test_an_empty_folder_says_no_files_were_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_empty_folder_says_no_files_were_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / ".hidden.txt").write_text("Not looked at.\n", encoding="utf-8")
     assert main(["index", str(tmp_path / "articles"), "--index", str(tmp_path / "index")]) == 0
@@ -76,13 +90,27 @@ def test_an_empty_folder_says_no_files_were_found(tmp_path: Path, capsys: pytest
     assert "no files found" in captured.err and captured.out.startswith("0 added")
 
 
-def test_a_filter_that_matches_nothing_says_so(seeds_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["-q", "Which bases did Russia keep?", "--source", "no-such-article", "--index", str(seeds_index)]
+def test_a_filter_that_matches_nothing_says_so(
+    seeds_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "-q",
+        "Which bases did Russia keep?",
+        "--source",
+        "no-such-article",
+        "--index",
+        str(seeds_index),
+    ]
     assert main([*argv, "--json"]) == 0
     obj = json.loads(capsys.readouterr().out)
-    assert not obj["answered"] and obj["message"] == "No indexed article matches the filter source=no-such-article."
+    assert (
+        not obj["answered"]
+        and obj["message"] == "No indexed article matches the filter source=no-such-article."
+    )
     assert main(argv) == 0
-    assert "No indexed article matches the filter source=no-such-article." in capsys.readouterr().out
+    assert (
+        "No indexed article matches the filter source=no-such-article." in capsys.readouterr().out
+    )
     assert main(["-q", "Who won the 2018 World Cup?", "--json", "--index", str(seeds_index)]) == 0
     unfiltered = json.loads(capsys.readouterr().out)  # no filter: the answer's own refusal
     assert unfiltered["message"] == "No passage in the 5 indexed articles answers this."
@@ -110,11 +138,24 @@ def _check_lines(lines: list[str], width: int, ids: set[str], starts: tuple[str,
 
 @pytest.mark.parametrize("width", [60, 80, 140])
 def test_answers_keep_ids_whole_and_citations_indented(seeds_lib: Library, width: int) -> None:
-    for question in ("Which bases did Russia keep?", "What happened at Hmeimim?", "Who won the 2018 World Cup?"):
+    for question in (
+        "Which bases did Russia keep?",
+        "What happened at Hmeimim?",
+        "Who won the 2018 World Cup?",
+    ):
         answer = seeds_lib.ask(question)
         lines = _rendered(width, partial(render.answer_view, answer, explain=True))
         ids = {c.document for c in answer.citations}
-        starts = ("Answer: ", "Sources", "Why these quotes", "score =", "No passage", "Closest passages", "[", *BOX)
+        starts = (
+            "Answer: ",
+            "Sources",
+            "Why these quotes",
+            "score =",
+            "No passage",
+            "Closest passages",
+            "[",
+            *BOX,
+        )
         _check_lines(lines, width, ids, starts)
         table = any(line.lstrip().startswith("ref ") for line in lines)
         if width != 80:  # at 80 it depends on how long the ids are
@@ -133,7 +174,11 @@ def test_sources_keep_ids_whole(seeds_lib: Library, width: int, ids: str) -> Non
     docs = [d if ids == "seed" else _long_id(d) for d in seeds_lib.documents()]
     lines = _rendered(width, lambda out: render.sources_table(docs, out))
     titles = tuple(d.title or d.id for d in docs)
-    firsts = tuple(line for line in lines if line and not line[0].isspace() and any(t.startswith(line) for t in titles))
+    firsts = tuple(
+        line
+        for line in lines
+        if line and not line[0].isspace() and any(t.startswith(line) for t in titles)
+    )
     _check_lines(lines, width, {d.id for d in docs}, ("5 indexed documents", *BOX, *firsts))
 
 
@@ -141,7 +186,9 @@ def test_sources_keep_ids_whole(seeds_lib: Library, width: int, ids: str) -> Non
 def test_open_keeps_the_id_and_path_whole(seeds_lib: Library, width: int) -> None:
     answer = seeds_lib.ask("Which bases did Russia keep?", k=2)
     c = answer.citation(1)
-    lines = _rendered(width, lambda out: render.open_view(answer, 1, seeds_lib.text(c.document), out))
+    lines = _rendered(
+        width, lambda out: render.open_view(answer, 1, seeds_lib.text(c.document), out)
+    )
     header = lines[: lines.index("")]
     _check_lines(header, max(width, len(c.path) + 4), {c.document, c.path}, ("[1] ", c.document))
     if width == 140:  # where it fits, one line each, as before
@@ -154,8 +201,11 @@ def test_wide_output_is_unchanged_where_it_fits(seeds_lib: Library) -> None:
     first = answer.quotes[0]
     cited = answer.citation(first.ref)
     # At 140 columns the attribution is one line: title, location and date unwrapped.
-    assert any(line.startswith(f"    — {cited.title} ({first.location}, {cited.date}") and line.endswith(")")
-               for line in lines), lines
+    assert any(
+        line.startswith(f"    — {cited.title} ({first.location}, {cited.date}")
+        and line.endswith(")")
+        for line in lines
+    ), lines
     header = lines[[line.strip() for line in lines].index("Sources") + 1]
     assert header.split() == ["ref", "┃", "title", "┃", "document", "┃", "date", "┃", "location"]
 
@@ -184,7 +234,9 @@ def test_edge_modules_import_without_a_cycle() -> None:
     assert "repl" not in graph["ask"] and "cli" not in graph["ask"], graph
 
     def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
-        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start])
+        return any(
+            n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start]
+        )
 
     assert not [m for m in EDGES if reaches(m, m)], graph
 
@@ -201,11 +253,17 @@ def test_a_quote_shows_its_context_dimmer_than_the_sentence_chosen(seeds_lib: Li
         chosen = {where[i] for s, e in q.chosen for i in range(s, e) if where[i] >= 0}
         for i, ch in enumerate(shown):
             if ch.strip():
-                assert bool(body.get_style_at_offset(console, i).dim) is (i not in chosen), (q.text, i)
+                assert bool(body.get_style_at_offset(console, i).dim) is (i not in chosen), (
+                    q.text,
+                    i,
+                )
 
 
 def test_the_chunk_count_is_said_in_good_english() -> None:
     from assistant.types import IndexReport
 
     assert [IndexReport(chunks=n).embedded() for n in (0, 1, 2)] == [
-        "0 chunks embedded", "1 chunk embedded", "2 chunks embedded"]
+        "0 chunks embedded",
+        "1 chunk embedded",
+        "2 chunks embedded",
+    ]

@@ -19,9 +19,14 @@ from .conftest import run_cli
 def test_remove_through_the_cli(seeds_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(seeds_index, index)
-    done = run_cli("remove", "seeds/001_f252c9510e71f429.txt", "seeds/nope.txt", "--index", str(index))
+    done = run_cli(
+        "remove", "seeds/001_f252c9510e71f429.txt", "seeds/nope.txt", "--index", str(index)
+    )
     assert done.returncode == 1  # one id was not indexed
-    assert done.stdout.splitlines() == ["removed seeds/001_f252c9510e71f429.txt", "not indexed: seeds/nope.txt"]
+    assert done.stdout.splitlines() == [
+        "removed seeds/001_f252c9510e71f429.txt",
+        "not indexed: seeds/nope.txt",
+    ]
     with Library(index) as lib:
         assert len(lib.documents()) == 4 and lib.store.count() == lib.catalog.count_chunks()
 
@@ -32,13 +37,17 @@ def test_remove_on_a_missing_index_creates_nothing(tmp_path: Path, capsys) -> No
     assert "no index at" in capsys.readouterr().err and not index.exists()
 
 
-def test_index_with_no_path_on_a_new_index_says_there_is_nothing_to_refresh(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_index_with_no_path_on_a_new_index_says_there_is_nothing_to_refresh(
+    tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
     index = tmp_path / "new"
     assert main(["index", "--index", str(index)]) == 2
     assert "nothing to refresh" in capsys.readouterr().err and not index.exists()
 
 
-def test_the_repl_switches_index_and_keeps_the_old_one_on_a_bad_path(seeds_index: Path, tmp_path: Path) -> None:
+def test_the_repl_switches_index_and_keeps_the_old_one_on_a_bad_path(
+    seeds_index: Path, tmp_path: Path
+) -> None:
     buffer = io.StringIO()
     out = Console(file=buffer, width=100, color_system=None, highlight=False)
     lib = Library(tmp_path / "missing")
@@ -51,7 +60,11 @@ def test_the_repl_switches_index_and_keeps_the_old_one_on_a_bad_path(seeds_index
 
 
 def test_dates_that_do_not_exist_are_usage_errors(capsys) -> None:  # type: ignore[no-untyped-def]
-    for flag, value in (("--as-of", "2020-13-01"), ("--since", "2021-02-29"), ("--until", "2020-00")):
+    for flag, value in (
+        ("--as-of", "2020-13-01"),
+        ("--since", "2021-02-29"),
+        ("--until", "2020-00"),
+    ):
         try:
             main(["-q", "x", flag, value])
         except SystemExit as exc:

@@ -26,7 +26,9 @@ def test_every_chunk_and_sentence_is_an_exact_slice_of_its_file(seeds_index: Pat
     for doc in docs:
         content = Path(doc.path).read_text(encoding="utf-8")
         assert catalog.text(doc.id) == content
-        rows = catalog.db.execute('SELECT id, start, "end", sentences FROM chunks WHERE doc_id = ?', (doc.id,))
+        rows = catalog.db.execute(
+            'SELECT id, start, "end", sentences FROM chunks WHERE doc_id = ?', (doc.id,)
+        )
         chunks = list(rows)
         assert len(chunks) == doc.chunks > 0
         for row in chunks:
@@ -44,7 +46,9 @@ def test_boilerplate_and_repeats_stay_out_of_chunks(seeds_index: Path) -> None:
     assert "Share with your friends" not in joined
     assert "Delivered by FeedBurner" not in joined
     interview = "thank you for joining us today"
-    assert sum(body.lower().count(interview) for body in bodies) <= 2  # first copy, maybe overlapped once
+    assert (
+        sum(body.lower().count(interview) for body in bodies) <= 2
+    )  # first copy, maybe overlapped once
 
 
 def test_which_bases_ranks_tartus_and_khmeimim_in_top3(seeds_lib: Library) -> None:
@@ -60,8 +64,12 @@ def test_hmeimim_finds_every_other_spelling(seeds_lib: Library) -> None:
     found = " ".join(p.text.lower() for p in passages)
     for spelling in AIRBASE:
         assert spelling in found, spelling
-    for spelling in AIRBASE:  # each spelling is reached by keyword search itself (the variant expansion)
-        assert any(spelling in p.text.lower() and p.keyword_rank is not None for p in passages), spelling
+    for (
+        spelling
+    ) in AIRBASE:  # each spelling is reached by keyword search itself (the variant expansion)
+        assert any(spelling in p.text.lower() and p.keyword_rank is not None for p in passages), (
+            spelling
+        )
 
 
 def test_tartous_matches_tartus(seeds_lib: Library) -> None:
@@ -93,9 +101,13 @@ def test_incremental_add_change_delete(seeds_copy: Path, tmp_path: Path) -> None
     assert len(first.added) == 5 and first.chunks > 0
     again = lib.add([seeds_copy])
     assert again.chunks == 0 and len(again.unchanged) == 5
-    (seeds_copy / "000_d410228cbb7e0699.txt").write_text("Tartous changed.\n\nA new body about Tartous.", encoding="utf-8")
+    (seeds_copy / "000_d410228cbb7e0699.txt").write_text(
+        "Tartous changed.\n\nA new body about Tartous.", encoding="utf-8"
+    )
     (seeds_copy / "004_548693968b36bd9f.txt").unlink()
-    (seeds_copy / "new.md").write_text("---\ntitle: Fresh\ndate: 2025-01-02\n---\nA brand new note on Latakia.\n", encoding="utf-8")
+    (seeds_copy / "new.md").write_text(
+        "---\ntitle: Fresh\ndate: 2025-01-02\n---\nA brand new note on Latakia.\n", encoding="utf-8"
+    )
     third = lib.add([seeds_copy])
     assert third.updated == ["articles/000_d410228cbb7e0699.txt"]
     assert third.removed == ["articles/004_548693968b36bd9f.txt"]
@@ -111,7 +123,9 @@ def test_incremental_add_change_delete(seeds_copy: Path, tmp_path: Path) -> None
 def test_remove_by_id(seeds_copy: Path, tmp_path: Path) -> None:
     lib = Library(tmp_path / "idx")
     lib.add([seeds_copy])
-    assert lib.remove(["articles/001_f252c9510e71f429.txt", "nope"]) == ["articles/001_f252c9510e71f429.txt"]
+    assert lib.remove(["articles/001_f252c9510e71f429.txt", "nope"]) == [
+        "articles/001_f252c9510e71f429.txt"
+    ]
     assert len(lib.documents()) == 4
     assert lib.store.count() == lib.catalog.count_chunks()
 
@@ -148,12 +162,26 @@ def test_cli_index_reports_and_noop_is_cheap(seeds_copy: Path, tmp_path: Path) -
     assert first.returncode == 0, first.stderr
     assert "5 added" in first.stdout
     noop = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "assistant", "index", str(seeds_copy), "--index", index],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "assistant",
+            "index",
+            str(seeds_copy),
+            "--index",
+            index,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert noop.returncode == 0 and "5 unchanged" in noop.stdout
     imported = noop.stderr
-    assert "chromadb" not in imported and "torch" not in imported  # nothing to write, nothing heavy loaded
+    assert (
+        "chromadb" not in imported and "torch" not in imported
+    )  # nothing to write, nothing heavy loaded
 
 
 BAD_FILES = {
@@ -172,7 +200,9 @@ def test_each_bad_input_is_skipped_with_its_reason(tmp_path: Path) -> None:
     folder.mkdir()
     for name, data in BAD_FILES.items():
         (folder / name).write_bytes(data)
-    (folder / "good.txt").write_text("Good article\n\nRussia kept the Tartus base.", encoding="utf-8")
+    (folder / "good.txt").write_text(
+        "Good article\n\nRussia kept the Tartus base.", encoding="utf-8"
+    )
     index = str(tmp_path / "idx")
     result = run_cli("index", str(folder), "--index", index, "--max-size", "1")
     assert result.returncode == 3, result.stderr
@@ -207,7 +237,11 @@ def test_import_is_light() -> None:
 
 
 def test_help_is_light() -> None:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "assistant", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "assistant", "--help"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0 and "index" in out.stdout
     assert "chromadb" not in out.stderr and "torch" not in out.stderr
 
@@ -225,7 +259,9 @@ def test_seeds_are_the_shared_seeds_byte_for_byte() -> None:
     if not shared.exists():
         pytest.fail(f"../shared/seeds is missing at {shared}")
     # seeds/manifest.csv is ours: it dates the five articles (the shared seeds carry no dates).
-    assert sorted(p.name for p in SEEDS.iterdir() if p.name != "manifest.csv") == sorted(p.name for p in shared.iterdir())
+    assert sorted(p.name for p in SEEDS.iterdir() if p.name != "manifest.csv") == sorted(
+        p.name for p in shared.iterdir()
+    )
     for p in shared.iterdir():
         assert (SEEDS / p.name).read_bytes() == p.read_bytes()
 
@@ -253,13 +289,17 @@ def test_the_count_of_documents_searched_follows_writes(seeds_copy: Path, tmp_pa
     with Library(tmp_path / "idx") as lib:
         lib.add([seeds_copy])
         assert lib.ask("Which bases did Russia keep?").searched == 5
-        (seeds_copy / "extra.txt").write_text("Extra\n\nRussia kept a base at Tartus.\n", encoding="utf-8")
+        (seeds_copy / "extra.txt").write_text(
+            "Extra\n\nRussia kept a base at Tartus.\n", encoding="utf-8"
+        )
         lib.add([seeds_copy])
         assert lib.ask("Which bases did Russia keep?").searched == 6
         assert lib.ask("Which bases did Russia keep?", source="extra").searched == 1
 
 
-def test_store_vectors_reads_back_stored_vectors_and_tolerates_unknown_ids(seeds_lib: Library) -> None:
+def test_store_vectors_reads_back_stored_vectors_and_tolerates_unknown_ids(
+    seeds_lib: Library,
+) -> None:
     some = seeds_lib.search("Tartus", k=1)[0].chunk_id
     got = seeds_lib.store.vectors([some])
     assert list(got) == [some] and got[some].shape == (384,)
@@ -277,13 +317,17 @@ def test_an_index_kept_among_the_articles_is_not_indexed(seeds_copy: Path) -> No
     assert len(first.added) == 5 and len(again.unchanged) == 5
 
 
-def test_an_article_beside_an_index_is_still_indexed_and_kept(seeds_copy: Path, tmp_path: Path) -> None:
+def test_an_article_beside_an_index_is_still_indexed_and_kept(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
     """Only an index's own parts are left out of the walk: an article kept in the same folder
     as another index is read, and not taken for gone (removed) on the next run."""
     other = seeds_copy / "notes"
     with Library(other) as lib:  # another index, built in a folder of the articles
         lib.add([SEEDS / "003_e5a73f4839f377ea.txt"])
-    (other / "note.txt").write_text("A note\n\nRussia kept the port of Tartus in 2016.\n", encoding="utf-8")
+    (other / "note.txt").write_text(
+        "A note\n\nRussia kept the port of Tartus in 2016.\n", encoding="utf-8"
+    )
     with Library(tmp_path / "index") as lib:
         first = lib.add([seeds_copy])
         again = lib.add([seeds_copy])

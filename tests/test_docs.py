@@ -39,6 +39,12 @@ def test_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert block, "README has a Library section with a python example"
     (tmp_path / "seeds").symlink_to(SEEDS)
     monkeypatch.chdir(tmp_path)
-    out = subprocess.run([sys.executable, "-c", block.group(1)], capture_output=True, text=True, cwd=tmp_path, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", block.group(1)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert "Tartous" in out.stdout or "Tartus" in out.stdout

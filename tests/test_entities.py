@@ -49,10 +49,14 @@ def test_pieces_cover_the_text_exactly(text: str) -> None:
 def test_by_chunk_keeps_each_mention_inside_its_span() -> None:
     mentions = [(0, 3, "ORG"), (5, 9, "GPE"), (8, 12, "PERSON"), (20, 25, "DATE")]
     assert entities.by_chunk([(0, 10), (8, 30)], mentions) == [
-        [(0, 3, "ORG"), (5, 9, "GPE")], [(8, 12, "PERSON"), (20, 25, "DATE")]]
+        [(0, 3, "ORG"), (5, 9, "GPE")],
+        [(8, 12, "PERSON"), (20, 25, "DATE")],
+    ]
 
 
-def test_a_named_pipeline_that_is_not_installed_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_named_pipeline_that_is_not_installed_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("ASSISTANT_ENTITIES", "no_such_pipeline")
     with pytest.raises(UsageError, match="no spaCy pipeline 'no_such_pipeline'"):
         entities.model_name()
@@ -75,7 +79,9 @@ def test_the_seeds_index_stores_named_entities_that_slice_their_text(seeds_lib: 
     assert {"PERSON", "GPE", "ORG", "DATE"} <= labels
 
 
-def test_an_index_of_schema_2_gains_entities_on_the_next_index_without_embedding(tmp_path: Path) -> None:
+def test_an_index_of_schema_2_gains_entities_on_the_next_index_without_embedding(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     index = tmp_path / "index"
@@ -100,7 +106,9 @@ def test_an_index_of_schema_2_gains_entities_on_the_next_index_without_embedding
         assert lib.add([folder]).tagged == 0  # once
 
 
-def test_indexing_without_entities_leaves_them_unknown_and_the_reader_guesses(tmp_path: Path) -> None:
+def test_indexing_without_entities_leaves_them_unknown_and_the_reader_guesses(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     with Library(tmp_path / "index", entities="off") as lib:
@@ -110,37 +118,64 @@ def test_indexing_without_entities_leaves_them_unknown_and_the_reader_guesses(tm
 
 
 def _passage(text: str, mentions: tuple[tuple[int, int, str], ...] | None) -> Passage:
-    doc = DocumentInfo(id="a/x.txt", path="/x.txt", format="txt", title=None, date=None, source=None,
-                       url=None, author=None, sha256="", chunks=1, pages=())
+    doc = DocumentInfo(
+        id="a/x.txt",
+        path="/x.txt",
+        format="txt",
+        title=None,
+        date=None,
+        source=None,
+        url=None,
+        author=None,
+        sha256="",
+        chunks=1,
+        pages=(),
+    )
     return Passage("a/x.txt::0", doc, 0, len(text), text, ((0, len(text)),), 0.5, mentions=mentions)
 
 
 def test_stored_entities_decide_what_fits_the_question() -> None:
     text = "The award went to Apple Records, the label, in London last year."
+
     def at(piece: str, label: str) -> tuple[int, int, str]:
         return text.index(piece), text.index(piece) + len(piece), label
 
-    tagged = _passage(text, (at("Apple Records", "ORG"), at("London", "GPE"), at("last year", "DATE")))
+    tagged = _passage(
+        text, (at("Apple Records", "ORG"), at("London", "GPE"), at("last year", "DATE"))
+    )
     found = answer.sentence_mentions(tagged, 0, len(text), text)
-    assert found is not None and [(text[m.start:m.end], m.label) for m in found if m.kind == "name"] == [
-        ("Apple Records", "ORG"), ("London", "GPE")]
+    assert found is not None and [
+        (text[m.start : m.end], m.label) for m in found if m.kind == "name"
+    ] == [("Apple Records", "ORG"), ("London", "GPE")]
     policy = answer.Policy()
     asked = answer.stems_of("Who won the award?")
     people = answer.fresh(text, [m for m in found if m.label == "ORG"], asked, frozenset({"name"}))
     who = question.fits(question.asks("Who won the award?"))
     assert answer.fit(people, who, policy.loose_fit) == policy.loose_fit  # an ORG is not a PERSON
-    assert answer.fit(people, question.fits(question.asks("Which company won the award?")), policy.loose_fit) == 1.0
+    assert (
+        answer.fit(
+            people, question.fits(question.asks("Which company won the award?")), policy.loose_fit
+        )
+        == 1.0
+    )
     places = answer.fresh(text, found, asked, frozenset({"name"}))
-    assert answer.fit(places, question.fits(question.asks("Where was the award given?")), policy.loose_fit) == 1.0
+    assert (
+        answer.fit(
+            places, question.fits(question.asks("Where was the award given?")), policy.loose_fit
+        )
+        == 1.0
+    )
     assert answer.sentence_mentions(_passage(text, None), 0, len(text), text) is None
 
 
 def test_quotes_carry_their_named_entities(seeds_lib: Library) -> None:
     got = seeds_lib.ask("Which bases did Russia keep?")
     assert got.answered
-    named = [(q.text[m.start:m.end], m) for q in got.quotes for m in q.mentions]
+    named = [(q.text[m.start : m.end], m) for q in got.quotes for m in q.mentions]
     assert named and all(t and m.label for t, m in named)
-    assert any("Tartus" in t or "Tartous" in t or "Khmeimim" in t or "Hmeimim" in t for t, _ in named)
+    assert any(
+        "Tartus" in t or "Tartous" in t or "Khmeimim" in t or "Hmeimim" in t for t, _ in named
+    )
 
 
 def test_a_tagger_that_fails_costs_only_the_entities_with_a_warning(tmp_path: Path) -> None:

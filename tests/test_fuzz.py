@@ -31,8 +31,14 @@ ODD = (
     "a Z1."
 )
 FUZZ = settings(
-    max_examples=20, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -61,10 +67,20 @@ def jsonl(lines: list[object]) -> bytes:
 PDF = make_pdf(["Tartus is a port on the coast.", "Hmeimim is an air base.", "A third page."])
 JSON_LINES = st.lists(
     st.one_of(
-        st.fixed_dictionaries({"text": odd_text(200)}, optional={"title": odd_text(30), "date": odd_text(12)}),
-        st.fixed_dictionaries({"body": st.just("Russia kept Tartus."), "id": st.one_of(st.integers(), odd_text(10))}),
-        st.just("{not json"), st.just("[1, 2, 3]"), st.just("null"), st.just(""), odd_text(40),
-        st.fixed_dictionaries({"text": st.one_of(st.none(), st.integers(), st.lists(st.integers()))}),
+        st.fixed_dictionaries(
+            {"text": odd_text(200)}, optional={"title": odd_text(30), "date": odd_text(12)}
+        ),
+        st.fixed_dictionaries(
+            {"body": st.just("Russia kept Tartus."), "id": st.one_of(st.integers(), odd_text(10))}
+        ),
+        st.just("{not json"),
+        st.just("[1, 2, 3]"),
+        st.just("null"),
+        st.just(""),
+        odd_text(40),
+        st.fixed_dictionaries(
+            {"text": st.one_of(st.none(), st.integers(), st.lists(st.integers()))}
+        ),
     ),
     max_size=8,
 )
@@ -72,10 +88,15 @@ JSON_LINES = st.lists(
 BAD_FILES = st.one_of(
     st.tuples(st.sampled_from(sorted(SUPPORTED_SUFFIXES)), st.binary(max_size=3000)),
     st.tuples(st.sampled_from([".txt", ".md", ".html", ".jsonl"]), odd_text().map(encoded)),
-    st.tuples(st.sampled_from([".txt", ".md"]), st.integers(1000, 30_000).map(lambda n: b"Tartus " * (n // 7))),
+    st.tuples(
+        st.sampled_from([".txt", ".md"]),
+        st.integers(1000, 30_000).map(lambda n: b"Tartus " * (n // 7)),
+    ),
     st.tuples(st.just(".md"), odd_text(60).map(lambda t: encoded(f"---\ntitle: [{t}\n---\n{t}"))),
-    st.tuples(st.sampled_from([".html", ".htm"]),
-              st.builds(html, st.integers(0, 3000), odd_text(200), st.booleans())),
+    st.tuples(
+        st.sampled_from([".html", ".htm"]),
+        st.builds(html, st.integers(0, 3000), odd_text(200), st.booleans()),
+    ),
     st.tuples(st.just(".pdf"), st.integers(0, len(PDF)).map(lambda n: PDF[:n])),
     st.tuples(st.just(".jsonl"), JSON_LINES.map(jsonl)),
 )
@@ -126,12 +147,17 @@ def test_each_reader_survives_bad_input_between_good_files(
     [
         ("one-long-line.txt", b"Tartus " * 150_000),  # a 1 MB line without a sentence end
         ("no-spaces.txt", b"x" * 1_000_000),
-        ("deep.html", b"<html><body>" + b"<div>" * 100_000 + b"Tartus is a port." + b"</div>" * 100_000),
+        (
+            "deep.html",
+            b"<html><body>" + b"<div>" * 100_000 + b"Tartus is a port." + b"</div>" * 100_000,
+        ),
         ("unclosed.html", b"<html><body>" + b"<p><b><i>" * 25_000 + b"Tartus"),
         ("many-lines.jsonl", b"\n".join([b"{bad"] * 50_000 + [b'{"text": "Russia kept Tartus."}'])),
     ],
 )
-def test_big_pathological_files_are_read_in_bounded_time(tmp_path: Path, name: str, data: bytes) -> None:
+def test_big_pathological_files_are_read_in_bounded_time(
+    tmp_path: Path, name: str, data: bytes
+) -> None:
     path = tmp_path / name
     path.write_bytes(data)
     started = time.monotonic()
@@ -173,7 +199,9 @@ def test_awkward_questions_through_the_library(seeds_lib: Library, kind: str) ->
 
 @FUZZ
 @given(question=odd_text(300))
-def test_random_questions_never_raise_anything_unexpected(seeds_lib: Library, question: str) -> None:
+def test_random_questions_never_raise_anything_unexpected(
+    seeds_lib: Library, question: str
+) -> None:
     try:
         seeds_lib.ask(question)
     except AssistantError as exc:
@@ -182,15 +210,21 @@ def test_random_questions_never_raise_anything_unexpected(seeds_lib: Library, qu
 
 def test_awkward_questions_through_the_cli(seeds_index: Path) -> None:
     empty = run_cli("-q", "", "--index", str(seeds_index), "--json", input="")
-    assert empty.returncode == 2 and "Traceback" not in empty.stderr  # an empty question is a usage error
+    assert (
+        empty.returncode == 2 and "Traceback" not in empty.stderr
+    )  # an empty question is a usage error
     assert empty.stderr.strip().splitlines()[-1] == "assistant: error: the question is empty"
     # One process for the rest: '-q -' reads one question per line.
     lines = [q.replace("\n", " ") for q in AWKWARD_QUESTIONS.values()]
-    result = run_cli("-q", "-", "--json", "--index", str(seeds_index), input="\n".join(lines) + "\n")
+    result = run_cli(
+        "-q", "-", "--json", "--index", str(seeds_index), input="\n".join(lines) + "\n"
+    )
     assert result.returncode == 0, result.stderr  # a batch answers what it can, line by line
     assert "Traceback" not in result.stderr, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(answers) == len(lines)  # a line that cannot be asked gets an error object in its place
+    assert len(answers) == len(
+        lines
+    )  # a line that cannot be asked gets an error object in its place
     assert all("error" in a or not a["answered"] or a["quotes"] for a in answers)
     stopwords = [a for a in answers if a["question"].strip() == AWKWARD_QUESTIONS["only stopwords"]]
     assert stopwords and "nothing to search for" in stopwords[0]["error"]

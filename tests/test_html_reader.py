@@ -148,13 +148,21 @@ def test_where_a_date_came_from_is_indexed_cited_and_shown(tmp_path: Path) -> No
     folder = tmp_path / "pages"
     folder.mkdir()
     (folder / "text.html").write_text(page(body=BODY + PROSE_DATE), encoding="utf-8")
-    (folder / "listed.html").write_text(page(body=BODY.replace("Putin", "Medvedev") + PROSE_DATE), encoding="utf-8")
+    (folder / "listed.html").write_text(
+        page(body=BODY.replace("Putin", "Medvedev") + PROSE_DATE), encoding="utf-8"
+    )
     (folder / "manifest.csv").write_text("file,date\nlisted.html,2016-03-15\n", encoding="utf-8")
     with Library(tmp_path / "index", embedder=HashEmbedder(), entities="off") as lib:
         lib.add([folder])
         docs = {d.id: d for d in lib.documents()}
-        assert (docs["pages/text.html"].date, docs["pages/text.html"].date_source) == ("2016-03-14", "text")
-        assert (docs["pages/listed.html"].date, docs["pages/listed.html"].date_source) == ("2016-03-15", "manifest")
+        assert (docs["pages/text.html"].date, docs["pages/text.html"].date_source) == (
+            "2016-03-14",
+            "text",
+        )
+        assert (docs["pages/listed.html"].date, docs["pages/listed.html"].date_source) == (
+            "2016-03-15",
+            "manifest",
+        )
         assert render.source_json(docs["pages/text.html"])["date_source"] == "text"
         shown = StringIO()
         render.sources_table(list(docs.values()), Console(file=shown, width=200))
@@ -165,7 +173,8 @@ def test_where_a_date_came_from_is_indexed_cited_and_shown(tmp_path: Path) -> No
         cited = {c.document: c for c in answer.citations}
         assert cited["pages/text.html"].date_source == "text"
         assert {c["document"]: c["date_source"] for c in render.answer_json(answer)["sources"]} == {
-            d: c.date_source for d, c in cited.items()}
+            d: c.date_source for d, c in cited.items()
+        }
         text = StringIO()
         render.answer_view(answer, Console(file=text, width=200))
         assert "2016-03-14 (from the text)" in text.getvalue()
@@ -196,8 +205,11 @@ def test_headline_line_and_teaser_links_are_excluded_while_the_body_stays(tmp_pa
     kept = chunked(document)
     assert "Russia pulls out of Syria" not in kept
     assert "Oil prices rise" not in kept
-    for sentence in ("Putin on Monday announced", "peace talks between various factions",
-                     "the S-400 systems would stay"):
+    for sentence in (
+        "Putin on Monday announced",
+        "peace talks between various factions",
+        "the S-400 systems would stay",
+    ):
         assert sentence in " ".join(kept.split())
 
 
@@ -207,10 +219,13 @@ def test_two_link_lines_in_a_row_are_excluded_one_amid_prose_is_not() -> None:
         "Menu\nSports\nA paragraph of the article, long enough to be prose.\n"
         "Weather for the week ahead\nAnother paragraph of the article, the last one."
     )
-    spans = html_excluded_spans(text, is_headline=lambda line: False, is_link=lambda line: line in links)
+    spans = html_excluded_spans(
+        text, is_headline=lambda line: False, is_link=lambda line: line in links
+    )
     assert [text[s:e] for s, e in spans] == ["Menu\nSports"]
-    spans = html_excluded_spans(text + "\nSports", is_headline=lambda line: False,
-                                is_link=lambda line: line in links)
+    spans = html_excluded_spans(
+        text + "\nSports", is_headline=lambda line: False, is_link=lambda line: line in links
+    )
     assert [text[s:e] for s, e in spans][-1] != "Weather for the week ahead"
     assert (text + "\nSports")[spans[-1][0] : spans[-1][1]] == "Sports"
 
@@ -292,10 +307,19 @@ def test_an_article_split_into_containers_by_an_ad_is_read_whole() -> None:
         '<aside class="rail"><div class="ad">Advertisement</div><ul>'
         '<li><a href="/x">Most popular story of the day on this site</a></li></ul></aside>'
     )
-    html = page(body=part(BODY) + rail + '<div class="ad"><span>Advertisement</span></div>' + part(SECOND_PART))
+    html = page(
+        body=part(BODY)
+        + rail
+        + '<div class="ad"><span>Advertisement</span></div>'
+        + part(SECOND_PART)
+    )
     text = " ".join(read_source(html).text.split())
-    for sentence in ("Putin on Monday announced", "the S-400 systems would stay",
-                     "Analysts in Washington said", "when the rest would follow them"):
+    for sentence in (
+        "Putin on Monday announced",
+        "the S-400 systems would stay",
+        "Analysts in Washington said",
+        "when the rest would follow them",
+    ):
         assert sentence in text
 
 
@@ -328,8 +352,17 @@ def test_webpages_benchmark_scores_twenty_pages_of_each_set(tmp_path: Path) -> N
     import webpages
 
     # 20 pages: the AEB scorer's bootstrap needs some non-empty predictions in every resample.
-    results = webpages.main(["--limit", "20", "--skip-timing", "--json", str(tmp_path / "w.json"),
-                             "--out", str(tmp_path / "out")])
+    results = webpages.main(
+        [
+            "--limit",
+            "20",
+            "--skip-timing",
+            "--json",
+            str(tmp_path / "w.json"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert all(results[name]["pages"] == 20 for name in ("aeb", "htmldate", "trafilatura"))
     assert 0 < results["aeb"]["chunked"]["precision"] <= 1
     assert results["htmldate"]["tp"] + results["htmldate"]["fp"] <= 20

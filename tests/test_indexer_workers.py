@@ -21,7 +21,9 @@ def test_a_hang_a_crash_and_a_memory_blowup_each_cost_only_their_file(tmp_path: 
     folder = tmp_path / "in"
     folder.mkdir()
     for n, name in enumerate(["a", "hang", "b", "segv", "c", "memory", "d"]):
-        (folder / f"{name}.txt").write_text(f"Title {n}\n\nThe convoy number {n} left Tartus at dawn.\n", encoding="utf-8")
+        (folder / f"{name}.txt").write_text(
+            f"Title {n}\n\nThe convoy number {n} left Tartus at dawn.\n", encoding="utf-8"
+        )
     index = tmp_path / "index"
     index.mkdir()
     catalog = Catalog(index / FILENAME)
@@ -29,7 +31,14 @@ def test_a_hang_a_crash_and_a_memory_blowup_each_cost_only_their_file(tmp_path: 
     store = VectorStore(index / "chroma")
     embedder = HashEmbedder()
     limits = ReadLimits(jobs=2, timeout_s=10, max_memory_mb=1024)
-    indexer = Indexer(catalog, lambda: store, lambda: embedder, max_bytes=10**6, limits=limits, reader=FaultyReader)
+    indexer = Indexer(
+        catalog,
+        lambda: store,
+        lambda: embedder,
+        max_bytes=10**6,
+        limits=limits,
+        reader=FaultyReader,
+    )
     report = indexer.run([folder])
     assert sorted(report.added) == ["in/a.txt", "in/b.txt", "in/c.txt", "in/d.txt"]
     reasons = {Path(s.path).stem: s.reason for s in report.skipped}
@@ -46,9 +55,17 @@ def test_a_hang_a_crash_and_a_memory_blowup_each_cost_only_their_file(tmp_path: 
 def _snapshot(index: Path) -> tuple[object, ...]:
     with Library(index, embedder=HashEmbedder()) as lib:
         docs = [(d.id, d.sha256, d.chunks, d.title, d.date) for d in lib.documents()]
-        chunks = list(lib.catalog.db.execute('SELECT id, doc_id, start, "end", sentences FROM chunks ORDER BY id'))
+        chunks = list(
+            lib.catalog.db.execute(
+                'SELECT id, doc_id, start, "end", sentences FROM chunks ORDER BY id'
+            )
+        )
         answer = lib.ask("Which bases did Russia keep?")
-        return docs, [tuple(c) for c in chunks], [(q.document, q.start, q.end) for q in answer.quotes]
+        return (
+            docs,
+            [tuple(c) for c in chunks],
+            [(q.document, q.start, q.end) for q in answer.quotes],
+        )
 
 
 def test_an_index_built_with_workers_equals_one_built_in_one(tmp_path: Path) -> None:

@@ -46,7 +46,10 @@ def test_the_same_relative_path_in_two_folders_is_two_documents(tmp_path: Path) 
 
 
 def test_folders_of_the_same_name_get_distinct_stable_labels(tmp_path: Path) -> None:
-    folders = [note(tmp_path / p / "articles", f"Article number {n} about Tartus.") for n, p in enumerate("abc")]
+    folders = [
+        note(tmp_path / p / "articles", f"Article number {n} about Tartus.")
+        for n, p in enumerate("abc")
+    ]
     with fake(tmp_path / "index") as lib:
         for folder in folders:
             assert len(lib.add([folder]).added) == 1
@@ -81,7 +84,15 @@ def test_a_filtered_search_leaves_the_reader_following_writers(tmp_path: Path) -
 def test_a_failed_rebuild_leaves_the_index_as_it_was(seeds_index: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     shutil.copytree(seeds_index, index)
-    refused = run_cli("index", "--rebuild", str(SEEDS), "--model", str(tmp_path / "no-such-model"), "--index", str(index))
+    refused = run_cli(
+        "index",
+        "--rebuild",
+        str(SEEDS),
+        "--model",
+        str(tmp_path / "no-such-model"),
+        "--index",
+        str(index),
+    )
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
     with Library(index) as lib:
         assert len(lib.documents()) == 5
@@ -105,7 +116,6 @@ def test_a_rebuild_interrupted_half_way_leaves_the_old_index_answering(tmp_path:
         assert [h.document.id for h in lib.search("icebreaker", k=1)] == ["articles/notes.txt"]
         assert lib.store.count() == lib.catalog.count_chunks() == 1
     with fake(index) as lib:  # and the next writer throws away what was half built
-
         lib.add([folder])
     assert not list(index.glob(".build-*"))
     assert sorted(p.name for p in index.iterdir() if p.name.startswith("chroma")) == ["chroma"]
@@ -131,19 +141,25 @@ def test_a_file_that_fails_to_read_keeps_its_last_good_version(tmp_path: Path) -
     folder = note(tmp_path / "articles", "The icebreaker Yamal docked at Tartus. " * 20)
     with fake(tmp_path / "index") as lib:
         lib.add([folder])
-        (folder / "notes.txt").write_text("Notes\n\nThe icebreaker changed. " * 40, encoding="utf-8")
+        (folder / "notes.txt").write_text(
+            "Notes\n\nThe icebreaker changed. " * 40, encoding="utf-8"
+        )
         report = lib.add([folder], max_bytes=100)  # this run cannot read it
         assert [s.kept for s in report.skipped] == [True]
         assert "the version indexed before is kept" in report.skipped[0].reason
         assert not report.removed and [d.id for d in lib.documents()] == ["articles/notes.txt"]
         assert "Yamal" in lib.text("articles/notes.txt")
         retried = lib.add([folder])  # the next run that can read it updates it
-        assert retried.updated == ["articles/notes.txt"] and "changed" in lib.text("articles/notes.txt")
+        assert retried.updated == ["articles/notes.txt"] and "changed" in lib.text(
+            "articles/notes.txt"
+        )
         (folder / "notes.txt").unlink()
         assert lib.add([folder]).removed == ["articles/notes.txt"]
 
 
-def test_bad_paths_and_an_empty_refresh_are_usage_errors_that_create_nothing(tmp_path: Path) -> None:
+def test_bad_paths_and_an_empty_refresh_are_usage_errors_that_create_nothing(
+    tmp_path: Path,
+) -> None:
     index = tmp_path / "index"
     with pytest.raises(UsageError, match="no such file"):
         fake(index).add([tmp_path / "nonexistent"])
@@ -163,11 +179,17 @@ def _downgrade_to_schema_1(index: Path) -> None:
     meta = dict(db.execute("SELECT key, value FROM meta"))
     manifest = Manifest.from_meta(meta)
     assert manifest is not None
-    rows = db.execute("SELECT c.id, c.idx, d.id FROM chunks c JOIN documents d ON d.id = c.doc_id").fetchall()
-    renamed = [(cid, f"{doc.split('/', 1)[1]}::{idx}", doc.split("/", 1)[1]) for cid, idx, doc in rows]
+    rows = db.execute(
+        "SELECT c.id, c.idx, d.id FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    ).fetchall()
+    renamed = [
+        (cid, f"{doc.split('/', 1)[1]}::{idx}", doc.split("/", 1)[1]) for cid, idx, doc in rows
+    ]
     db.execute("BEGIN")
     db.execute("UPDATE documents SET id = substr(id, instr(id, '/') + 1)")
-    db.execute("UPDATE chunks SET doc_id = substr(doc_id, instr(doc_id, '/') + 1), id = substr(id, instr(id, '/') + 1)")
+    db.execute(
+        "UPDATE chunks SET doc_id = substr(doc_id, instr(doc_id, '/') + 1), id = substr(id, instr(id, '/') + 1)"
+    )
     roots = [r[0] for r in db.execute("SELECT path FROM roots WHERE folder = 1")]
     db.execute("DROP TABLE roots")
     db.execute("CREATE TABLE roots(path TEXT PRIMARY KEY)")
@@ -198,7 +220,10 @@ def test_an_index_of_schema_1_is_migrated_in_place_without_embedding(tmp_path: P
         lib.documents()
     with fake(index) as lib:
         report = lib.add([])
-        assert report.chunks == 0 and sorted(report.unchanged) == ["articles/convoy.txt", "articles/notes.txt"]
+        assert report.chunks == 0 and sorted(report.unchanged) == [
+            "articles/convoy.txt",
+            "articles/notes.txt",
+        ]
         assert lib.store.count() == lib.catalog.count_chunks() == 2
         assert [h.document.id for h in lib.search("convoy Latakia", k=1)] == ["articles/convoy.txt"]
         meta = dict(lib.catalog.db.execute("SELECT key, value FROM meta").fetchall())
@@ -216,8 +241,12 @@ def _columns(index: Path, table: str) -> set[str]:
 
 
 @pytest.mark.parametrize("schema", [3, 2])
-def test_an_index_of_schema_2_or_3_gains_date_sources_in_place_without_embedding(tmp_path: Path, schema: int) -> None:
-    folder = note(tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus.")
+def test_an_index_of_schema_2_or_3_gains_date_sources_in_place_without_embedding(
+    tmp_path: Path, schema: int
+) -> None:
+    folder = note(
+        tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus."
+    )
     index = tmp_path / "index"
     with Library(index, embedder=HashEmbedder(), entities="off") as lib:
         lib.add([folder])
@@ -238,20 +267,29 @@ def test_an_index_of_schema_2_or_3_gains_date_sources_in_place_without_embedding
         assert report.chunks == 0 and report.unchanged == ["articles/notes.txt"]
         (doc,) = lib.documents()
         meta = dict(lib.catalog.db.execute("SELECT key, value FROM meta").fetchall())
-    assert any(f"schema {schema} to {SCHEMA_VERSION}" in n and "where they came from" in n for n in notes)
+    assert any(
+        f"schema {schema} to {SCHEMA_VERSION}" in n and "where they came from" in n for n in notes
+    )
     assert meta["schema"] == str(SCHEMA_VERSION) == "4"
-    assert {"date_source", "line"} <= _columns(index, "documents") and "mentions" in _columns(index, "chunks")
+    assert {"date_source", "line"} <= _columns(index, "documents") and "mentions" in _columns(
+        index, "chunks"
+    )
     # Rows written before keep no label until their file is read again; nothing forces that.
     assert (doc.date, doc.date_source) == ("2016-03-14", None)
 
 
 def test_a_dateline_is_labelled_markup_and_an_undated_file_has_no_label(tmp_path: Path) -> None:
-    folder = note(tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus.")
+    folder = note(
+        tmp_path / "articles", "Published: 2016-03-14\n\nThe icebreaker Yamal docked at Tartus."
+    )
     note(folder, "A convoy left Latakia at dawn.", "convoy.txt")
     with fake(tmp_path / "index") as lib:
         lib.add([folder])
         labels = {d.id: (d.date, d.date_source) for d in lib.documents()}
-    assert labels == {"articles/notes.txt": ("2016-03-14", "markup"), "articles/convoy.txt": (None, None)}
+    assert labels == {
+        "articles/notes.txt": ("2016-03-14", "markup"),
+        "articles/convoy.txt": (None, None),
+    }
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -265,7 +303,10 @@ def test_runs_skip_exactly_the_sentences_an_excluded_span_touches(seed: int) -> 
         length = rng.randint(1, 9)
         spans.append((cursor, cursor + length))
         cursor += length
-    excluded = [(s, s + rng.randint(1, 30)) for s in (rng.randint(0, cursor + 5) for _ in range(rng.randint(0, 8)))]
+    excluded = [
+        (s, s + rng.randint(1, 30))
+        for s in (rng.randint(0, cursor + 5) for _ in range(rng.randint(0, 8)))
+    ]
 
     def brute() -> list[list[tuple[int, int]]]:
         runs: list[list[tuple[int, int]]] = [[]]
@@ -285,11 +326,17 @@ def test_sources_json_lists_labelled_ids(tmp_path: Path) -> None:
     index = tmp_path / "index"
     with fake(index) as lib:
         lib.add([folder])
-    listed = json.loads(run_cli("sources", "--json", "--index", str(index), env={"ASSISTANT_MODEL": "hash-64"}).stdout)
+    listed = json.loads(
+        run_cli(
+            "sources", "--json", "--index", str(index), env={"ASSISTANT_MODEL": "hash-64"}
+        ).stdout
+    )
     assert [s["document"] for s in listed] == ["articles/notes.txt"]
 
 
-def test_a_folder_manifest_supplies_metadata_and_edits_apply_without_embedding(tmp_path: Path) -> None:
+def test_a_folder_manifest_supplies_metadata_and_edits_apply_without_embedding(
+    tmp_path: Path,
+) -> None:
     folder = note(tmp_path / "articles", "The icebreaker Yamal docked at Tartus.")
     note(folder, "A convoy left Latakia at dawn.", "convoy.txt")
     (folder / "manifest.csv").write_text(
@@ -301,29 +348,59 @@ def test_a_folder_manifest_supplies_metadata_and_edits_apply_without_embedding(t
     )
     with fake(tmp_path / "index") as lib:
         first = lib.add([folder])
-        assert sorted(first.added) == ["articles/convoy.txt", "articles/notes.txt"]  # the manifest is no article
+        assert sorted(first.added) == [
+            "articles/convoy.txt",
+            "articles/notes.txt",
+        ]  # the manifest is no article
         assert len(first.warnings) == 2
         assert "manifest.csv:3" in first.warnings[0] and "missing.txt" in first.warnings[0]
         assert "manifest.csv:4" in first.warnings[1] and "not-a-date" in first.warnings[1]
         docs = {d.id: d for d in lib.documents()}
-        assert (docs["articles/notes.txt"].title, docs["articles/notes.txt"].date) == ("Icebreaker at Tartus", "2016-03-15")
-        assert docs["articles/notes.txt"].source == "Reuters" and docs["articles/convoy.txt"].date is None
-        (folder / "manifest.csv").write_text("file,date\nnotes.txt,2017-01-02\nconvoy.txt,2018\n", encoding="utf-8")
+        assert (docs["articles/notes.txt"].title, docs["articles/notes.txt"].date) == (
+            "Icebreaker at Tartus",
+            "2016-03-15",
+        )
+        assert (
+            docs["articles/notes.txt"].source == "Reuters"
+            and docs["articles/convoy.txt"].date is None
+        )
+        (folder / "manifest.csv").write_text(
+            "file,date\nnotes.txt,2017-01-02\nconvoy.txt,2018\n", encoding="utf-8"
+        )
         second = lib.add([folder])
-        assert second.chunks == 0 and not second.added and not second.updated and not second.warnings
+        assert (
+            second.chunks == 0 and not second.added and not second.updated and not second.warnings
+        )
         docs = {d.id: d for d in lib.documents()}
-        assert docs["articles/notes.txt"].date == "2017-01-02" and docs["articles/notes.txt"].title == "Notes"
+        assert (
+            docs["articles/notes.txt"].date == "2017-01-02"
+            and docs["articles/notes.txt"].title == "Notes"
+        )
         assert docs["articles/convoy.txt"].date == "2018"
-        assert [h.document.id for h in lib.search("convoy", k=1, since="2018")] == ["articles/convoy.txt"]
+        assert [h.document.id for h in lib.search("convoy", k=1, since="2018")] == [
+            "articles/convoy.txt"
+        ]
         assert lib.add([folder]).chunks == 0
 
 
 def test_the_first_index_says_it_prepares_the_model(tmp_path: Path) -> None:
     folder = note(tmp_path / "articles", "The icebreaker Yamal docked at Tartus.")
-    done = run_cli("index", str(folder), "--index", str(tmp_path / "index"), env={"ASSISTANT_CACHE": str(tmp_path / "cache")})
+    done = run_cli(
+        "index",
+        str(folder),
+        "--index",
+        str(tmp_path / "index"),
+        env={"ASSISTANT_CACHE": str(tmp_path / "cache")},
+    )
     assert done.returncode == 0, done.stderr
     assert "preparing the model sentence-transformers/all-MiniLM-L6-v2 for first use" in done.stderr
-    again = run_cli("index", str(folder), "--index", str(tmp_path / "index"), env={"ASSISTANT_CACHE": str(tmp_path / "cache")})
+    again = run_cli(
+        "index",
+        str(folder),
+        "--index",
+        str(tmp_path / "index"),
+        env={"ASSISTANT_CACHE": str(tmp_path / "cache")},
+    )
     assert "preparing the model" not in again.stderr
 
 
@@ -331,47 +408,75 @@ def test_as_of_leaves_out_later_documents_and_keeps_undated_ones(tmp_path: Path)
     folder = note(tmp_path / "articles", "The convoy left Tartus in the spring.", "early.txt")
     note(folder, "The convoy left Tartus in the winter.", "late.txt")
     note(folder, "The convoy left Tartus at some point.", "undated.txt")
-    (folder / "manifest.csv").write_text("file,date\nearly.txt,2016-03-15\nlate.txt,2024-12-13\n", encoding="utf-8")
+    (folder / "manifest.csv").write_text(
+        "file,date\nearly.txt,2016-03-15\nlate.txt,2024-12-13\n", encoding="utf-8"
+    )
     with fake(tmp_path / "index") as lib:
         lib.add([folder])
         found = {h.document.id for h in lib.search("convoy Tartus", k=5, as_of="2020")}
         assert found == {"articles/early.txt", "articles/undated.txt"}
         answer = lib.ask("When did the convoy leave Tartus?", as_of="2016-03-14")
-        assert answer.searched == 1 and {q.document for q in answer.quotes + answer.closest} <= {"articles/undated.txt"}
+        assert answer.searched == 1 and {q.document for q in answer.quotes + answer.closest} <= {
+            "articles/undated.txt"
+        }
 
 
 def test_locations_name_what_a_reader_can_find_in_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
-    records = [json.dumps({"text": f"Filler record number {n} about nothing much at all."}) for n in range(40)]
-    records.append(json.dumps({"title": "Icebreaker", "text": "Intro line.\nThe icebreaker Yamal docked at Tartus on Monday."}))
+    records = [
+        json.dumps({"text": f"Filler record number {n} about nothing much at all."})
+        for n in range(40)
+    ]
+    records.append(
+        json.dumps(
+            {
+                "title": "Icebreaker",
+                "text": "Intro line.\nThe icebreaker Yamal docked at Tartus on Monday.",
+            }
+        )
+    )
     (folder / "feed.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
-    body = "".join(f"<p>Paragraph {n} is about the weather in the north today.</p>\n" for n in range(5))
+    body = "".join(
+        f"<p>Paragraph {n} is about the weather in the north today.</p>\n" for n in range(5)
+    )
     (folder / "page.html").write_text(
         f"<html><head><title>Convoy</title></head><body><article><h1>Convoy</h1>{body}"
         "<p>A convoy of trucks left Latakia at dawn on Tuesday morning.</p></article></body></html>",
         encoding="utf-8",
     )
-    (folder / "crlf.txt").write_bytes("\ufeffTitle line\r\n\r\nThe ferry Sparta reached Novorossiysk on Friday.\r\n".encode())
+    (folder / "crlf.txt").write_bytes(
+        "\ufeffTitle line\r\n\r\nThe ferry Sparta reached Novorossiysk on Friday.\r\n".encode()
+    )
     with Library(tmp_path / "index") as lib:
         lib.add([folder])
         jsonl = lib.ask("Where did the icebreaker Yamal dock?", k=1)
-        assert jsonl.quotes[0].document == "articles/feed.jsonl#41" and jsonl.quotes[0].location == "line 41"
+        assert (
+            jsonl.quotes[0].document == "articles/feed.jsonl#41"
+            and jsonl.quotes[0].location == "line 41"
+        )
         html = lib.ask("Where did the convoy of trucks leave from?", k=1)
         assert html.quotes[0].location and html.quotes[0].location.startswith("paragraph ")
         crlf = lib.ask("Which port did the ferry Sparta reach?", k=1).quotes[0]
         raw = (folder / "crlf.txt").read_bytes().decode("utf-8")
-        text = raw.removeprefix("\ufeff")  # offsets count code points after the BOM; newlines are kept as written
+        text = raw.removeprefix(
+            "\ufeff"
+        )  # offsets count code points after the BOM; newlines are kept as written
         assert lib.text(crlf.document) == text
         assert text[crlf.start : crlf.end] == crlf.text and crlf.location == "line 3"
 
 
-def test_a_list_answer_reads_one_version_of_the_index_while_a_writer_adds(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_list_answer_reads_one_version_of_the_index_while_a_writer_adds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assistant import answer as answer_module
     from assistant.answer import Policy
 
-    folder = note(tmp_path / "articles", "The icebreaker Yamal docked at the port of Tartus yesterday.", "a.txt")
+    folder = note(
+        tmp_path / "articles",
+        "The icebreaker Yamal docked at the port of Tartus yesterday.",
+        "a.txt",
+    )
     index = tmp_path / "index"
     with fake(index) as writer:
         writer.add([folder])
@@ -386,9 +491,13 @@ def test_a_list_answer_reads_one_version_of_the_index_while_a_writer_adds(tmp_pa
 
     monkeypatch.setattr(answer_module, "build", build_while_a_writer_adds)
     with fake(index) as reader:
-        got = reader.ask("Which ports did the icebreakers dock at?", policy=Policy(bar=0.0, support=0.0))
+        got = reader.ask(
+            "Which ports did the icebreakers dock at?", policy=Policy(bar=0.0, support=0.0)
+        )
         assert got.answered and got.direct is not None and got.direct.list
         said = {c.text for c in got.direct.candidates}
         assert "Tartus" in said and "Latakia" not in said  # the line read the quotes' version
         assert {c.document for c in got.citations} == {"articles/a.txt"}
-        assert reader.search("Taymyr Latakia", k=3)[0].document.id == "articles/b.txt"  # the next read sees it
+        assert (
+            reader.search("Taymyr Latakia", k=3)[0].document.id == "articles/b.txt"
+        )  # the next read sees it

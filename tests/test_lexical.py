@@ -42,20 +42,41 @@ def test_every_spelling_of_the_base_expands_to_the_others() -> None:
     assert lexical.variants(db, "tartus") == ["tartous"]
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("khmeimim", "hemeimeem"), ("hmeimim", "khmeymim"), ("tartus", "tartous"), ("latakia", "lattakia"),
-    ("zelensky", "zelenskyy"), ("zelenskiy", "zelensky"), ("mohammed", "muhammad"), ("scholz", "schulz"),
-    ("lopes", "lopez"), ("gaddafi", "qadhafi"), ("ukraine", "ukrainian"), ("qatar", "qatari"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("khmeimim", "hemeimeem"),
+        ("hmeimim", "khmeymim"),
+        ("tartus", "tartous"),
+        ("latakia", "lattakia"),
+        ("zelensky", "zelenskyy"),
+        ("zelenskiy", "zelensky"),
+        ("mohammed", "muhammad"),
+        ("scholz", "schulz"),
+        ("lopes", "lopez"),
+        ("gaddafi", "qadhafi"),
+        ("ukraine", "ukrainian"),
+        ("qatar", "qatari"),
+    ],
+)
 def test_spellings_of_one_name_sound_alike(a: str, b: str) -> None:
     assert lexical.spelled_alike(a, b) and lexical.spelled_alike(b, a)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    # all were variants when every vowel blurred into one and any letter could change
-    ("russian", "syrian"), ("kardashian", "kurdish"), ("tartus", "states"), ("pankov", "peskov"),
-    ("martin", "morton"), ("geneva", "guliyeva"), ("ellen", "yellen"), ("congo", "huang"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # all were variants when every vowel blurred into one and any letter could change
+        ("russian", "syrian"),
+        ("kardashian", "kurdish"),
+        ("tartus", "states"),
+        ("pankov", "peskov"),
+        ("martin", "morton"),
+        ("geneva", "guliyeva"),
+        ("ellen", "yellen"),
+        ("congo", "huang"),
+    ],
+)
 def test_different_names_do_not(a: str, b: str) -> None:
     assert not lexical.spelled_alike(a, b) and not lexical.spelled_alike(b, a)
 
@@ -91,9 +112,18 @@ def test_query_terms_drop_stopwords_and_punctuation() -> None:
 def test_a_hyphenated_question_word_also_finds_it_written_solid() -> None:
     db = sqlite3.connect(":memory:")
     lexical.create(db)
-    for n, text in enumerate(["Birthweight and later disease.", "The birth-weight of twins.", "Weight of the fleet."], 1):
+    for n, text in enumerate(
+        ["Birthweight and later disease.", "The birth-weight of twins.", "Weight of the fleet."], 1
+    ):
         lexical.add_chunk(db, n, "", text)
-    assert lexical.joined_forms("Is birth-weight linked to PD-1 or e-mail use?") == ["birthweight", "pd1", "email"]
+    assert lexical.joined_forms("Is birth-weight linked to PD-1 or e-mail use?") == [
+        "birthweight",
+        "pd1",
+        "email",
+    ]
     found = {rowid for rowid, _ in lexical.search(db, "birth-weight", 10)}
     assert found == {1, 2, 3}  # solid, hyphenated, and (for "weight" alone) the third
-    assert {rowid for rowid, _ in lexical.search(db, "birth weight", 10)} == {2, 3}  # two words: no join
+    assert {rowid for rowid, _ in lexical.search(db, "birth weight", 10)} == {
+        2,
+        3,
+    }  # two words: no join

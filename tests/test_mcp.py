@@ -27,7 +27,9 @@ pytest.importorskip("mcp")
 from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
-CALL_TIMEOUT = 180  # seconds for one call on a loaded 2-core machine (the first ask embeds sentences)
+CALL_TIMEOUT = (
+    180  # seconds for one call on a loaded 2-core machine (the first ask embeds sentences)
+)
 START_TIMEOUT = 300  # seconds for the server to load the model and the store
 SEED_QUESTIONS = ["Which bases did Russia keep?", "What happened at Hmeimim?"]
 OFF_TOPIC = "Who won the 2018 World Cup?"
@@ -42,7 +44,9 @@ class SyncClient:
         self._loop = asyncio.new_event_loop()
         self._requests: asyncio.Queue[Any] | None = None
         self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(server),), daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_until_complete, args=(self._main(server),), daemon=True
+        )
         self._thread.start()
         self._ready.result(timeout=START_TIMEOUT)
 
@@ -86,7 +90,12 @@ def _http_server(index: Path) -> Iterator[str]:
     """``assistant mcp --http 127.0.0.1:0``; yields the URL it prints once it listens."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "mcp", "--index", str(index), "--http", "127.0.0.1:0"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     seen: list[str] = []
@@ -119,14 +128,20 @@ def _http_server(index: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    assert proc.stdout is not None and proc.stdout.read() == "", "nothing goes to stdout in HTTP mode either"
+    assert proc.stdout is not None and proc.stdout.read() == "", (
+        "nothing goes to stdout in HTTP mode either"
+    )
 
 
 @pytest.fixture(scope="module", params=["stdio", "http"])
 def server(request: pytest.FixtureRequest, seeds_index: Path) -> Iterator[SyncClient]:
     if request.param == "stdio":
-        params = StdioServerParameters(command=sys.executable, args=["-m", "assistant", "mcp", "--index", str(seeds_index)],
-                                       env=_env(), cwd=ROOT)
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=["-m", "assistant", "mcp", "--index", str(seeds_index)],
+            env=_env(),
+            cwd=ROOT,
+        )
         client = SyncClient(params)
         yield client
         client.close()
@@ -152,7 +167,14 @@ def test_lists_the_read_only_tools(server: SyncClient) -> None:
         assert tool.output_schema, f"{tool.name} has typed results"
         assert tool.annotations is not None and tool.annotations.read_only_hint
         assert tool.description
-    assert set(tools["ask"].input_schema["properties"]) == {"question", "k", "source", "since", "until", "as_of"}
+    assert set(tools["ask"].input_schema["properties"]) == {
+        "question",
+        "k",
+        "source",
+        "since",
+        "until",
+        "as_of",
+    }
     assert tools["ask"].input_schema["required"] == ["question"]
 
 
@@ -163,7 +185,9 @@ def _check_verbatim(quotes: list[dict[str, Any]], texts: dict[str, str]) -> None
 
 
 @pytest.mark.parametrize("question", SEED_QUESTIONS)
-def test_seed_questions_get_verbatim_quotes(server: SyncClient, texts: dict[str, str], question: str) -> None:
+def test_seed_questions_get_verbatim_quotes(
+    server: SyncClient, texts: dict[str, str], question: str
+) -> None:
     result = server.call("ask", question=question, k=3)
     assert not result.is_error
     answer = result.structured_content
@@ -203,11 +227,19 @@ BAD_CALLS = [
     ("ask", {}, "question"),
     ("search", {"query": "Tartus", "k": 51}, "k must be between 1 and 50"),
     ("search", {"query": ""}, "question is empty"),
-    ("read", {"document": "no-such-file.txt", "start": 0, "end": 5}, "no document 'no-such-file.txt'"),
+    (
+        "read",
+        {"document": "no-such-file.txt", "start": 0, "end": 5},
+        "no document 'no-such-file.txt'",
+    ),
     ("read", {"document": "DOC", "start": 10, "end": 10}, "out of range"),
     ("read", {"document": "DOC", "start": -1, "end": 5}, "out of range"),
     ("read", {"document": "DOC", "start": 0, "end": 10**9}, "out of range"),
-    ("read", {"document": "DOC", "start": 0, "end": 5, "context": 11}, "context must be between 0 and 10"),
+    (
+        "read",
+        {"document": "DOC", "start": 0, "end": 5, "context": 11},
+        "context must be between 0 and 10",
+    ),
     ("index", {"paths": ["/"]}, "index"),  # not offered without --allow-index
 ]
 
@@ -230,11 +262,17 @@ def test_read_shows_a_quote_in_its_sentences(server: SyncClient, texts: dict[str
     doc, start, end = quote["document"], quote["start"], quote["end"]
     wide = server.call("read", document=doc, start=start, end=end, context=1).structured_content
     assert wide["text"] == quote["text"] == texts[doc][start:end]
-    assert wide["before"] + wide["text"] + wide["after"] == texts[doc][wide["context_start"] : wide["context_end"]]
+    assert (
+        wide["before"] + wide["text"] + wide["after"]
+        == texts[doc][wide["context_start"] : wide["context_end"]]
+    )
     assert wide["context_start"] < start and wide["context_end"] > end  # a sentence on each side
     assert wide["length"] == len(texts[doc]) and wide["location"] == quote["location"]
     wider = server.call("read", document=doc, start=start, end=end, context=3).structured_content
-    assert wider["context_start"] <= wide["context_start"] and wider["context_end"] >= wide["context_end"]
+    assert (
+        wider["context_start"] <= wide["context_start"]
+        and wider["context_end"] >= wide["context_end"]
+    )
     bare = server.call("read", document=doc, start=start, end=end, context=0).structured_content
     assert (bare["before"], bare["after"]) == ("", "")
 
@@ -245,7 +283,9 @@ def test_search_returns_ranked_verbatim_passages(server: SyncClient, texts: dict
     assert [p["rank"] for p in passages] == [1, 2, 3, 4]
     for p in passages:
         assert p["text"] == texts[p["document"]][p["start"] : p["end"]]
-    only = server.call("search", query="Hmeimim air base", source=passages[0]["document"]).structured_content
+    only = server.call(
+        "search", query="Hmeimim air base", source=passages[0]["document"]
+    ).structured_content
     assert {p["document"] for p in only["passages"]} == {passages[0]["document"]}
 
 
@@ -262,7 +302,11 @@ def test_sources_and_document_resources(server: SyncClient, texts: dict[str, str
 def test_non_loopback_http_is_refused() -> None:
     out = run_cli("mcp", "--http", "0.0.0.0:8765", timeout=120)
     assert out.returncode == 2 and out.stdout == ""
-    assert out.stderr.strip().splitlines()[-1].startswith("assistant: error: --http: refusing to serve on 0.0.0.0")
+    assert (
+        out.stderr.strip()
+        .splitlines()[-1]
+        .startswith("assistant: error: --http: refusing to serve on 0.0.0.0")
+    )
 
 
 def test_stdout_carries_nothing_but_the_protocol(seeds_index: Path, tmp_path: Path) -> None:
@@ -271,7 +315,10 @@ def test_stdout_carries_nothing_but_the_protocol(seeds_index: Path, tmp_path: Pa
     assert (out.returncode, out.stdout) == (0, ""), out.stderr
     missing = run_cli("mcp", "--index", str(tmp_path / "nothing"), input="", timeout=START_TIMEOUT)
     assert missing.returncode == 1 and missing.stdout == ""
-    assert missing.stderr.strip().startswith("assistant: error: no index at") and missing.stderr.count("\n") == 1
+    assert (
+        missing.stderr.strip().startswith("assistant: error: no index at")
+        and missing.stderr.count("\n") == 1
+    )
 
 
 def test_index_tool_is_confined_and_followed(tmp_path: Path) -> None:
@@ -309,7 +356,10 @@ def test_index_tool_is_confined_and_followed(tmp_path: Path) -> None:
     out = asyncio.run(session())
     assert "index" in out["tools"]
     for key in ("outside", "escape"):
-        assert out[key].is_error and "outside the folders this server may index" in out[key].content[0].text
+        assert (
+            out[key].is_error
+            and "outside the folders this server may index" in out[key].content[0].text
+        )
     assert not out["inside"].is_error and len(out["inside"].structured_content["added"]) == 1
     assert len(out["sources"].structured_content["documents"]) == 2
     tools.lib.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .conftest import ROOT, SEEDS
 
-GUARD = '''
+GUARD = """
 import os, socket
 
 _LOG = os.environ["NETWORK_GUARD_LOG"]
@@ -49,21 +49,28 @@ def getaddrinfo(host, *args, **kwargs):
 
 
 socket.getaddrinfo = getaddrinfo
-'''
+"""
 
 
 def guarded(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     guard = tmp_path / "guard"
     guard.mkdir(exist_ok=True)
     (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ANONYMIZED_TELEMETRY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ANONYMIZED_TELEMETRY")
+    }
     env.update(PYTHONPATH=str(guard), NETWORK_GUARD_LOG=str(tmp_path / "attempts.log"))
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
 
 
 def test_the_guard_blocks_the_outside_world(tmp_path: Path) -> None:
-    result = guarded(tmp_path, "-c", "import socket; socket.create_connection(('192.0.2.1', 443), timeout=2)")
+    result = guarded(
+        tmp_path, "-c", "import socket; socket.create_connection(('192.0.2.1', 443), timeout=2)"
+    )
     assert result.returncode != 0 and "network blocked by the test" in result.stderr
     assert (tmp_path / "attempts.log").exists()
 
@@ -74,7 +81,9 @@ def test_indexing_and_answering_need_no_network(tmp_path: Path, seeds_index: Pat
     index = str(tmp_path / "index")
     built = guarded(tmp_path, "-m", "assistant", "index", str(SEEDS), "--index", index)
     assert built.returncode == 0, built.stderr
-    asked = guarded(tmp_path, "-m", "assistant", "-q", "Which bases did Russia keep?", "--index", index)
+    asked = guarded(
+        tmp_path, "-m", "assistant", "-q", "Which bases did Russia keep?", "--index", index
+    )
     assert asked.returncode == 0, asked.stderr
     assert "Tartus" in asked.stdout or "Khmeimim" in asked.stdout
     attempts = tmp_path / "attempts.log"

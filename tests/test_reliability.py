@@ -29,7 +29,11 @@ WORDS = (
     "showed ships port runway helicopters equipment negotiations lease naval garrison supplies "
     "analysts warned observers confirmed sources said the government denied"
 ).split()
-QUESTIONS = ["Which ships left Tartus?", "What did officials say about Palmyra?", "helicopters at Homs"]
+QUESTIONS = [
+    "Which ships left Tartus?",
+    "What did officials say about Palmyra?",
+    "helicopters at Homs",
+]
 
 
 def make_corpus(folder: Path, count: int, seed: int = 7, longest: int = 5) -> Path:
@@ -43,7 +47,9 @@ def make_corpus(folder: Path, count: int, seed: int = 7, longest: int = 5) -> Pa
             words.insert(rng.randrange(len(words)), rng.choice(PLACES))
             sentences.append(" ".join(words).capitalize() + ".")
         title = f"Report {n} from {rng.choice(PLACES)}"
-        (folder / f"doc{n:03d}.txt").write_text(title + "\n\n" + " ".join(sentences) + "\n", encoding="utf-8")
+        (folder / f"doc{n:03d}.txt").write_text(
+            title + "\n\n" + " ".join(sentences) + "\n", encoding="utf-8"
+        )
     return folder
 
 
@@ -52,7 +58,9 @@ def snapshot(index: Path) -> dict[str, object]:
     orphan chunk in Chroma or in the keyword index."""
     with Library(index) as lib:
         db = lib.catalog.db
-        docs = sorted(tuple(r) for r in db.execute("SELECT id, sha256, state, chunks FROM documents"))
+        docs = sorted(
+            tuple(r) for r in db.execute("SELECT id, sha256, state, chunks FROM documents")
+        )
         chunks = sorted(tuple(r) for r in db.execute('SELECT id, doc_id, start, "end" FROM chunks'))
         rowids = {r[0] for r in db.execute("SELECT rowid FROM chunks")}
         fts = [r[0] for r in db.execute("SELECT rowid FROM chunks_fts")]
@@ -70,7 +78,9 @@ def ready_and_pending(index: Path) -> tuple[int, int]:
     try:
         db = sqlite3.connect(f"file:{index / FILENAME}?mode=ro", uri=True, timeout=1)
         try:
-            rows = dict(db.execute("SELECT state, count(*) FROM documents GROUP BY state").fetchall())
+            rows = dict(
+                db.execute("SELECT state, count(*) FROM documents GROUP BY state").fetchall()
+            )
         finally:
             db.close()
     except sqlite3.Error:
@@ -90,7 +100,12 @@ def index_cmd(folder: Path, index: Path, batch: int | None = None) -> list[str]:
 def kill_when(folder: Path, index: Path, moment, timeout: float = 120):  # type: ignore[no-untyped-def]
     """Start indexing and SIGKILL it as soon as ``moment(elapsed, ready, pending)`` is true.
     Returns (ready, pending) seen at the kill, or None if the run finished first."""
-    proc = subprocess.Popen(index_cmd(folder, index, BATCH), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        index_cmd(folder, index, BATCH),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     start = time.monotonic()
     try:
         while proc.poll() is None:
@@ -139,7 +154,9 @@ def test_sigkill_at_any_moment_then_the_next_run_equals_an_uninterrupted_build(
     assert sum(seen is not None for _, seen in kills) >= 3, kills
     assert any(seen and seen[1] for _, seen in kills), f"no kill hit a write in flight: {kills}"
 
-    final = subprocess.run(index_cmd(corpus, index, BATCH), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    final = subprocess.run(
+        index_cmd(corpus, index, BATCH), cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert final.returncode == 0, final.stderr
     assert snapshot(index) == expected
 
@@ -180,12 +197,21 @@ def _miscount_chunks(index: Path) -> None:
 
 DAMAGE = {
     "truncated catalog": (_truncate, "truncated"),
-    "overwritten catalog": (lambda i: (i / FILENAME).write_bytes(b"\0" * 4096), "not a SQLite database"),
+    "overwritten catalog": (
+        lambda i: (i / FILENAME).write_bytes(b"\0" * 4096),
+        "not a SQLite database",
+    ),
     "deleted vector store": (lambda i: shutil.rmtree(i / "chroma"), "vector store .* is missing"),
     "deleted catalog": (lambda i: (i / FILENAME).unlink(), "catalog .* is missing"),
-    "vectors missing for a document": (_drop_one_documents_vectors, r"lists \d+ chunks but the vector store holds \d+"),
+    "vectors missing for a document": (
+        _drop_one_documents_vectors,
+        r"lists \d+ chunks but the vector store holds \d+",
+    ),
     "manifest lost": (_forget_manifest, "no record of how they were indexed"),
-    "manifest miscounts chunks": (_miscount_chunks, r"lists \d+ chunks for its documents but holds \d+"),
+    "manifest miscounts chunks": (
+        _miscount_chunks,
+        r"lists \d+ chunks for its documents but holds \d+",
+    ),
 }
 
 
@@ -202,7 +228,11 @@ def test_damaged_index_is_reported_in_one_line_and_rebuilt_from_sources(damaged:
     _truncate(damaged)
     refused = run_cli("sources", "--index", str(damaged))
     assert refused.returncode == 1
-    assert refused.stderr.count("\n") == 1 and "truncated" in refused.stderr and "Traceback" not in refused.stderr
+    assert (
+        refused.stderr.count("\n") == 1
+        and "truncated" in refused.stderr
+        and "Traceback" not in refused.stderr
+    )
     rebuilt = run_cli("index", "--rebuild", str(SEEDS), "--index", str(damaged))
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "5 added" in rebuilt.stdout
@@ -230,7 +260,11 @@ def test_a_second_writer_waits_for_the_lock_with_a_message(tmp_path: Path) -> No
         with pytest.raises(IndexLocked, match="another process is writing"):
             Library(index).remove(["anything"])  # a caller that cannot wait is refused
         writer = subprocess.Popen(
-            index_cmd(SEEDS, index), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            index_cmd(SEEDS, index),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         waited = ""
         deadline = time.monotonic() + 60
@@ -238,7 +272,9 @@ def test_a_second_writer_waits_for_the_lock_with_a_message(tmp_path: Path) -> No
             assert writer.stderr is not None
             waited += writer.stderr.readline()
         assert "waiting for another process" in waited
-        assert writer.poll() is None and not (index / FILENAME).exists()  # nothing written while waiting
+        assert (
+            writer.poll() is None and not (index / FILENAME).exists()
+        )  # nothing written while waiting
         fcntl.flock(lock, fcntl.LOCK_UN)
     out, err = writer.communicate(timeout=120)
     assert writer.returncode == 0, err
@@ -250,14 +286,17 @@ def test_a_reader_keeps_answering_while_another_process_indexes_and_sees_the_new
 ) -> None:
     first, second = make_corpus(tmp_path / "a", 10, seed=1), make_corpus(tmp_path / "b", 30, seed=2)
     (second / "news.txt").write_text(
-        "Icebreaker news\n\nThe icebreaker Yamal docked at Tartus carrying volunteers.\n", encoding="utf-8"
+        "Icebreaker news\n\nThe icebreaker Yamal docked at Tartus carrying volunteers.\n",
+        encoding="utf-8",
     )
     index = tmp_path / "index"
     with Library(index) as writer:
         writer.add([first])
     reader = Library(index)
     assert reader.search("icebreaker Yamal", k=3)[0].document.id.startswith("a/doc")
-    proc = subprocess.Popen(index_cmd(second, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        index_cmd(second, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     answered = 0
     while proc.poll() is None:
         assert reader.search("Which ships left Tartus?", k=5)
@@ -280,11 +319,16 @@ def test_the_repl_keeps_answering_while_another_process_indexes_and_sees_new_doc
         lib.add([make_corpus(tmp_path / "a", 10, seed=3)])
     more = make_corpus(tmp_path / "b", 15, seed=4)
     (more / "news.txt").write_text(
-        "Icebreaker news\n\nThe icebreaker Yamal docked at Tartus carrying volunteers.\n", encoding="utf-8"
+        "Icebreaker news\n\nThe icebreaker Yamal docked at Tartus carrying volunteers.\n",
+        encoding="utf-8",
     )
     repl = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "--index", str(index), "--json"], cwd=ROOT, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "assistant", "--index", str(index), "--json"],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert repl.stdin is not None and repl.stdout is not None
@@ -297,11 +341,15 @@ def test_the_repl_keeps_answering_while_another_process_indexes_and_sees_new_doc
         return json.loads(line)  # type: ignore[no-any-return]
 
     def cited(answer: dict[str, object]) -> set[str]:
-        return {s["document"] for s in answer["sources"]} | {q["document"] for q in answer["closest"]}  # type: ignore[index, union-attr]
+        return {s["document"] for s in answer["sources"]} | {
+            q["document"] for q in answer["closest"]
+        }  # type: ignore[index, union-attr]
 
     try:
         assert "b/news.txt" not in cited(ask("Where did the icebreaker Yamal dock?"))
-        writer = subprocess.Popen(index_cmd(more, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        writer = subprocess.Popen(
+            index_cmd(more, index), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         answered = 0
         while writer.poll() is None or not answered:
             assert ask("Which ships left Tartus?")["question"]

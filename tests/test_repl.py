@@ -55,11 +55,16 @@ def _accepted(session: PromptSession) -> list[str]:  # type: ignore[type-arg]
     return list(session.history.get_strings())
 
 
-def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_question_help_open_export_and_ctrl_d(
+    seeds_lib: Library, pipe, console, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     export = tmp_path / "notes.md"
     # The 2016 report's number among the sources (numbered in the order the quotes cite them).
-    ref = next(c.ref for c in seeds_lib.ask("Which bases did Russia keep?").citations
-               if c.document == "seeds/003_e5a73f4839f377ea.txt")
+    ref = next(
+        c.ref
+        for c in seeds_lib.ask("Which bases did Russia keep?").citations
+        if c.document == "seeds/003_e5a73f4839f377ea.txt"
+    )
     keys = f"Which bases did Russia keep?\r/help\r/open {ref}\r/export {export}\r/hepl\r\x04"
     text = _run(seeds_lib, pipe, console, keys)
     assert "Tartous" in text and "Sources" in text
@@ -70,15 +75,30 @@ def test_question_help_open_export_and_ctrl_d(seeds_lib: Library, pipe, console,
     md = export.read_text()
     assert md.startswith("# Research session") and "## Which bases did Russia keep?" in md
     assert re.search(r"^> .*Russia is expected to maintain its naval base at Tartous", md, re.M)
-    assert f"[^q1-{ref}]: Putin Orders Withdrawal of Russian Military From Syria, `seeds/003_e5a73f4839f377ea.txt`" in md
+    assert (
+        f"[^q1-{ref}]: Putin Orders Withdrawal of Russian Military From Syria, `seeds/003_e5a73f4839f377ea.txt`"
+        in md
+    )
 
 
 def test_ctrl_c_clears_the_line_and_quit_exits(seeds_lib: Library, pipe, console) -> None:  # type: ignore[no-untyped-def]
-    session: PromptSession = PromptSession(input=pipe, output=DummyOutput(), history=InMemoryHistory())  # type: ignore[type-arg]
-    text = _run(seeds_lib, pipe, console, "Who won the\x03/k 2\r/filter source=003\r/filter\r/quit\r", session)
+    session: PromptSession = PromptSession(
+        input=pipe, output=DummyOutput(), history=InMemoryHistory()
+    )  # type: ignore[type-arg]
+    text = _run(
+        seeds_lib,
+        pipe,
+        console,
+        "Who won the\x03/k 2\r/filter source=003\r/filter\r/quit\r",
+        session,
+    )
     # Ctrl-C dropped the line unasked: the next line is "/k 2" alone, not "Who won the/k 2".
     assert _accepted(session)[0] == "/k 2" and "No passage" not in text
-    assert "up to 2 quotes" in text and "Filter: source=003." in text and "Filter was: source=003. Cleared." in text
+    assert (
+        "up to 2 quotes" in text
+        and "Filter: source=003." in text
+        and "Filter was: source=003. Cleared." in text
+    )
     assert _accepted(session)[-1] == "/quit" and len(_accepted(session)) == 4
 
 
@@ -100,7 +120,9 @@ def test_ctrl_c_during_an_answer_keeps_the_session(pipe, console) -> None:  # ty
         text = _run(InterruptedLibrary(), pipe, console, "Which bases did Russia keep?\r/k 2\r\x04")  # type: ignore[arg-type]
     except KeyboardInterrupt:  # caught here, or it would stop the whole test run
         pytest.fail("Ctrl-C during an answer ended the REPL")
-    assert "Interrupted." in text and "up to 2 quotes" in text  # the REPL went on after the interrupt
+    assert (
+        "Interrupted." in text and "up to 2 quotes" in text
+    )  # the REPL went on after the interrupt
 
 
 def test_slash_commands_are_a_registry_with_aliases(seeds_lib: Library, console) -> None:  # type: ignore[no-untyped-def]
@@ -108,22 +130,39 @@ def test_slash_commands_are_a_registry_with_aliases(seeds_lib: Library, console)
         assert name.startswith("/") and callable(handler) and text, name
     assert ALIASES["/exit"] == "/quit"
     out, buffer = console
-    assert plain(seeds_lib, Settings(), ["/help", "/EXIT", "Which bases did Russia keep?"], out) == 0
+    assert (
+        plain(seeds_lib, Settings(), ["/help", "/EXIT", "Which bases did Russia keep?"], out) == 0
+    )
     text = buffer.getvalue()
     assert "(also /exit)" in text and "Tartous" not in text  # /exit left before the question
 
 
 def test_a_filter_that_matches_nothing_says_how_to_clear_it(seeds_lib: Library, console) -> None:  # type: ignore[no-untyped-def]
     out, buffer = console
-    plain(seeds_lib, Settings(), ["/filter source=no-such-article", "Which bases did Russia keep?"], out)
+    plain(
+        seeds_lib,
+        Settings(),
+        ["/filter source=no-such-article", "Which bases did Russia keep?"],
+        out,
+    )
     text = buffer.getvalue()
-    assert "No indexed article matches the filter source=no-such-article.\n/filter alone clears it." in text
+    assert (
+        "No indexed article matches the filter source=no-such-article.\n/filter alone clears it."
+        in text
+    )
 
 
-def test_history_is_kept_per_index_and_suggests(seeds_lib: Library, console, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_history_is_kept_per_index_and_suggests(
+    seeds_lib: Library, console, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     with create_pipe_input() as first:
-        _run(seeds_lib, first, console, "Where did Assad seek asylum?\r\x04",
-             prompt_session(seeds_lib, input=first, output=DummyOutput()))
+        _run(
+            seeds_lib,
+            first,
+            console,
+            "Where did Assad seek asylum?\r\x04",
+            prompt_session(seeds_lib, input=first, output=DummyOutput()),
+        )
     assert "Where did Assad seek asylum?" in history_file(seeds_lib.index_dir).read_text()
     assert history_file(seeds_lib.index_dir) != history_file(tmp_path / "other")
     again = prompt_session(seeds_lib)  # a later session on the same index remembers it

@@ -23,7 +23,11 @@ from assistant.catalog import FILENAME
 from .conftest import SEEDS, run_cli
 
 CHROMA = Path(sys.executable).with_name("chroma")
-QUESTIONS = ["Which bases did Russia keep?", "What happened at Hmeimim?", "Who won the 2018 World Cup?"]
+QUESTIONS = [
+    "Which bases did Russia keep?",
+    "What happened at Hmeimim?",
+    "Who won the 2018 World Cup?",
+]
 
 
 def free_port() -> int:
@@ -49,14 +53,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     log = open(data / "server.log", "wb")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(data / "db"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
         while not heartbeat(url):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not start: {(data / 'server.log').read_text(errors='replace')[-2000:]}")
+                pytest.fail(
+                    f"chroma run did not start: {(data / 'server.log').read_text(errors='replace')[-2000:]}"
+                )
             time.sleep(0.2)
         yield url
     finally:
@@ -88,8 +104,13 @@ def test_index_sources_and_answers_through_the_cli_match_embedded_mode(
     from assistant.entities import DEFAULT_MODELS
 
     # Tagged as the local seeds index is: the answers compared below read the named entities.
-    built = run_cli("index", str(SEEDS), "--index", str(index),
-                    env={"ASSISTANT_CHROMA_URL": server, "ASSISTANT_ENTITIES": DEFAULT_MODELS[0]})
+    built = run_cli(
+        "index",
+        str(SEEDS),
+        "--index",
+        str(index),
+        env={"ASSISTANT_CHROMA_URL": server, "ASSISTANT_ENTITIES": DEFAULT_MODELS[0]},
+    )
     assert built.returncode == 0, built.stderr
     assert "5 added" in built.stdout
     assert not (index / "chroma").exists(), "server mode must not keep vectors locally"
@@ -113,22 +134,35 @@ def test_index_sources_and_answers_through_the_cli_match_embedded_mode(
                 p.chunk_id for p in here.search(question, k=8)
             ]
             a, b = remote.ask(question), here.ask(question)
-            assert (a.answered, [q.text for q in a.quotes]) == (b.answered, [q.text for q in b.quotes])
+            assert (a.answered, [q.text for q in a.quotes]) == (
+                b.answered,
+                [q.text for q in b.quotes],
+            )
 
 
-def test_incremental_indexing_keeps_client_and_server_in_step(server: str, seeds_copy: Path, tmp_path: Path) -> None:
+def test_incremental_indexing_keeps_client_and_server_in_step(
+    server: str, seeds_copy: Path, tmp_path: Path
+) -> None:
     with Library(tmp_path / "idx", chroma_url=server) as lib:
         assert len(lib.add([seeds_copy]).added) == 5
         assert lib.add([seeds_copy]).chunks == 0
-        (seeds_copy / "000_d410228cbb7e0699.txt").write_text("Tartous changed.\n\nA new body about Tartous.", encoding="utf-8")
+        (seeds_copy / "000_d410228cbb7e0699.txt").write_text(
+            "Tartous changed.\n\nA new body about Tartous.", encoding="utf-8"
+        )
         (seeds_copy / "004_548693968b36bd9f.txt").unlink()
-        (seeds_copy / "new.md").write_text("---\ntitle: Fresh\n---\nA brand new note on Latakia.\n", encoding="utf-8")
+        (seeds_copy / "new.md").write_text(
+            "---\ntitle: Fresh\n---\nA brand new note on Latakia.\n", encoding="utf-8"
+        )
         report = lib.add([seeds_copy])
         assert (report.updated, report.removed, report.added) == (
-            ["articles/000_d410228cbb7e0699.txt"], ["articles/004_548693968b36bd9f.txt"], ["articles/new.md"]
+            ["articles/000_d410228cbb7e0699.txt"],
+            ["articles/004_548693968b36bd9f.txt"],
+            ["articles/new.md"],
         )
         assert lib.store.count() == lib.catalog.count_chunks()
-        assert set(lib.store.ids()) == {r[0] for r in lib.catalog.db.execute("SELECT id FROM chunks")}
+        assert set(lib.store.ids()) == {
+            r[0] for r in lib.catalog.db.execute("SELECT id FROM chunks")
+        }
         assert lib.search("brand new note Latakia", k=1)[0].document.id == "articles/new.md"
         assert lib.remove(["articles/new.md"]) == ["articles/new.md"]
         assert lib.store.count() == lib.catalog.count_chunks()
@@ -158,27 +192,42 @@ def test_a_server_that_is_down_is_one_line_naming_it_and_damages_nothing(
         lib.add([seeds_copy])
     catalog = (index / FILENAME).read_bytes()
 
-    one_line_error(run_cli("-q", QUESTIONS[0], "--index", str(index), "--chroma-url", dead_url), dead_url)
+    one_line_error(
+        run_cli("-q", QUESTIONS[0], "--index", str(index), "--chroma-url", dead_url), dead_url
+    )
     fresh = tmp_path / "fresh"
-    one_line_error(run_cli("index", str(seeds_copy), "--index", str(fresh), "--chroma-url", dead_url), dead_url)
+    one_line_error(
+        run_cli("index", str(seeds_copy), "--index", str(fresh), "--chroma-url", dead_url), dead_url
+    )
     assert not (fresh / FILENAME).exists()
 
-    (seeds_copy / "000_d410228cbb7e0699.txt").write_text("Changed while the server was down.", encoding="utf-8")
+    (seeds_copy / "000_d410228cbb7e0699.txt").write_text(
+        "Changed while the server was down.", encoding="utf-8"
+    )
     (seeds_copy / "001_f252c9510e71f429.txt").unlink()
-    one_line_error(run_cli("index", str(seeds_copy), "--index", str(index), "--chroma-url", dead_url), dead_url)
+    one_line_error(
+        run_cli("index", str(seeds_copy), "--index", str(index), "--chroma-url", dead_url), dead_url
+    )
     with Library(index, chroma_url=server) as lib:  # every document still there and searchable
         assert len(lib.documents()) == 5 and not lib.catalog.pending()
         assert lib.store.count() == lib.catalog.count_chunks()
     with Library(index, chroma_url=server) as lib:
         after = lib.add([seeds_copy])
-    assert (after.updated, after.removed) == (["articles/000_d410228cbb7e0699.txt"], ["articles/001_f252c9510e71f429.txt"])
+    assert (after.updated, after.removed) == (
+        ["articles/000_d410228cbb7e0699.txt"],
+        ["articles/001_f252c9510e71f429.txt"],
+    )
     assert (index / FILENAME).read_bytes() != catalog
 
 
-def test_an_embedded_index_is_not_silently_used_with_a_server(server: str, seeds_index: Path, tmp_path: Path) -> None:
+def test_an_embedded_index_is_not_silently_used_with_a_server(
+    server: str, seeds_index: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "embedded"
     shutil.copytree(seeds_index, copy)
-    one_line_error(run_cli("-q", QUESTIONS[0], "--index", str(copy), "--chroma-url", server), "rebuild")
+    one_line_error(
+        run_cli("-q", QUESTIONS[0], "--index", str(copy), "--chroma-url", server), "rebuild"
+    )
 
 
 def test_a_client_killed_mid_write_is_repaired_by_the_next_run(
@@ -191,7 +240,9 @@ def test_a_client_killed_mid_write_is_repaired_by_the_next_run(
     monkeypatch.setenv("ASSISTANT_CHROMA_URL", server)  # the subprocesses inherit it
     seen = kill_when(corpus, index, lambda t, ready, pending: ready > 0 and pending > 0)
     assert seen and seen[1] > 0, seen
-    final = subprocess.run(index_cmd(corpus, index, BATCH), capture_output=True, text=True, timeout=300)
+    final = subprocess.run(
+        index_cmd(corpus, index, BATCH), capture_output=True, text=True, timeout=300
+    )
     assert final.returncode == 0, final.stderr
     with Library(index) as lib:
         assert len(lib.documents()) == 120 and not lib.catalog.pending()

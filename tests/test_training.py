@@ -11,15 +11,24 @@ from .conftest import ROOT
 sys.path.insert(0, str(ROOT / "training"))
 import reader as training  # noqa: E402
 
-needs_data = pytest.mark.skipif(not (training.SQUAD / "train-du-v1.1.json.gz").exists(), reason="../shared absent")
+needs_data = pytest.mark.skipif(
+    not (training.SQUAD / "train-du-v1.1.json.gz").exists(), reason="../shared absent"
+)
 
 
 def test_the_metric_is_squads() -> None:
     assert training.normalize("The  Denver Broncos!") == "denver broncos"
     assert training.f1("Denver Broncos", "the Denver Broncos") == 1.0
     assert round(training.f1("Broncos won", "Denver Broncos"), 3) == 0.5
-    examples = [{"id": "a", "answers": ["Denver Broncos", "Broncos"]}, {"id": "b", "answers": ["1815"]}]
-    assert training.score({"a": "broncos", "b": "in 1815"}, examples) == {"exact_match": 50.0, "f1": 83.33, "n": 2}
+    examples = [
+        {"id": "a", "answers": ["Denver Broncos", "Broncos"]},
+        {"id": "b", "answers": ["1815"]},
+    ]
+    assert training.score({"a": "broncos", "b": "in 1815"}, examples) == {
+        "exact_match": 50.0,
+        "f1": 83.33,
+        "n": 2,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +39,21 @@ def tokenizer():  # type: ignore[no-untyped-def]
 
 
 def test_windows_point_at_the_answer_or_at_cls(tokenizer) -> None:  # type: ignore[no-untyped-def]
-    context = " ".join(f"Sentence {i} says nothing of note." for i in range(60)) + " The treaty was signed in Vienna."
-    example = {"question": "Where was the treaty signed?", "context": context, "answers": ["Vienna"],
-               "starts": [context.index("Vienna")], "group": "g", "paragraph": "p"}
-    feats = training.train_features(tokenizer, [example], max_len=64, stride=16, negatives=0.0, seed=0)
+    context = (
+        " ".join(f"Sentence {i} says nothing of note." for i in range(60))
+        + " The treaty was signed in Vienna."
+    )
+    example = {
+        "question": "Where was the treaty signed?",
+        "context": context,
+        "answers": ["Vienna"],
+        "starts": [context.index("Vienna")],
+        "group": "g",
+        "paragraph": "p",
+    }
+    feats = training.train_features(
+        tokenizer, [example], max_len=64, stride=16, negatives=0.0, seed=0
+    )
     assert len(feats) > 5  # the context spans many windows
     answered = [f for f in feats if f[2]]
     assert len(answered) == 1  # only the last window holds the answer: the others learn "no answer"

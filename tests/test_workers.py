@@ -58,7 +58,9 @@ def test_hanging_tasks_are_stopped_and_the_good_items_between_them_succeed() -> 
 def test_an_item_may_have_its_own_time_limit() -> None:
     """A large file gets more time than the pool's limit (``timeout_for``); the message
     names the limit that item had."""
-    with Pool(task, jobs=1, timeout_s=3600, timeout_for=lambda item: 2 if item == "sleep" else 3600) as pool:
+    with Pool(
+        task, jobs=1, timeout_s=3600, timeout_for=lambda item: 2 if item == "sleep" else 3600
+    ) as pool:
         results = list(pool.map([1, "sleep", 2]))
     assert values(results) == [(1, 1), ("sleep", TIMEOUT), (2, 2)]
 
@@ -195,7 +197,8 @@ def test_ctrl_c_that_lands_on_a_runner_thread_still_stops_the_parent() -> None:
     (where a terminal's Ctrl-C may land), it must still interrupt the main thread's wait
     for a result: an untimed wait never woke, and the parent hung with its workers."""
     proc, pids = _parent_with_stuck_workers(
-        "from tests._worker_tasks import interrupt_a_runner_once_waiting; interrupt_a_runner_once_waiting(pool)")
+        "from tests._worker_tasks import interrupt_a_runner_once_waiting; interrupt_a_runner_once_waiting(pool)"
+    )
     out, err = _communicate(proc)
     assert "interrupted" in out and "KeyboardInterrupt" in err
     assert all(not _alive(pid) for pid in pids)

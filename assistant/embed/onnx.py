@@ -155,7 +155,9 @@ def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 # Pooling as sentence-transformers' Pooling module does it, for right-padded batches:
 # hidden is (n, length, d), mask is (n, length) with 1 for real tokens.
 def _mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    pooled: np.ndarray = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    pooled: np.ndarray = (hidden * mask[..., None]).sum(1) / np.maximum(
+        mask.sum(1, keepdims=True), 1e-9
+    )
     return pooled
 
 

@@ -124,7 +124,10 @@ def html_excluded_spans(
 
 
 def _is_footer(line: str) -> bool:
-    return len(line) <= _MAX_BOILERPLATE_CHARS and _BOILERPLATE.fullmatch(_normal_line(line)) is not None
+    return (
+        len(line) <= _MAX_BOILERPLATE_CHARS
+        and _BOILERPLATE.fullmatch(_normal_line(line)) is not None
+    )
 
 
 def _link_runs(lines: list[_Unit], is_link: Callable[[str], bool]) -> list[Span]:

@@ -51,7 +51,6 @@ _MIN_SECTION_PARAGRAPHS = 3
 _MIN_PARAGRAPH_CHARS = 40
 
 
-
 def read_html(source: Source) -> Document:
     data = _text_bytes(source)
     if data.count(b"<") > _MAX_TAGS:
@@ -157,7 +156,9 @@ def _trafilatura_extractor() -> _Extractor | None:
             fields["date"] = find_date(tree, **set_date_params(extensive=True))
             fields["date_source"] = "text"
         fields["features"] = features
-        fields["title"] = headline(features, fields.get("title")) if features else fields.get("title")
+        fields["title"] = (
+            headline(features, fields.get("title")) if features else fields.get("title")
+        )
         return fields
 
     return extract
@@ -187,7 +188,9 @@ def _mark_hidden(tree: Any) -> bool:
         return False
     marked = set(hidden)
     outermost = [e for e in hidden if not any(a in marked for a in e.iterancestors())]
-    if sum(len(e.text_content()) for e in outermost) >= _MAX_HIDDEN_SHARE * len(body.text_content()):
+    if sum(len(e.text_content()) for e in outermost) >= _MAX_HIDDEN_SHARE * len(
+        body.text_content()
+    ):
         return False
     for element in outermost:
         element.set(_HIDDEN_MARK, "")

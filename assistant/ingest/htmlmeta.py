@@ -155,7 +155,9 @@ def headline(features: PageFeatures, extracted: str | None) -> str | None:
         if tag != "h1":
             score -= 0.05  # an h2 that agrees as well as an h1 is a teaser's
         # Near-ties go to the longer heading: a site-name h1 may match a short run too.
-        if score > best_score + 0.02 or (score > best_score - 0.02 and best and len(text) > len(best)):
+        if score > best_score + 0.02 or (
+            score > best_score - 0.02 and best and len(text) > len(best)
+        ):
             best, best_score = text, max(score, best_score)
     if best is not None and best_score >= _AGREE:
         return best

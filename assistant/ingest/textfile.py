@@ -50,7 +50,9 @@ def read_txt(source: Source) -> Document:
         raise reject(source, "empty file")
     lines = _non_empty_lines(text)
     title = _headline(lines[0])
-    date = _dateline(lines[1 if title else 0 : _DATELINE_LINES])  # a headline's date is not a dateline
+    date = _dateline(
+        lines[1 if title else 0 : _DATELINE_LINES]
+    )  # a headline's date is not a dateline
     return Document(
         id=source.id,
         text=text,

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
-def walk(paths: Iterable[Path], skip: Callable[[Path], bool] = lambda path: False) -> Iterator[tuple[Path, Path]]:
+def walk(
+    paths: Iterable[Path], skip: Callable[[Path], bool] = lambda path: False
+) -> Iterator[tuple[Path, Path]]:
     """Yield ``(file, root)`` for every file under ``paths``, leaving out the files and
     folders inside them that ``skip`` names (the parts of an index kept among the articles).
 
