@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from .catalog import Catalog, StoredChunk
 from .lexical import asks_about_now
-from .types import FRESH_DAYS, NO_FILTERS, Filters, Passage, freshness
+from .types import FRESH_DAYS, NO_FILTERS, DocumentInfo, Filters, Passage, freshness
 
 if TYPE_CHECKING:
     from .embed import Embedder
@@ -177,8 +177,15 @@ class Retriever:
 
 
 def _passage(
-    chunk: StoredChunk, info, text: str, score: float, d_rank, k_rank, d_score, k_score
-) -> Passage:  # type: ignore[no-untyped-def]
+    chunk: StoredChunk,
+    info: DocumentInfo,
+    text: str,
+    score: float,
+    d_rank: int | None,
+    k_rank: int | None,
+    d_score: float | None,
+    k_score: float | None,
+) -> Passage:
     return Passage(
         chunk_id=chunk.id,
         document=info,
