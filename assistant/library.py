@@ -249,9 +249,12 @@ class Library:
             self._check_can_build()  # a model or server that fails leaves no index behind
         made = not self.index_dir.exists()
         with self.index.lock(on_wait):
-            from .migrate import migrate_if_needed
+            from . import migrate
 
-            migrate_if_needed(self)
+            old = migrate.outdated(self.index)
+            if old is not None:
+                self.close()  # the upgrade may replace the catalog: no connection stays open on it
+                migrate.migrate(self.index, old, self._chroma_url, on_wait)
             catalog, manifest = self.index.open_writer(
                 lambda: Manifest.new(self._new_model(), self._chroma_url)
             )

@@ -21,14 +21,11 @@ transaction on the live catalog (all or nothing, like the swap): 2 -> 4 as well 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .catalog import FILENAME, SCHEMA_VERSION, Catalog, chunk_id
-from .index import MIGRATIONS, Manifest, close_for_swap
-
-if TYPE_CHECKING:
-    from .library import Library
+from .index import MIGRATIONS, Index, Manifest, close_for_swap
 
 # What each step gives, by the schema it starts from (for the note to the user).
 _STEPS = {
@@ -39,38 +36,47 @@ _STEPS = {
 _FIRST_IN_PLACE = 2  # from here on a step only adds columns (``_add_columns``)
 
 
-def migrate_if_needed(lib: Library) -> bool:
-    """Upgrade the index of ``lib`` when it is of an older schema this version can read.
-    Call with the write lock held. Returns whether it did."""
-    roots, old = lib.index.read_old()
+def outdated(index: Index) -> Manifest | None:
+    """The manifest of ``index`` when it is of an older schema this version can upgrade."""
+    _, old = index.read_old()
     if old is None or old.schema == SCHEMA_VERSION or old.schema not in MIGRATIONS:
-        return False
-    lib.close()
-    if lib._note is not None:
+        return None
+    return old
+
+
+def migrate(
+    index: Index,
+    old: Manifest,
+    chroma_url: str | None = None,
+    note: Callable[[str], None] | None = None,
+) -> None:
+    """Upgrade ``index`` from ``old`` (``outdated``'s). Call with the write lock held and every
+    connection to it closed. ``chroma_url``: the server its vectors are on, when not the one its
+    manifest names; ``note``: told what is upgraded."""
+    if note is not None:
         steps = "; ".join(_STEPS[s] for s in range(old.schema, SCHEMA_VERSION) if s in _STEPS)
-        lib._note(
+        note(
             f"upgrading the index from schema {old.schema} to {SCHEMA_VERSION}: {steps} "
             "(nothing is embedded again)"
         )
     if old.schema >= _FIRST_IN_PLACE:
-        _add_in_place(lib.index.catalog_path)
-        return True
-    build = lib.index.build_folder()
+        _add_in_place(index.catalog_path)
+        return
+    build = index.build_folder()
     new = Manifest.new(old.model, old.chroma_url, replacing=True)
     target = build / FILENAME
     try:
-        _copy(lib.index.catalog_path, target)
+        _copy(index.catalog_path, target)
         renamed = _relabel(target, new)
-        _copy_vectors(lib, old, new, renamed, target)
-        lib.index.swap_in(target, old)
+        _copy_vectors(index, chroma_url or old.chroma_url, old, new, renamed, target)
+        index.swap_in(target, old)
     except BaseException:
-        lib.index.discard(new)
+        index.discard(new)
         raise
     finally:
         import shutil
 
         shutil.rmtree(build, ignore_errors=True)
-    return True
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -160,15 +166,19 @@ def _rename(
 
 
 def _copy_vectors(
-    lib: Library, old: Manifest, new: Manifest, renamed: list[tuple[str, str, str]], target: Path
+    index: Index,
+    url: str | None,
+    old: Manifest,
+    new: Manifest,
+    renamed: list[tuple[str, str, str]],
+    target: Path,
 ) -> None:
     if not renamed:
         return
     catalog = Catalog(target, readonly=True)
     try:
-        url = lib._chroma_url or old.chroma_url
-        source = lib.index.open_store(old, url, catalog)
-        destination = lib.index.open_store(new, url, catalog, new=True)
+        source = index.open_store(old, url, catalog)
+        destination = index.open_store(new, url, catalog, new=True)
         try:
             destination.copy_from(source, renamed)
         finally:
