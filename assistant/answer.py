@@ -57,9 +57,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from . import lexical
 from .catalog import chunk_index
 from .question import asks, fits
+from .text import ALPHA, NOW, STOPWORDS, asks_about_now, fold, query_terms
 from .types import DocumentInfo, Passage, Span, freshness
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class Policy:
     # sentences that answer ("Which bases did Russia keep?").
     lead: float = 0.0
     recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,
-    #                      on questions about the present ("this week": ``lexical.asks_about_now``)
+    #                      on questions about the present ("this week": ``asks_about_now``)
     fitting: float = (
         0.2  # bonus for new mentions of the exact kind asked for (a third each, up to three)
     )
@@ -213,7 +213,7 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return str(_stemmer().stemWord(lexical.fold(word)))
+    return str(_stemmer().stemWord(fold(word)))
 
 
 def words(text: str) -> list[tuple[int, int, str]]:
@@ -233,7 +233,7 @@ def weigh_terms(
     place the question in time ("this year", "recently") are none: "What did Putin order this
     year?" is answered by a sentence on the order that never says "year"."""
     terms = []
-    for word in lexical.query_terms(lexical.NOW.sub(" ", question)):
+    for word in query_terms(NOW.sub(" ", question)):
         if word in FRAMING:
             continue
         spellings = [word, *variants(word)]
@@ -323,9 +323,7 @@ def heuristic_mentions(text: str) -> tuple[Mention, ...]:
             start == 0 or text[:start].rstrip().endswith((".", '"', "“", "—", "-", ":"))
         ):
             continue
-        while (
-            name and lexical.fold(name.split()[0]) in lexical.STOPWORDS
-        ):  # "The Pentagon" -> "Pentagon"
+        while name and fold(name.split()[0]) in STOPWORDS:  # "The Pentagon" -> "Pentagon"
             cut = name.find(" ")
             if cut < 0:
                 name = ""
@@ -419,7 +417,7 @@ def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
 
 @lru_cache(maxsize=1)
 def _stop_stems() -> frozenset[str]:
-    return frozenset(stem(w) for w in lexical.STOPWORDS)
+    return frozenset(stem(w) for w in STOPWORDS)
 
 
 # -- candidates -------------------------------------------------------------------
@@ -563,7 +561,7 @@ def score(
     "how many") and a penalty for only restating the question."""
     wanted, asked = asks(question), stems_of(question)
     exact = fits(wanted)
-    now = reference if reference is not None and lexical.asks_about_now(question) else None
+    now = reference if reference is not None and asks_about_now(question) else None
     ranks = _tied_ranks([c.passage for c in found])
     durations = _ASKS_DURATION.search(question) is not None
     for c in found:
@@ -667,7 +665,7 @@ def rarity(df: Callable[[str], int], documents: int) -> Callable[[str], float]:
 def _indexed_words(key: str) -> list[str]:
     """The words of a vote key as the keyword index counts them (runs of two letters or more:
     "africa." is "africa"), an initialism as one word ("u.s.": "us", not the rarest word)."""
-    words = lexical.ALPHA.findall(key)
+    words = ALPHA.findall(key)
     if (
         not words
         and (letters := re.findall(r"[^\W\d_]", key))
@@ -679,9 +677,7 @@ def _indexed_words(key: str) -> list[str]:
 
 
 def _vote_key(text: str) -> str:
-    return " ".join(
-        w for w in lexical.fold(text).replace("’s", "").replace("'s", "").split() if w != "the"
-    )
+    return " ".join(w for w in fold(text).replace("’s", "").replace("'s", "").split() if w != "the")
 
 
 def _vote(

@@ -51,9 +51,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from . import gazetteer, lexical
+from . import gazetteer
 from .answer import Answer, Citation, Mention, heuristic_mentions, location, stem, stems_of
 from .question import HEAD_KIND, NAME_HEADS, WORD_HEADS, Asks, asks, question_parts
+from .text import STOPWORDS, before_stopword, fold
 from .types import DocumentInfo, Passage
 
 KINDS = frozenset(
@@ -200,7 +201,7 @@ def is_list(question: str, wanted: Asks | None = None) -> bool:
 
 
 def singular(word: str) -> str:
-    w = lexical.fold(word)
+    w = fold(word)
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("sses", "xes", "ches", "shes", "zes")):
@@ -336,10 +337,10 @@ def common_nouns(text: str, asked: frozenset[str]) -> list[Mention]:
 
 def _plain(m: re.Match[str], asked: frozenset[str]) -> bool:
     word = m.group()
-    folded = lexical.fold(word)
+    folded = fold(word)
     return (
         (word.islower() or (m.start() == 0 and word[1:].islower()))
-        and folded not in lexical.STOPWORDS
+        and folded not in STOPWORDS
         and folded not in _COUNTED
         and folded not in _NO_THING
         and stem(word) not in asked
@@ -374,9 +375,7 @@ def spans(
             ):
                 start, end = years[-1].span()  # "What year ...?" "January 2025": 2025
         else:  # "Khmeimim Air| Base": a tagger's span cut before a capitalised generic word
-            while (more := _GENERIC_AFTER.match(text, end)) and lexical.fold(
-                more.group(1)
-            ) in GENERIC:
+            while (more := _GENERIC_AFTER.match(text, end)) and fold(more.group(1)) in GENERIC:
                 end = more.end()
         if kind != "number" and (cut := _POSSESSOR.search(text, start, end)):
             start = cut.end()  # "London's National Gallery": the gallery, not London
@@ -439,9 +438,7 @@ def trim(
 
     def drop(span: tuple[int, int]) -> bool:
         word = text[span[0] : span[1]].strip(".,'’")
-        folded = (
-            lexical.fold(word).removesuffix("'s").removesuffix("’s")
-        )  # "That’s the fee ...": no name
+        folded = fold(word).removesuffix("'s").removesuffix("’s")  # "That’s the fee ...": no name
         if kind in (
             "number",
             "time",
@@ -449,7 +446,7 @@ def trim(
             return not (any(c.isdigit() for c in word) or folded in _COUNTED)
         return (
             not folded
-            or folded in lexical.STOPWORDS
+            or folded in STOPWORDS
             or stem(word) in asked
             or (kind == "person" and folded.strip(".") in TITLES)
         )
@@ -506,7 +503,7 @@ def titled(text: str, start: int, head: str | None = None) -> int:
     if not m or (head and singular(m.group(2).split()[-1]) == singular(head)):
         return start  # "Which US president ...?": "President" only restates the question
     before = m.group(1)
-    if before and before != "former" and lexical.fold(before) in lexical.STOPWORDS:
+    if before and before != "former" and fold(before) in STOPWORDS:
         return m.start(2)
     return m.start()
 
@@ -515,18 +512,16 @@ def titled(text: str, start: int, head: str | None = None) -> int:
 def distinctive(text: str, kind: str) -> tuple[str, ...]:
     """The words that tell this thing from others, folded: no stopwords, generic nouns or
     titles; for a number its digits (so "45 days" is "45")."""
-    words = [lexical.fold(w.strip(".,'’")) for w in _WORD.findall(text)]
+    words = [fold(w.strip(".,'’")) for w in _WORD.findall(text)]
     if kind == "number":
         digits = tuple(
             w.replace(",", "").lstrip("$£€").rstrip("%")
             for w in words
             if any(c.isdigit() for c in w)
         )
-        return digits or tuple(w for w in words if w not in lexical.STOPWORDS)
+        return digits or tuple(w for w in words if w not in STOPWORDS)
     out = tuple(
-        w
-        for w in words
-        if w and w not in lexical.STOPWORDS and w not in GENERIC and w not in TITLES
+        w for w in words if w and w not in STOPWORDS and w not in GENERIC and w not in TITLES
     )
     return out or tuple(w for w in words if w)
 
@@ -660,7 +655,7 @@ def counted(question: str) -> str | None:
     m = _HOW_MANY.search(question)
     if not m:
         return None
-    phrase = lexical.before_stopword(m.group(1).lower().split())
+    phrase = before_stopword(m.group(1).lower().split())
     # The noun phrase ends at its verb: "How many planes left Syria?" counts planes, not Syria.
     verb = next(
         (
@@ -714,7 +709,7 @@ def _started(question: str) -> str | None:
     """The stem of what a question asks the start of: "When did Russia start withdrawing?" withdraw."""
     m = _STARTED_DOING.search(question)
     word = m.group(1).lower() if m else ""
-    return stem(word) if word and word not in lexical.STOPWORDS else None
+    return stem(word) if word and word not in STOPWORDS else None
 
 
 _YEAR_OF_THING = re.compile(
@@ -743,7 +738,7 @@ def _other_time(
         of
         and _YEAR.fullmatch(text, start, end)
         and _DETERMINED.search(text, 0, start)
-        and of.group(1) not in lexical.STOPWORDS
+        and of.group(1) not in STOPWORDS
         and not _akin(of.group(1), asked)
     )
 
@@ -939,7 +934,7 @@ def _head_fit(piece: str, kind: str, head: str | None, business: bool, w: Weight
 
 
 def _public_body(piece: str) -> bool:
-    return any(lexical.fold(word.strip(".,'’")) in _PUBLIC_WORDS for word in _WORD.findall(piece))
+    return any(fold(word.strip(".,'’")) in _PUBLIC_WORDS for word in _WORD.findall(piece))
 
 
 _PLACE_HEADS = {"country": "country", "nation": "country", "state": "state", "city": "city"}
@@ -961,7 +956,7 @@ def _place_fit(piece: str, head: str, w: Weights) -> float:
 def _spelling(piece: str, keys: tuple[str, ...]) -> str:
     """The slice of ``piece`` from its first distinctive word to its last: how this mention
     spells the thing ("KHmeimim Air" spells it "KHmeimim")."""
-    spots = [m for m in _WORD.finditer(piece) if lexical.fold(m.group().strip(".,'’")) in keys]
+    spots = [m for m in _WORD.finditer(piece) if fold(m.group().strip(".,'’")) in keys]
     return piece[spots[0].start() : spots[-1].end()].strip(".,'’") if spots else piece
 
 
@@ -1214,7 +1209,7 @@ def _near_head(wanted: Asks, w: Weights) -> Callable[[Said, int, int], bool]:
 def _heads(text: str, head: str) -> tuple[tuple[int, ...], tuple[str, ...], tuple[int, ...]]:
     """A sentence's word starts, its words folded, and which of them are the head noun."""
     words = list(_TOKEN.finditer(text))
-    folded = tuple(lexical.fold(m.group()) for m in words)
+    folded = tuple(fold(m.group()) for m in words)
     heads = tuple(
         i for i, f in enumerate(folded) if len(f) >= len(head) and singular(f).endswith(head)
     )

@@ -4,14 +4,14 @@ The tagger calls a city, a state and a country alike a GPE, so "The winning tick
 this week in which state?" could be answered "Los Angeles". These tables tell the three
 apart for the answer line, and give the usual other names of a country ("Britain", "the
 UK", "United Kingdom") so that they count as one answer, not as sources that differ.
-Names are folded (``lexical.fold``) and without a leading "the".
+Names are folded (``fold``) and without a leading "the".
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from . import lexical
+from .text import fold
 
 COUNTRIES = frozenset(
     n.strip()
@@ -86,7 +86,7 @@ CITY_TOO = frozenset({"new york", "washington"})
 @lru_cache(maxsize=4096)
 def key(name: str) -> str:
     """``name`` folded, its white space collapsed, without a leading "the" or a trailing comma."""
-    folded = " ".join(lexical.fold(name).split())
+    folded = " ".join(fold(name).split())
     return folded.removeprefix("the ").strip(",;:")
 
 

@@ -23,49 +23,15 @@ so the benchmarks' studies can ask the same questions of their own tables.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable
+
+from .text import ALPHA, fold, query_terms
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 MIN_VARIANT_LENGTH = 5
-
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves
-    tell say says said according""".split()
-)
-
-
-def before_stopword(words: Iterable[str]) -> list[str]:
-    """The words up to the first stopword: a question's noun phrase ("horror film that ...")."""
-    return list(itertools.takewhile(lambda w: w not in STOPWORDS, words))
-
-
-# Words that place a question in time rather than name its topic ("this week", "recently"):
-# the reference date answers them (retrieve.py's recency bonus), and an article that answers
-# rarely says "this week" of its own news. "now" alone is too common in claims to count.
-NOW = re.compile(
-    r"\b(?:this\s+(?:week|weekend|month|year|season)|recent(?:ly)?|latest|currently|right\s+now"
-    r"|as\s+of\s+now|(?:is|are)\s+now|today|newly)\b",
-    re.I,
-)
-
-
-def asks_about_now(question: str) -> bool:
-    return NOW.search(question) is not None
-
-
-_WORD = re.compile(r"\w+")
-ALPHA = re.compile(r"[^\W\d_]{2,}")  # the words the terms table counts
 
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, body, tokenize='{TOKENIZER}');
@@ -76,12 +42,6 @@ CREATE TABLE IF NOT EXISTS term_keys(key TEXT NOT NULL, term TEXT NOT NULL, PRIM
 
 def create(db: sqlite3.Connection) -> None:
     db.executescript(_SCHEMA)
-
-
-def fold(word: str) -> str:
-    """Lower case without diacritics, as FTS5's unicode61 tokenizer sees a word."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 # -- writes -----------------------------------------------------------------
@@ -271,12 +231,6 @@ def variants(db: sqlite3.Connection, word: str) -> list[str]:
 
 
 # -- search -----------------------------------------------------------------
-def query_terms(question: str) -> list[str]:
-    """The question's content words, folded, in order, without repeats."""
-    words = [fold(w) for w in _WORD.findall(question)]
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1 or w.isdigit()))
-
-
 _HYPHENATED = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
 
 

@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config, lexical
+from . import config
 from .catalog import Catalog
 from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
 from .retrieve import Retriever, SearchPolicy
+from .text import query_terms
 from .types import DocumentInfo, Filters, IndexReport, Passage
 
 if TYPE_CHECKING:
@@ -450,7 +451,7 @@ class Library:
     def _prepare(self, question: str) -> None:
         if not question.strip():
             raise UsageError("the question is empty")
-        if not lexical.query_terms(question):
+        if not query_terms(question):
             raise UsageError(
                 f"nothing to search for in {question.strip()!r}: it holds only common words or punctuation"
             )

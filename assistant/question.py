@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import lexical
+from .text import before_stopword
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def _this_noun(part: str) -> re.Match[str] | None:
 
 
 def _this_asks(this: re.Match[str]) -> Asks:
-    return _asks("which", _head_of(lexical.before_stopword(this.group(1).lower().split())) or "")
+    return _asks("which", _head_of(before_stopword(this.group(1).lower().split())) or "")
 
 
 _SINCE = re.compile(r"\bsince:\s*$", re.I)
@@ -277,7 +277,7 @@ def _asks(word: str, following: str) -> Asks:
     # wanted may come after the first word; else the first word is the head, as it mostly is,
     # unless it is a name modifying the noun ("which US currency": currency) or a word that
     # only describes it ("which controversial subject", "what critically endangered bird").
-    phrase = lexical.before_stopword(words)
+    phrase = before_stopword(words)
     # "which children's show", "which women's team": a plural's genitive says what sort the noun
     # after it is ("which country's lawmakers" still asks for a country)
     phrase = [

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from .catalog import Catalog, StoredChunk
-from .lexical import asks_about_now
+from .text import asks_about_now
 from .types import FRESH_DAYS, NO_FILTERS, DocumentInfo, Filters, Passage, freshness
 
 if TYPE_CHECKING:

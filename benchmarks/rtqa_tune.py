@@ -254,7 +254,7 @@ def features(weeks, policy: answer.Policy):  # type: ignore[no-untyped-def]
 
     import numpy as np
 
-    from assistant.lexical import asks_about_now
+    from assistant.text import asks_about_now
 
     X, y, group, week_of = [], [], [], []
     for _, cases, vectors in weeks:

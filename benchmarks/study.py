@@ -41,6 +41,7 @@ from assistant.retrieve import (
     SearchPolicy,  # noqa: E402
     scaled,  # noqa: E402
 )
+from assistant.text import STOPWORDS, fold, query_terms
 from assistant.types import Document  # noqa: E402
 
 CANDIDATES = (
@@ -529,8 +530,8 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
 
     # proximity: adjacent content words of the question found near each other
     def near(q: str, gap: int = 3) -> dict[int, float]:
-        words = [lexical.fold(m) for m in re.findall(r"\w+", c.queries[q])]
-        keep = [i for i, t in enumerate(words) if t not in lexical.STOPWORDS and len(t) > 1]
+        words = [fold(m) for m in re.findall(r"\w+", c.queries[q])]
+        keep = [i for i, t in enumerate(words) if t not in STOPWORDS and len(t) > 1]
         pairs = dict.fromkeys((words[a], words[b]) for a, b in zip(keep, keep[1:]) if b - a <= gap)
         if not pairs:
             return {}
@@ -563,7 +564,7 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
     # the solid forms of hyphenated question words (birth-weight: birthweight), left out
     def unjoined(dense: float) -> Callable[[str], np.ndarray]:
         def score(q: str) -> np.ndarray:
-            solid = set(lexical.joined_forms(c.queries[q])) - set(lexical.query_terms(c.queries[q]))
+            solid = set(lexical.joined_forms(c.queries[q])) - set(query_terms(c.queries[q]))
             return fused(
                 c, q, weighted({w: h for w, h in parts[q].items() if w not in solid}, {}), dense
             )
@@ -645,8 +646,8 @@ def question_side(c: Corpus, row: Callable[..., None]) -> None:
 def _word_counts(text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for m in re.findall(r"[^\W\d_]{3,}", text):
-        w = lexical.fold(m)
-        if w not in lexical.STOPWORDS:
+        w = fold(m)
+        if w not in STOPWORDS:
             counts[w] = counts.get(w, 0) + 1
     return counts
 

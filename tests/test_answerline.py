@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from assistant import Library, lexical, render
+from assistant import Library, render
 from assistant.answer import Answer, Citation, Mention, Quote, heuristic_mentions, stem, stems_of
 from assistant.answerline import asks_subject, common_nouns, counted, direct, is_list, spans, trim
+from assistant.text import fold
 
 from .conftest import run_cli
 
@@ -24,7 +25,7 @@ PORT = {"tartus", "tartous"}
 
 
 def _spellings(c) -> set[str]:  # type: ignore[no-untyped-def]
-    return {lexical.fold(w) for form in (c.text, *c.variants) for w in form.split()}
+    return {fold(w) for form in (c.text, *c.variants) for w in form.split()}
 
 
 def _honest(lib: Library, answer: Answer) -> None:
@@ -253,8 +254,8 @@ def test_spelling_variants_are_one_candidate() -> None:
     )
     assert line is not None and len(line.candidates) == 1
     assert {
-        lexical.fold(line.candidates[0].text.split()[0]),
-        *map(lexical.fold, line.candidates[0].variants),
+        fold(line.candidates[0].text.split()[0]),
+        *map(fold, line.candidates[0].variants),
     } == {"hmeimim", "khmeimim"}
 
 

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from assistant import lexical
+from assistant.text import query_terms
 
 CORPUS = [
     "Russia keeps the Khmeimim airbase and the port of Tartus.",
@@ -104,8 +105,8 @@ def test_terms_are_counted_and_forgotten_per_document() -> None:
 
 
 def test_query_terms_drop_stopwords_and_punctuation() -> None:
-    assert lexical.query_terms("Which bases did Russia keep?") == ["bases", "russia", "keep"]
-    assert lexical.query_terms("the of and") == []
+    assert query_terms("Which bases did Russia keep?") == ["bases", "russia", "keep"]
+    assert query_terms("the of and") == []
     assert lexical.search(_db(), '"" OR AND NEAR(', 5) == []
 
 
