@@ -13,7 +13,8 @@ Measured, per question (official SQuAD v1.1 normalisation):
   (no line scores 0), the share with a line, and EM where a line is shown;
 - the reader's line: ``assistant.reader.Reader`` reading the first ``--passages`` retrieved
   passages; its best span, shown when its margin over the no-answer score clears a bar; EM / F1 and
-  the share shown at several bars (dev data: this is where the bar is chosen).
+  the share shown at several bars (dev data: this is where the bar is chosen);
+- the reader's quotes: the sentence holding each passage's best span, by span score: recall@1/3/5.
 Writes benchmarks/out/squad-folder.json.
 """
 
@@ -35,7 +36,8 @@ sys.path.insert(0, str(ROOT / "training"))
 import reader as training  # noqa: E402  (the SQuAD loader and the official metric)
 
 from assistant import Library  # noqa: E402
-from assistant.reader import Reader  # noqa: E402
+from assistant.reader import Reader, ReadSpan  # noqa: E402
+from assistant.types import Passage  # noqa: E402
 
 OUT = HERE / "out" / "squad-dev-a"
 BARS = (-99.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
@@ -57,6 +59,15 @@ def build_folder() -> Path:
         name = re.sub(r"\W+", "_", article["title"])[:60]
         (folder / f"{n:02d}_{name}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
     return folder
+
+
+def sentence_of(passage: Passage, span: ReadSpan) -> str:
+    """The sentence of ``passage`` that holds ``span`` (offsets in the passage's text)."""
+    at = passage.start + span.start
+    for start, end in passage.sentences:
+        if start <= at < end:
+            return passage.text[start - passage.start : end - passage.start]
+    return passage.text
 
 
 def contains(text: str, answers: list[str]) -> bool:
@@ -103,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             ask_s += t2 - t
             read_s += t3 - t2
             quotes = [q.text for q in answer.quotes]
+            read_quotes = [sentence_of(passages[x.passage], x) for x in spans]
             line = (
                 answer.direct.candidates[0].text
                 if answer.direct and answer.direct.candidates
@@ -117,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
                     "shown": line is not None,
                     "read": best(top.text if top else None, ex["answers"]),
                     "margin": top.margin if top else float("-inf"),
+                    "read_hit": [
+                        contains(" ".join(read_quotes[:k]), ex["answers"]) for k in (1, 3, 5)
+                    ],
+                    "read_chars3": sum(len(q) for q in read_quotes[:3]),
                     "in_passages": contains(" ".join(x.text for x in passages), ex["answers"]),
                 }
             )
@@ -134,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         "line_shown": sum(r["shown"] for r in rows) / n,
         "line_em_when_shown": sum(r["line"][0] for r in rows if r["shown"])
         / max(1, sum(r["shown"] for r in rows)),
+        "reader_quotes": {
+            "recall@1": sum(r["read_hit"][0] for r in rows) / n,
+            "recall@3": sum(r["read_hit"][1] for r in rows) / n,
+            "recall@5": sum(r["read_hit"][2] for r in rows) / n,
+            "chars_first_three": sum(r["read_chars3"] for r in rows) / n,
+        },
         "answer_in_read_passages": sum(r["in_passages"] for r in rows) / n,
         "passages_read": args.passages,
         "ms_ask": 1000 * ask_s / n,
