@@ -13,6 +13,7 @@ Importing this package is cheap: torch, onnxruntime and chromadb load on first u
 from .answer import Answer, Citation, Quote
 from .errors import AssistantError, IndexLocked, IndexMismatch, IndexNotFound
 from .library import Library
+from .reader import Reader, ReadSpan
 from .types import Chunk, Document, DocumentInfo, IndexReport, Passage
 
 __all__ = [
@@ -29,5 +30,7 @@ __all__ = [
     "Library",
     "Passage",
     "Quote",
+    "ReadSpan",
+    "Reader",
 ]
 __version__ = "0.1.0"
