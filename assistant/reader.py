@@ -87,9 +87,13 @@ class Reader:
                 for start, end, value in _spans(enc, s_log, e_log, per_passage):
                     key = (passage, start, end)
                     best[key] = max(value, best.get(key, float("-inf")))
+        merged: dict[tuple[int, int, int], float] = {}
+        for (p, s, e), value in best.items():
+            key = (p, *_balanced(texts[p], s, e))
+            merged[key] = max(value, merged.get(key, float("-inf")))
         spans = [
             ReadSpan(p, s, e, texts[p][s:e], value, no_answer[p])
-            for (p, s, e), value in best.items()
+            for (p, s, e), value in merged.items()
             if texts[p][s:e].strip()
         ]
         spans.sort(key=lambda x: -x.score)
@@ -167,6 +171,21 @@ def _spans(enc: Any, s_log: np.ndarray, e_log: np.ndarray, k: int) -> list[tuple
         start, end = offsets[c0 + i][0], offsets[c0 + i + j][1]
         out.append((start, end, float(scores[i, j])))
     return out
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span grown by the bracket it leaves open on either side: "Hayat Tahrir al Sham (HTS"
+    and "HTS)" become "(HTS)"-complete. It stays a slice of the text."""
+    for opening, closing in _PAIRS.items():
+        span = text[start:end]
+        if span.count(opening) > span.count(closing) and text[end : end + 1] == closing:
+            end += 1
+        elif span.count(closing) > span.count(opening) and start and text[start - 1] == opening:
+            start -= 1
+    return start, end
 
 
 def _clip(tokenizer: Any, question: str) -> str:

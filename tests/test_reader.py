@@ -120,3 +120,10 @@ def test_the_card_describes_the_committed_file() -> None:
         assert needed in card
     scores = json.loads(re.search(r"```json\n(.*?)\n```", card, re.S).group(1))  # type: ignore[union-attr]
     assert scores["int8_sha256"] == digest
+
+
+def test_a_span_never_leaves_a_bracket_open(reader: Reader) -> None:
+    text = "Russia is talking with Hayat Tahrir al-Sham (HTS) about its bases, an official said."
+    for span in reader.read("Which rebel group is Russia talking with?", [text], per_passage=10):
+        assert span.text.count("(") == span.text.count(")"), span.text
+        assert text[span.start : span.end] == span.text
