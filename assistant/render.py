@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .answer import Answer, Citation, Quote, Term, highlights
 from .answer import Policy as AnswerPolicy
 from .answerline import Candidate, Direct
-from .types import DocumentInfo, IndexReport
+from .types import DocumentInfo, Filters, IndexReport
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -644,12 +644,19 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
     _block_quote(out, body)
 
 
-def export_markdown(answers: Sequence[Answer], index: str) -> str:
-    """The session as Markdown: each question, its quotes as block quotes with footnotes."""
+def export_markdown(
+    answers: Sequence[Answer], index: str, filters: Sequence[Filters] | None = None
+) -> str:
+    """The session as Markdown: each question, its quotes as block quotes with footnotes;
+    under a question asked with a filter or a reference date (``filters``, parallel to
+    ``answers``), that filter."""
     lines = ["# Research session", "", f"Index: `{index}`", ""]
     notes: list[str] = []
     for n, answer in enumerate(answers, 1):
         lines += [f"## {answer.question}", ""]
+        asked = filters[n - 1] if filters and n <= len(filters) else None
+        if asked is not None and asked.active():
+            lines += [f"*Asked with {asked.describe()}.*", ""]
         answer_line = direct_lines(answer)
         if answer_line:
             lines += [

@@ -69,6 +69,14 @@ class Session:
     def __init__(self, lib: Library, settings: ask.Settings, out: Console):
         self.lib, self.settings, self.out = lib, settings, out
         self.answers: list[Answer] = []
+        self.filters: list[
+            Filters
+        ] = []  # the filter and reference date each answer was asked under
+
+    def prompt_text(self) -> str:
+        """ "? ", or the active filter and reference date before it: "[source=003 as_of=2016-03-20] ? "."""
+        filters = self.settings.filters
+        return f"[{filters.describe()}] ? " if filters.active() else "? "
 
     def handle(self, line: str) -> bool:
         """Answer a question or run a slash command; False when the session should end."""
@@ -80,6 +88,7 @@ class Session:
                 return self.command(line)
             answer = ask.ask(self.lib, line, self.settings)
             self.answers.append(answer)
+            self.filters.append(self.settings.filters)
             ask.show(answer, self.settings, self.out)
             if answer.searched == 0 and self.settings.filters.active() and not self.settings.json:
                 self.say("/filter alone clears it.", style="dim")
@@ -202,12 +211,26 @@ class Session:
         path = Path(rest).expanduser()
         try:
             path.write_text(
-                render.export_markdown(self.answers, str(self.lib.index_dir)), encoding="utf-8"
+                render.export_markdown(self.answers, str(self.lib.index_dir), self.filters),
+                encoding="utf-8",
             )
         except OSError as exc:
             self.say(f"cannot write {path}: {exc.strerror}")
             return
         self.say(f"Wrote {len(self.answers)} answers to {path}.")
+
+    @slash("/add", "/add PATH ...: index files and folders into this index, without leaving")
+    def cmd_add(self, rest: str) -> None:
+        if not rest:
+            self.say("/add PATH: give the files or folders to index, e.g. /add ~/articles")
+            return
+        paths = [str(Path(p).expanduser()) for p in shlex.split(rest)]
+        report = self.lib.add(paths, on_wait=self.say)
+        for warning in report.warnings:
+            self.say(f"warning: {warning}")
+        for skipped in report.skipped:
+            self.say(f"skipped {skipped.path}: {skipped.reason}")
+        self.say(f"{report.summary()} ({report.embedded()})")  # as `assistant index` says it
 
     @slash("/index", "/index PATH: switch to another index")
     def cmd_index(self, rest: str) -> None:
@@ -311,7 +334,7 @@ def interactive(
     )
     while True:
         try:
-            line = prompt.prompt("? ")
+            line = prompt.prompt(session.prompt_text())
         except KeyboardInterrupt:
             continue
         except EOFError:

@@ -187,3 +187,36 @@ def test_help_wraps_each_description_under_itself_on_a_narrow_terminal(seeds_lib
         assert len(line) <= 60
         # A command name at two spaces, or a description's next line under the descriptions.
         assert line.startswith("  /") or line.startswith(" " * 12) and line[12] != " ", line
+
+
+def test_add_indexes_a_folder_without_leaving(tmp_path: Path, pipe, console) -> None:  # type: ignore[no-untyped-def]
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.txt").write_text("The lighthouse at Cape Wrath was automated in 1998.\n")
+    (second / "b.txt").write_text("The ferry to Orkney leaves Scrabster at noon every day.\n")
+    lib = Library(tmp_path / "index")
+    lib.add([first])
+    keys = f"/add {second}\rWhen does the ferry to Orkney leave Scrabster?\r/add\r\x04"
+    text = _run(lib, pipe, console, keys)
+    assert "1 added, 0 updated, 0 unchanged, 0 removed, 0 skipped (1 chunk embedded)" in text
+    assert "Scrabster at noon" in text  # the new article answers at once
+    assert "/add PATH: give the files or folders to index" in text
+    assert {d.id for d in lib.documents()} == {"first/a.txt", "second/b.txt"}
+    lib.close()
+
+
+def test_an_active_filter_is_in_the_prompt_and_in_the_export(
+    seeds_lib: Library, pipe, console, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "notes.md"
+    session = PromptSession(input=pipe, output=DummyOutput(), history=InMemoryHistory())
+    keys = (
+        "Which bases did Russia keep?\r/filter source=003\r/asof 2016-03-20\r"
+        f"Which bases did Russia keep?\r/export {export}\r\x04"
+    )
+    _run(seeds_lib, pipe, console, keys, session)
+    assert session.message == "[source=003 as_of=2016-03-20] ? "  # the prompt the last line had
+    first, second = export.read_text().split("## Which bases did Russia keep?")[1:]
+    assert "Asked with" not in first
+    assert "*Asked with source=003 as_of=2016-03-20.*" in second
