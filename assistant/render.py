@@ -615,8 +615,11 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
 
     out = out or console()
     c = answer.citation(ref)
-    quotes = [q for q in (answer.quotes or answer.closest) if q.ref == ref]
-    left, right = paragraph(text, quotes[0].start, quotes[0].end)
+    quotes: list[tuple[int, int]] = [
+        (q.start, q.end) for q in (answer.quotes or answer.closest) if q.ref == ref
+    ] or _line_mentions(answer, ref, text)
+    first = quotes[0] if quotes else (0, 0)
+    left, right = paragraph(text, first[0], first[1])
     while left < right and text[left].isspace():
         left += 1
     while right > left and text[right - 1].isspace():
@@ -625,8 +628,8 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
     marks = ("»", "«") if out.color_system is None else ("", "")
     body = Text("…" if left > 0 and text[left - 1] != "\n" else "")
     at = left
-    for q in sorted(quotes, key=lambda q: q.start):
-        s, e = max(q.start, at), min(q.end, right)
+    for start, end in sorted(quotes):
+        s, e = max(start, at), min(end, right)
         if s < e:
             body.append(text[at:s])
             body.append(marks[0] + text[s:e] + marks[1], style="reverse")
@@ -644,6 +647,26 @@ def open_view(answer: Answer, ref: int, text: str, out: Console | None = None) -
     _block_quote(out, body)
 
 
+def _line_mentions(answer: Answer, ref: int, text: str) -> list[tuple[int, int]]:
+    """Where the answer line's candidates are said in citation ``ref``'s article (for a
+    citation the line gives and no quote does): each candidate's sentence there, or its words."""
+    line, c = answer.direct, answer.citation(ref)
+    found: list[tuple[int, int]] = []
+    for cand in line.candidates if line else ():
+        if cand.quote.ref == ref:
+            found.append((cand.quote.start, cand.quote.end))
+            continue
+        for doc, offset in zip(cand.documents, cand.offsets):
+            if doc != c.document:
+                continue
+            for form in (cand.text, *cand.variants):
+                at = text.find(form, offset)
+                if at >= 0:
+                    found.append((at, at + len(form)))
+                    break
+    return found
+
+
 def export_markdown(
     answers: Sequence[Answer], index: str, filters: Sequence[Filters] | None = None
 ) -> str:
@@ -659,8 +682,10 @@ def export_markdown(
             lines += [f"*Asked with {asked.describe()}.*", ""]
         answer_line = direct_lines(answer)
         if answer_line:
+            # The line's citation numbers become footnotes, as the quotes' are.
             lines += [
-                ("**" + prefix.strip() + "** " if not prefix.startswith(" ") else "- ") + body
+                ("**" + prefix.strip() + "** " if not prefix.startswith(" ") else "- ")
+                + re.sub(r"\[(\d+)\]", rf"[^q{n}-\1]", body)
                 for prefix, body in answer_line
             ] + [""]
         if not answer.answered:
@@ -669,7 +694,7 @@ def export_markdown(
             label = f"q{n}-{q.ref}"
             lines += [f"> {' '.join(q.text.split())} [^{label}]", ""]
         for c in answer.citations:
-            if any(q.ref == c.ref for q in answer.quotes):
+            if any(q.ref == c.ref for q in answer.quotes) or answer_line:
                 where = ", ".join(
                     x for x in (c.location, dated(c.date, c.date_source) or "undated") if x
                 )

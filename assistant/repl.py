@@ -143,7 +143,7 @@ class Session:
         from . import render
 
         last = self.answers[-1] if self.answers else None
-        refs = {q.ref for q in (last.quotes or last.closest)} if last else set()
+        refs = {c.ref for c in last.citations} if last else set()  # every number it printed
         if not rest.isdigit() or int(rest) not in refs:
             self.say(
                 f"/open N takes a citation number of the last answer ({_span(refs)})."

@@ -220,3 +220,24 @@ def test_an_active_filter_is_in_the_prompt_and_in_the_export(
     first, second = export.read_text().split("## Which bases did Russia keep?")[1:]
     assert "Asked with" not in first
     assert "*Asked with source=003 as_of=2016-03-20.*" in second
+
+
+def test_every_citation_number_printed_opens_and_is_exported(
+    seeds_lib: Library, pipe, console, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "notes.md"
+    refs = [c.ref for c in seeds_lib.ask("Which bases did Russia keep?", k=2).citations]
+    assert len(refs) > 2  # the answer line cites articles that no quote does
+    opens = "".join(f"/open {ref}\r" for ref in refs)
+    text = _run(
+        seeds_lib,
+        pipe,
+        console,
+        f"/k 2\rWhich bases did Russia keep?\r{opens}/export {export}\r\x04",
+    )
+    assert "takes a citation number" not in text
+    assert text.count("»") >= len(refs)  # each opened passage has something marked
+    md = export.read_text()
+    used = set(re.findall(r"\[\^(q1-\d+)\](?!:)", md))
+    defined = set(re.findall(r"^\[\^(q1-\d+)\]:", md, re.M))
+    assert used == defined == {f"q1-{ref}" for ref in refs}
