@@ -884,7 +884,7 @@ def _quote(
 ) -> Quote:
     c, start, end, parts = span
     doc = c.passage.document
-    ref = refs.ref(doc, start)
+    ref = refs.ref(doc, c.start)  # cited where its best sentence is, not where its context begins
     also = tuple((refs.ref(d.passage.document, d.start), d.start, d.end) for d in c.also)
     return Quote(
         ref=ref,
@@ -893,7 +893,7 @@ def _quote(
         end=end,
         text=text_of(start, end),
         score=round(c.score, 4),
-        location=location(doc, refs.texts.get(doc.id), start),
+        location=location(doc, refs.texts.get(doc.id), c.start),
         dense=round(c.dense, 4),
         lexical=round(c.lexical, 4),
         passage_score=round(c.passage.score, 4),

@@ -135,3 +135,26 @@ def test_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:  # argparse's ow
         and err.err.startswith("usage:")
         and "-k: not a positive whole number: '0'" in err.err
     )
+
+
+def test_a_quote_is_located_at_its_chosen_sentence_not_its_context(seeds_index: Path) -> None:
+    result = run_cli(
+        "-q",
+        "Which bases did Russia keep?",
+        "--source",
+        "003",
+        "--json",
+        "--index",
+        str(seeds_index),
+    )
+    obj = json.loads(result.stdout)
+    content = Path(obj["sources"][0]["path"]).read_text(encoding="utf-8")
+
+    def line(offset: int) -> str:
+        return f"line {content.count(chr(10), 0, offset) + 1}"
+
+    for q in obj["quotes"]:  # at one of the sentences it was chosen for, never at its context
+        assert q["location"] in {line(q["start"] + s) for s, _ in q["chosen"]}
+    answering = content.index("Russia is expected to maintain its naval base at Tartous")
+    quote = next(q for q in obj["quotes"] if q["start"] <= answering < q["end"])
+    assert quote["location"] == line(answering) == "line 15"
