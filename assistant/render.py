@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .answer import Answer, Citation, Quote, Term, highlights
 from .answer import Policy as AnswerPolicy
@@ -28,7 +28,39 @@ if TYPE_CHECKING:
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # Piped: rich pads wrapped lines with spaces; a file or the next program gets none.
+    return Console(file=cast("TextIO", _Trimmed(stream)), highlight=False, soft_wrap=False)
+
+
+class _Trimmed:
+    """A text stream that drops the white space at the end of each line written to it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.pending = stream, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            self.stream.write(line.rstrip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:  # a line not yet ended goes out as it is
+        self.stream.write(self.pending)
+        self.pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", "utf-8") or "utf-8"
 
 
 def note(message: str) -> None:
@@ -513,13 +545,6 @@ def citations_table(answer: Answer, out: Console) -> None:
         )
 
 
-def _timeline(answer: Answer, out: Console) -> None:
-    dated = answer.oldest_first()
-    if len({c.date for c in dated}) > 1:
-        steps = " → ".join(f"[{c.ref}] {c.date}" for c in dated)
-        hanging(out, "Sources by date, oldest first: ", steps, indent=2)
-
-
 def explain_table(answer: Answer, out: Console) -> None:
     from rich.table import Table
 
@@ -536,7 +561,14 @@ def explain_table(answer: Answer, out: Console) -> None:
         "dense rank",
         "keyword rank",
     ):
-        table.add_column(column, overflow="fold")
+        # A header breaks between its words, never inside one ("passag/e" at 80 columns);
+        # only the matched words wrap.
+        table.add_column(
+            column.replace(" ", "\n"),
+            overflow="fold",
+            no_wrap=column != "matched",
+            min_width=max(len(word) for word in column.split()),
+        )
     for n, q in enumerate(quotes, 1):
         table.add_row(
             f"{n} [{q.ref}]",
@@ -583,8 +615,7 @@ def answer_view(
     for q in answer.quotes or answer.closest:
         _quote_block(out, answer, q, dim=not answer.answered)
     if answer.citations:
-        citations_table(answer, out)
-        _timeline(answer, out)
+        citations_table(answer, out)  # dated, the oldest and newest marked: no timeline under it
     if explain:
         out.print()
         explain_table(answer, out)

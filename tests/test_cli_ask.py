@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,33 @@ def test_a_quote_is_located_at_its_chosen_sentence_not_its_context(seeds_index: 
     answering = content.index("Russia is expected to maintain its naval base at Tartous")
     quote = next(q for q in obj["quotes"] if q["start"] <= answering < q["end"])
     assert quote["location"] == line(answering) == "line 15"
+
+
+def test_piped_output_at_80_columns_is_clean(seeds_index: Path) -> None:
+    result = run_cli(
+        "-q",
+        "Which bases did Russia keep?",
+        "-k",
+        "2",
+        "--explain",
+        "--index",
+        str(seeds_index),
+        env={"COLUMNS": "80"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)  # no trailing spaces
+    header = " ".join(lines[lines.index("Why these quotes") + 1 :][:3])
+    for word in (
+        "quote",
+        "rank",
+        "score",
+        "cosine",
+        "lexical",
+        "matched",
+        "passage",
+        "dense",
+        "keyword",
+    ):
+        assert re.search(rf"\b{word}\b", header), word  # never split mid-word
+    assert "Sources by date" not in result.stdout  # the sources list dates them already
