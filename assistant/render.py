@@ -423,6 +423,9 @@ def _dated(answer: Answer, c: Candidate) -> str:
 def direct_view(answer: Answer, out: Console) -> None:
     rows = direct_lines(answer)
     line = answer.direct
+    # Each sentence is printed once: an item's sentence that a quote below holds, or that an
+    # item above printed, is left to its citation number.
+    shown = {(q.document, q.start, q.end) for q in answer.quotes}
     for n, (prefix, body) in enumerate(rows):
         hanging(
             out,
@@ -433,6 +436,12 @@ def direct_view(answer: Answer, out: Console) -> None:
         )
         if line is not None and line.list and n > 0:  # each item's best sentence, verbatim
             c = line.candidates[n - 1]
+            if any(
+                doc == c.quote.document and start <= c.quote.start and c.quote.end <= end
+                for doc, start, end in shown
+            ):
+                continue
+            shown.add((c.quote.document, c.quote.start, c.quote.end))
             hanging(
                 out,
                 "      “",

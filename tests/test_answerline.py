@@ -391,7 +391,7 @@ def test_repl_shows_the_answer_line_first_and_exports_it(
     assert (
         lines[first].startswith("Answer: Dmitry Peskov [1] — 1 article") and "▌" in lines[first + 1]
     )
-    assert "**Answer:** Dmitry Peskov [1] — 1 article" in export.read_text()
+    assert "**Answer:** Dmitry Peskov [^q1-1] — 1 article" in export.read_text()  # a footnote
 
 
 def test_mcp_ask_carries_the_answer_line(seeds_lib: Library) -> None:

@@ -189,3 +189,18 @@ def test_piped_output_at_80_columns_is_clean(seeds_index: Path) -> None:
     ):
         assert re.search(rf"\b{word}\b", header), word  # never split mid-word
     assert "Sources by date" not in result.stdout  # the sources list dates them already
+
+
+def test_each_sentence_is_printed_once(seeds_index: Path) -> None:
+    result = run_cli(
+        "-q",
+        "Which bases did Russia keep?",
+        "-k",
+        "2",
+        "--index",
+        str(seeds_index),
+        env={"COLUMNS": "80"},
+    )
+    flat = " ".join(line.strip(" ▌“”") for line in result.stdout.splitlines())
+    assert flat.count("The loss of the Hmeimim air base") == 1  # the items' sentence is quote [1]
+    assert len(result.stdout.splitlines()) < 45
