@@ -7,7 +7,7 @@ CHECKED := assistant tests benchmarks training scripts
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup lock run test check lint bench study train-reader clean
+.PHONY: setup lock run test test-fast check lint bench study train-reader clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The working lane: everything but the slow modules (tests/conftest.py's _SLOW_MODULES).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Lint, format and types; CI runs it before the tests (.ci/run). mypy's settings are in pyproject.toml.
 check: setup

@@ -76,3 +76,33 @@ def run_cli(
         env={**os.environ, **(env or {})},
         cwd=ROOT,
     )
+
+
+# `make test-fast` leaves these out: servers, killed processes, worker pools, cold subprocess
+# starts and the benchmarks' own checks. CI runs everything (`make test`).
+_SLOW_MODULES = {
+    "test_bench",
+    "test_server",
+    "test_reliability",
+    "test_fuzz",
+    "test_workers",
+    "test_indexer_workers",
+    "test_network",
+    "test_mcp",
+}
+
+
+# and these single tests, each a cold start of its own (a model export, a fresh interpreter).
+_SLOW_TESTS = {
+    "test_the_first_index_says_it_prepares_the_model",
+    "test_library_example_runs",
+    "test_cli_index_reports_and_noop_is_cheap",
+    "test_reading_never_imports_torch",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+        if module in _SLOW_MODULES or item.name in _SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
