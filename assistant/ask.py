@@ -97,9 +97,7 @@ def batch(lib: Library, questions: Iterable[str], settings: Settings) -> int:
     for raw in questions:
         question = raw.strip()
         try:
-            if not question:
-                raise UsageError("the question is empty")
-            answer = ask(lib, question, settings)
+            answer = ask(lib, question, settings)  # a blank line raises "the question is empty"
         except UsageError as exc:
             if settings.json:
                 print(

@@ -107,13 +107,20 @@ def index_progress() -> Iterator[Any]:
 
 
 def index_report(report: IndexReport) -> None:
-    for warning in report.warnings:
-        note(f"warning: {warning}")
-    for skipped in report.skipped:
-        note(f"skipped {skipped.path}: {skipped.reason}")
+    """What an indexing run did: its warnings and skipped files on stderr, then its summary."""
+    *notes, summary = index_lines(report)
+    for line in notes:
+        note(line)
+    print(summary)
+
+
+def index_lines(report: IndexReport) -> list[str]:
+    """The warnings, the skipped files and, last, the summary line of an indexing run."""
+    lines = [f"warning: {warning}" for warning in report.warnings]
+    lines += [f"skipped {skipped.path}: {skipped.reason}" for skipped in report.skipped]
     if not (report.added or report.updated or report.unchanged or report.removed or report.skipped):
-        note("warning: no files found to index (hidden files and folders are left out)")
-    print(f"{report.summary()} ({report.embedded()})")
+        lines.append("warning: no files found to index (hidden files and folders are left out)")
+    return [*lines, f"{report.summary()} ({report.embedded()})"]
 
 
 def source_json(doc: DocumentInfo) -> dict[str, Any]:

@@ -69,12 +69,11 @@ class Session:
     def __init__(self, lib: Library, settings: ask.Settings, out: Console):
         self.lib, self.settings, self.out = lib, settings, out
         self.answers: list[Answer] = []
-        self.filters: list[
-            Filters
-        ] = []  # the filter and reference date each answer was asked under
+        # The filter and reference date each answer was asked under, for /export.
+        self.filters: list[Filters] = []
 
     def prompt_text(self) -> str:
-        """ "? ", or the active filter and reference date before it: "[source=003 as_of=2016-03-20] ? "."""
+        """The prompt: "? ", after the active filter and reference date when there is one."""
         filters = self.settings.filters
         return f"[{filters.describe()}] ? " if filters.active() else "? "
 
@@ -224,13 +223,11 @@ class Session:
         if not rest:
             self.say("/add PATH: give the files or folders to index, e.g. /add ~/articles")
             return
+        from . import render
+
         paths = [str(Path(p).expanduser()) for p in shlex.split(rest)]
-        report = self.lib.add(paths, on_wait=self.say)
-        for warning in report.warnings:
-            self.say(f"warning: {warning}")
-        for skipped in report.skipped:
-            self.say(f"skipped {skipped.path}: {skipped.reason}")
-        self.say(f"{report.summary()} ({report.embedded()})")  # as `assistant index` says it
+        for line in render.index_lines(self.lib.add(paths, on_wait=self.say)):
+            self.say(line)  # what `assistant index` says, here on the session's console
 
     @slash("/index", "/index PATH: switch to another index")
     def cmd_index(self, rest: str) -> None:

@@ -76,10 +76,7 @@ def contains(text: str, answers: list[str]) -> bool:
 
 
 def best(pred: str | None, answers: list[str]) -> tuple[float, float]:
-    if not pred:
-        return 0.0, 0.0
-    em = max(float(training.normalize(pred) == training.normalize(a)) for a in answers)
-    return em, max(training.f1(pred, a) for a in answers)
+    return training.matches(pred, answers) if pred else (0.0, 0.0)
 
 
 def main(argv: list[str] | None = None) -> int:

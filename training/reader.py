@@ -245,12 +245,17 @@ def f1(prediction: str, truth: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def matches(prediction: str, answers: list[str]) -> tuple[float, float]:
+    """Exact match and F1 of one prediction: the best over the question's gold answers."""
+    em = max(float(normalize(prediction) == normalize(a)) for a in answers)
+    return em, max(f1(prediction, a) for a in answers)
+
+
 def score(predictions: dict[str, str], examples: list[dict[str, Any]]) -> dict[str, float]:
     em = f = 0.0
     for ex in examples:
-        pred = predictions.get(ex["id"], "")
-        em += max(float(normalize(pred) == normalize(a)) for a in ex["answers"])
-        f += max(f1(pred, a) for a in ex["answers"])
+        one_em, one_f1 = matches(predictions.get(ex["id"], ""), ex["answers"])
+        em, f = em + one_em, f + one_f1
     n = max(len(examples), 1)
     return {"exact_match": round(100 * em / n, 2), "f1": round(100 * f / n, 2), "n": len(examples)}
 
