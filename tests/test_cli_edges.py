@@ -71,6 +71,20 @@ def test_indexing_only_skipped_files_leaves_no_index_behind(
     assert not (tmp_path / "index").exists()  # the next question says "no index", not "empty index"
 
 
+def test_indexing_only_skipped_files_into_an_index_keeps_what_it_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "a.txt").write_text("The ferry leaves Scrabster at noon.\n")
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "tool").write_bytes(b"\x7fELF\0\0")
+    index = str(tmp_path / "index")
+    assert main(["index", str(tmp_path / "articles"), "--index", index]) == 0
+    assert main(["index", str(tmp_path / "tools"), "--index", index]) == 3
+    with Library(index) as lib:
+        assert [d.id for d in lib.documents()] == ["articles/a.txt"]  # not removed, not emptied
+
+
 def test_a_question_with_nothing_to_search_for_says_so(
     seeds_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
