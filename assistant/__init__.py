@@ -6,23 +6,39 @@
     >>> answer = lib.ask("Which bases did Russia keep?")
     >>> for quote in answer.quotes:
     ...     print(quote.ref, quote.text)
+    >>> if answer.direct:  # the answer line, when the reader finds a likely answer
+    ...     print(answer.direct.candidates[0].text)
 
 Importing this package is cheap: torch, onnxruntime and chromadb load on first use.
 """
 
-from .answer import Answer, Citation, Quote
 from .errors import AssistantError, IndexLocked, IndexMismatch, IndexNotFound
 from .library import Library
 from .reader import Reader, ReadSpan
-from .types import Chunk, Document, DocumentInfo, IndexReport, Passage
+from .types import (
+    Answer,
+    Candidate,
+    Chunk,
+    Citation,
+    Direct,
+    Document,
+    DocumentInfo,
+    Evidence,
+    IndexReport,
+    Passage,
+    Quote,
+)
 
 __all__ = [
     "Answer",
     "AssistantError",
+    "Candidate",
     "Chunk",
     "Citation",
+    "Direct",
     "Document",
     "DocumentInfo",
+    "Evidence",
     "IndexLocked",
     "IndexMismatch",
     "IndexNotFound",

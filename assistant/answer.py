@@ -1,4 +1,5 @@
-"""Extractive answers: question + retrieved passages -> verbatim, cited quotes.
+"""Extractive answers: question + retrieved passages (+ the reader's candidates) -> verbatim,
+cited quotes.
 
 How quotes are chosen. Retrieval ranks chunks; an answer is made of sentences. Every
 sentence of the retrieved passages is a candidate (headings, headlines, teasers ending in
@@ -6,45 +7,32 @@ sentence of the retrieved passages is a candidate (headings, headlines, teasers 
 gets a relevance score
 
     relevance = DENSE * cosine(question, sentence) + LEXICAL * coverage
-                + TYPED * [holds a new mention of the kind asked for]
-                - RESTATING * [adds few content words to the question's own]
+                + READER * likely - RESTATING * [adds few content words to the question's own]
 
 where ``coverage`` is the IDF-weighted share of the question's content words that the
 sentence contains, matched by stem and by the corpus spellings of names (Hmeimim finds
-Khmeimim). IDF matters: a word every article uses ("Russia", "Syria" in the seeds) adds
-almost nothing, so a question that only shares such words with the articles does not
-look answered. The kind asked for comes from the question's wording (``question.asks``: who ->
-a name, how many -> a number, when -> a date, why -> a causal phrase); a mention is
-"new" when the question does not already hold its words, so "Who designed the dress Kim
-Kardashian wore?" prefers the sentence naming the designer to the one restating the
-news about Kardashian. Mentions come from ``heuristic_mentions`` (capitalised runs,
-numbers, years and month names) behind the ``MentionFn`` interface, which named-entity
-mentions stored in the index can replace.
+Khmeimim), and ``likely`` is how likely the best answer the reader read in the sentence is
+right (``answerline.py``; 0 for a sentence it did not read). IDF matters: a word every article
+uses ("Russia", "Syria" in the seeds) adds almost nothing, so a question that only shares such
+words with the articles does not look answered.
 
-Relevance decides *whether* the articles answer (the bar below); a **rank** decides which
-relevant sentence most likely holds the answer: relevance plus the passage's fused retrieval
-score and list ranks, **agreement** (the fitting mention that most relevant sentences name,
-each article's best sentence voting once: a news answer is reported by many articles), new
-mentions of the exact kind asked for, and on questions about the present the article's
-closeness to the reference date. Its weights were fitted on the RealTime QA dev weeks
-(``benchmarks/rtqa_tune.py``).
+Relevance decides *whether* the articles answer (the bar below); a **rank** decides the order:
+relevance plus the passage's fused retrieval score and list ranks, the reader's ``likely``
+again, and on questions about the present the article's closeness to the reference date.
+Its weights were fitted on dev data (``benchmarks/fit_answerline.py``).
 
 Near-duplicate sentences (cosine >= DUPLICATE, or the same words) are merged into the
 best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR on the
 rank with a penalty for a document already quoted, so the answer spreads across sources,
-and shown in that order. A chosen
-sentence that leans on the one before it ("It ...", "He said ...") is quoted with it, and
-chosen sentences that touch are joined: a quote is always one exact slice
-``document_text[start:end]``.
+and shown in that order, best first. A chosen sentence that leans on the one before it
+("It ...", "He said ...") is quoted with it, and chosen sentences that touch are joined: a
+quote is always one exact slice ``document_text[start:end]``.
 
 Abstention: a quote must clear ``Policy.bar`` on relevance. When none does, the answer
-says so and keeps the closest candidates apart, as not answering. The bar was calibrated
-on labelled seed questions (tests/data/answer_questions.json) and the RealTime QA dev
-weeks, refusing an answerable question costing as much as answering an unanswerable one
-(scripts/calibrate_answers.py --dev).
+says so and keeps the closest candidates apart, as not answering.
 
 Pure: no I/O. The caller supplies the passages, the question's weighted terms, the
-document texts (for line numbers) and a sentence embedder.
+document texts (for line numbers), a sentence embedder and the reader's ``likely`` by sentence.
 """
 
 from __future__ import annotations
@@ -57,139 +45,38 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .catalog import chunk_index
-from .question import asks, fits
-from .text import ALPHA, NOW, STOPWORDS, asks_about_now, fold, query_terms
-from .types import DocumentInfo, Passage, Span, freshness
+from .text import NOW, STOPWORDS, asks_about_now, fold, query_terms
+from .types import Answer, Citation, DocumentInfo, Passage, Quote, Span, Term, freshness
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .answerline import Direct
-
     EmbedFn = Callable[[list[str]], np.ndarray]
+
+__all__ = ["Answer", "Citation", "Policy", "Quote", "Term", "build", "location"]
 
 
 @dataclass(frozen=True)
 class Policy:
     dense: float = 0.6  # weight of the sentence's cosine to the question
     lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
-    passage: float = (
-        0.5  # weight, in ranking, of the fused retrieval score of the sentence's passage
-    )
-    bar: float = 0.541  # relevance the best quote must reach (calibrated; see module docstring)
+    reader: float = 0.10  # weight of the reader's ``likely`` in relevance
+    restating: float = 0.10  # penalty for adding nothing to the question's own words
+    bar: float = 0.541  # relevance the best quote must reach
     support: float = 0.40  # relevance the further quotes of an answered question must reach
+    # Ranking: the order quotes are chosen and shown in (the bar stays on relevance alone).
+    passage: float = 0.5  # the fused retrieval score of the sentence's passage
+    read_rank: float = 0.3  # the reader's ``likely`` once more, in ranking only
+    keyword_rank: float = 0.06  # bonus x 1 / its passage's rank in the keyword search
+    dense_rank: float = 0.1  # bonus x 1 / its passage's rank in the dense search
+    recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,
+    #                      on questions about the present ("this week": ``asks_about_now``)
     mmr: float = 0.25  # penalty per unit of similarity to a quote already chosen
     same_document: float = 0.15  # penalty per quote already taken from the same document
     duplicate: float = 0.92  # cosine at or above which two sentences say the same thing
     closest: int = 3  # candidates shown, as not answering, when nothing clears the bar
-    typed: float = 0.10  # bonus for holding a new mention of the kind asked for (a name for "who")
-    restating: float = 0.10  # penalty for adding nothing to the question's own words
-    shape: bool = True  # leave out headlines, teasers, captions, bylines (False: the old filter)
-    loose_fit: float = 0.6  # share of ``typed`` for a named entity of another label ("who" -> ORG)
     context: int = 225  # a quote grows by neighbouring sentences up to this many characters (0: no)
-    context_first: int = (
-        600  # the same for the best quote: the likeliest to hold the answer, read first
-    )
-    # Ranking: the order quotes are chosen and shown in (the bar stays on relevance alone).
-    # Weights fitted on the RealTime QA dev weeks (``benchmarks/rtqa_tune.py --study``).
-    vote: float = (
-        0.25  # bonus for holding the fitting mention that most relevant sentences agree on
-    )
-    vote_floor: float = 0.40  # sentences below this relevance cast no vote
-    # Off: a bonus for an article's opening (its first 500 characters: a news lead states the
-    # news) fitted at 0.22 and raised dev recall@1 0.564 -> 0.585, but lowered recall@3 0.682 ->
-    # 0.667, and in short articles, where every sentence is the opening, it outranked the seeds'
-    # sentences that answer ("Which bases did Russia keep?").
-    lead: float = 0.0
-    recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,
-    #                      on questions about the present ("this week": ``asks_about_now``)
-    fitting: float = (
-        0.2  # bonus for new mentions of the exact kind asked for (a third each, up to three)
-    )
-    keyword_rank: float = 0.06  # bonus x 1 / its passage's rank in the keyword search
-    dense_rank: float = 0.1  # bonus x 1 / its passage's rank in the dense search
-    by_rank: bool = (
-        True  # the first quote is the best ranked (False: the most relevant; the order shown too)
-    )
-
-
-@dataclass(frozen=True)
-class Term:
-    """A content word of the question, with what counts as finding it in a sentence."""
-
-    word: str
-    stems: frozenset[str]  # stems of the word and of its corpus spelling variants
-    weight: float  # IDF over the indexed documents
-
-
-@dataclass(frozen=True)
-class Citation:
-    ref: int
-    document: str  # document id: the path relative to the indexed folder
-    title: str | None
-    path: str
-    date: str | None
-    format: str
-    location: str | None  # "line 12", "lines 3, 40", "page 2"
-    date_source: str | None = None  # where the date came from: see Document.date_source
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A verbatim slice of one document, with the numbers that chose it."""
-
-    ref: int
-    document: str
-    start: int
-    end: int
-    text: str  # == document_text[start:end]
-    score: float  # relevance, comparable with Policy.bar
-    location: str | None
-    dense: float  # cosine of the best sentence to the question
-    lexical: float  # share of the question's weighted words it contains
-    passage_score: float  # fused retrieval score of the passage it came from
-    dense_rank: int | None  # the passage's rank in the dense list
-    keyword_rank: int | None  # the passage's rank in the keyword (BM25) list
-    matched: tuple[str, ...] = ()  # question words found in it
-    also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
-    adds: tuple[str, ...] = ()  # what it holds of the kind asked for, beyond the question's words
-    mentions: tuple[
-        Mention, ...
-    ] = ()  # named entities in ``text`` (offsets in it); () when not tagged
-    chosen: tuple[
-        Span, ...
-    ] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
-    rank: float = (
-        0.0  # what the quotes are ordered by: relevance plus the ranking bonuses (``Policy``)
-    )
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    answered: bool
-    quotes: tuple[Quote, ...]  # best first; empty when not answered
-    closest: tuple[Quote, ...]  # when not answered: the nearest candidates, which do not answer
-    citations: tuple[Citation, ...]
-    searched: int  # documents searched (the index, or those the filters let through)
-    terms: tuple[Term, ...] = ()
-    indexed: int = 0  # documents in the index (0: not told; taken to be ``searched``)
-    direct: Direct | None = None  # the answer line (answerline.py); None: no line
-
-    def citation(self, ref: int) -> Citation:
-        return next(c for c in self.citations if c.ref == ref)
-
-    def oldest_first(self) -> list[Citation]:
-        """Dated citations by date, oldest first (undated ones are left out)."""
-        return sorted((c for c in self.citations if c.date), key=lambda c: c.date or "")
-
-    @property
-    def refusal(self) -> str:
-        noun = "article" if self.searched == 1 else "articles"
-        if self.searched < self.indexed:  # a filter or an as-of date left articles out
-            return f"No passage in the {self.searched} {noun} searched (of {self.indexed} indexed) answers this."
-        return f"No passage in the {self.searched} indexed {noun} answers this."
+    context_first: int = 600  # the same for the best quote: the likeliest to hold the answer
 
 
 # -- question terms ---------------------------------------------------------------
@@ -262,154 +149,6 @@ def highlights(text: str, terms: Iterable[Term]) -> list[Span]:
     return [sp for i, sp in enumerate(spans) if i == 0 or sp[0] >= spans[i - 1][1]]
 
 
-@dataclass(frozen=True)
-class Mention:
-    """A span of a sentence that could be an answer: a name, a number, a date, a reason."""
-
-    start: int  # offsets in the sentence
-    end: int
-    kind: str  # "name", "number", "date", "reason"
-    label: str | None = (
-        None  # the named-entity label (PERSON, GPE, DATE ...); None: a pattern's guess
-    )
-
-
-# Where a passage has no stored named entities (see ``entities.py``; tagging off, or an
-# index not yet upgraded), cheap patterns stand in: names are runs of capitalised words,
-# numbers are digits and number words, dates are years, month and day names. Reasons are
-# causal phrases, from these patterns always (no entity label says "because").
-MentionFn = Callable[[str], Sequence[Mention]]
-_MONTHS = """january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
-    saturday sunday""".split()
-_NUMBER_WORDS = """two three four five six seven eight nine ten eleven twelve thirteen fourteen
-    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
-    ninety hundred hundreds thousand thousands million millions billion billions trillion dozen
-    dozens half""".split()
-_DATE = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)s?\b|\b(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\b"
-)
-_NUMBER = re.compile(
-    r"[$£€]?\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?|\b(?:"
-    + "|".join(_NUMBER_WORDS)
-    + r")\b",
-    re.I,
-)
-_NAME = re.compile(
-    r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|da|del|van|von|al|bin|and|for|on)\s+)*[A-Z][\w'’.&-]*)*"
-)
-_REASON = re.compile(
-    r"\b(?:because|due to|owing to|as a result|in order to|so that|amid|after|since|over concerns|"
-    r"citing|following|caused by|blamed|in response to|in protest|to protest|to avoid|to prevent|"
-    r"aims? to|meant to|intended to|reason)\b",
-    re.I,
-)
-
-
-@lru_cache(maxsize=50_000)
-def heuristic_mentions(text: str) -> tuple[Mention, ...]:
-    out = [Mention(m.start(), m.end(), "date") for m in _DATE.finditer(text)]
-    dates = {(m.start, m.end) for m in out}
-    out += [
-        Mention(m.start(), m.end(), "number")
-        for m in _NUMBER.finditer(text)
-        if (m.start(), m.end()) not in dates and m.group().strip(",.")
-    ]
-    out += [Mention(m.start(), m.end(), "reason") for m in _REASON.finditer(text)]
-    for m in _NAME.finditer(text):
-        start, name = m.start(), m.group()
-        # A capitalised first word of a sentence is no name unless more capitals follow it.
-        if " " not in name and (
-            start == 0 or text[:start].rstrip().endswith((".", '"', "“", "—", "-", ":"))
-        ):
-            continue
-        while name and fold(name.split()[0]) in STOPWORDS:  # "The Pentagon" -> "Pentagon"
-            cut = name.find(" ")
-            if cut < 0:
-                name = ""
-                break
-            start, name = start + cut + 1, name[cut + 1 :]
-        if name and name.lower().strip(".") not in _MONTHS:
-            out.append(Mention(start, start + len(name), "name"))
-    return tuple(out)
-
-
-def fresh(
-    text: str, found: Sequence[Mention], question_stems: frozenset[str], wanted: frozenset[str]
-) -> list[Mention]:
-    """The mentions of a wanted kind that the question does not already name."""
-    out = []
-    for m in found:
-        if m.kind not in wanted:
-            continue
-        if m.kind == "reason" or not stems_of(text[m.start : m.end]) <= question_stems:
-            out.append(m)
-    return out
-
-
-# The entity labels that fit an answer type exactly; another label of a wanted kind fits
-# partly (``Policy.loose_fit``): "who won the cup" is often a team (ORG), not a PERSON.
-# A DATE entity that counts time ("45 days", "six weeks") answers "how long" and "how many
-# days" (not "how many troops": ``_ASKS_DURATION``).
-_DURATION = re.compile(
-    r"\b(?:\d[\d,.]*|" + "|".join(_NUMBER_WORDS) + r"|a|an|one)\s+(?:more\s+)?"
-    r"(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?|decades?|centuries)\b",
-    re.I,
-)
-
-
-_ASKS_DURATION = re.compile(
-    r"\bhow\s+(?:long|old|many\s+(?:more\s+)?(?:days|weeks|months|years|hours|minutes|decades))\b",
-    re.I,
-)
-
-
-def fit(found: Sequence[Mention], exact: frozenset[str] | None, loose: float) -> float:
-    """How well the best of ``found`` fits: 1 for an ``exact`` label (or a pattern's guess,
-    which has none), ``loose`` for another entity, 0 for none."""
-    if not found:
-        return 0.0
-    if exact is None or any(m.label is None or m.label in exact for m in found):
-        return 1.0
-    return loose
-
-
-def sentence_mentions(p: Passage, start: int, end: int, text: str) -> tuple[Mention, ...] | None:
-    """The stored named entities of the sentence ``[start, end)`` of ``p`` (offsets in the
-    sentence), with the patterns' numbers and dates where no entity covers them and their causal
-    phrases; None when ``p`` was never tagged."""
-    if p.mentions is None:
-        return None
-    named = within(p.mentions, start, end)
-    named += [
-        Mention(m.start, m.end, "number", m.label)
-        for m in named
-        if m.label == "DATE" and _DURATION.search(text[m.start : m.end])
-    ]
-    # The small model misses some numbers ("around 800 troops"); digits do not lie, so the
-    # patterns' numbers and dates count where no entity covers them, and causal phrases always.
-    extra = [
-        m
-        for m in heuristic_mentions(text)
-        if m.kind == "reason"
-        or m.kind in ("number", "date")
-        and not any(n.start < m.end and m.start < n.end for n in named)
-    ]
-    return tuple(named + extra)
-
-
-def within(stored: Iterable[tuple[int, int, str]], start: int, end: int) -> list[Mention]:
-    """The stored named entities (document offsets) inside ``[start, end)``, as Mentions
-    with offsets from ``start``; labels the reader has no kind for are left out."""
-    from .entities import KIND
-
-    return [
-        Mention(s - start, e - start, KIND[label], label)
-        for s, e, label in stored
-        if start <= s and e <= end and label in KIND
-    ]
-
-
 def novelty(stems: frozenset[str], question_stems: frozenset[str]) -> int:
     """How many content words a sentence adds to the question's own."""
     return len(stems - question_stems - _stop_stems())
@@ -436,12 +175,8 @@ class _Candidate:
     dense: float = 0.0
     lexical: float = 0.0
     matched: tuple[str, ...] = ()
-    adds: tuple[str, ...] = ()  # mentions of the kind asked for that the question lacks
-    mentions: tuple[Mention, ...] | None = None  # stored named entities; None: use the patterns
     novel: int = 0  # content words beyond the question's own
-    fitting: tuple[str, ...] = ()  # the new mentions of the exact kind asked for, as vote keys
-    typed_fit: float = 0.0  # how well its new mentions fit the kind asked for (``fit``)
-    voted: float = 0.0  # share of the top vote that this sentence's best mention has
+    likely: float = 0.0  # the reader's belief in the best answer it read in the sentence
     score: float = 0.0
     rank: float = 0.0
     also: list[_Candidate] = field(default_factory=list)
@@ -480,16 +215,13 @@ _HANDLE = re.compile(r"@\w{2,}")
 
 
 @lru_cache(maxsize=50_000)
-def quotable(text: str, shape: bool = True) -> bool:
-    """Headings, teasers, captions, bylines, fragments and questions are not quotable answers.
-    ``shape=False`` keeps only the first checks (length, "#", "?")."""
+def quotable(text: str) -> bool:
+    """Headings, teasers, captions, bylines, fragments and questions are not quotable answers."""
     words = text.split()
     n = len(words)
     if n < 5 or text.lstrip().startswith("#") or text.rstrip().endswith("?"):
         return False
     terminal = bool(_TERMINAL.search(text))
-    if not shape:
-        return terminal or n >= 14
     lower = text.casefold()
     if text.rstrip().endswith(":") or any(s in lower for s in _NOT_PROSE) or _CALL.match(text):
         return False
@@ -501,24 +233,17 @@ def quotable(text: str, shape: bool = True) -> bool:
     return terminal or n >= 14
 
 
-def candidates(passages: Sequence[Passage], shape: bool = True) -> list[_Candidate]:
+def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     """Every quotable sentence once (chunks overlap), with the passage that ranked best."""
     found: dict[tuple[str, int, int], _Candidate] = {}
     for p in passages:
         for i, (s, e) in enumerate(p.sentences):
             text = p.text[s - p.start : e - p.start]
             key = (p.document.id, s, e)
-            if key in found or not quotable(text, shape):
+            if key in found or not quotable(text):
                 continue
             lean = i > 0 and _LEANS_BACK.match(text) is not None
-            found[key] = _Candidate(
-                p,
-                s,
-                e,
-                text,
-                p.sentences[i - 1][0] if lean else s,
-                mentions=sentence_mentions(p, s, e, text),
-            )
+            found[key] = _Candidate(p, s, e, text, p.sentences[i - 1][0] if lean else s)
     return list(found.values())
 
 
@@ -553,48 +278,29 @@ def score(
     terms: Sequence[Term],
     policy: Policy,
     question: str = "",
-    mentions: MentionFn = heuristic_mentions,
     reference: datetime.date | None = None,
-    rarity: Callable[[str], float] | None = None,
+    likely: Mapping[tuple[str, int], float] | None = None,
 ) -> None:
-    """Relevance, plus a bonus for holding what was asked (a new name for "who", a number for
-    "how many") and a penalty for only restating the question."""
-    wanted, asked = asks(question), stems_of(question)
-    exact = fits(wanted)
+    """Relevance and rank (module docstring). ``likely``: the reader's belief by (document id,
+    sentence start)."""
+    asked = stems_of(question)
     now = reference if reference is not None and asks_about_now(question) else None
     ranks = _tied_ranks([c.passage for c in found])
-    durations = _ASKS_DURATION.search(question) is not None
     for c in found:
         assert c.vector is not None
         c.dense = float(c.vector @ question_vector)
         sentence_stems = stems_of(c.text)
         c.lexical, c.matched = coverage(sentence_stems, terms)
-        new = fresh(
-            c.text, c.mentions if c.mentions is not None else mentions(c.text), asked, wanted.wants
-        )
-        if not durations:
-            new = [m for m in new if not (m.kind == "number" and m.label == "DATE")]
-        c.adds = tuple(c.text[m.start : m.end] for m in new)
-        c.fitting = tuple(
-            _vote_key(c.text[m.start : m.end])
-            for m in new
-            if exact is None or m.label is None or m.label in exact
-        )
         c.novel = novelty(sentence_stems, asked)
+        c.likely = (likely or {}).get((c.passage.document.id, c.start), 0.0)
         restates = max(0.0, 1 - c.novel / NOVEL_ENOUGH)
-        c.typed_fit = fit(new, exact, policy.loose_fit)
         c.score = (
             policy.dense * c.dense
             + policy.lexical * c.lexical
-            + policy.typed * c.typed_fit
+            + policy.reader * c.likely
             - policy.restating * restates
         )
         c.rank = c.score + policy.passage * c.passage.score + _extras(c, policy, now, ranks)
-    if policy.vote:
-        _vote(found, policy, rarity)
-
-
-LEAD_CHARS = 500  # an article's opening: this many characters of its first chunk
 
 
 def _tied_ranks(passages: Iterable[Passage]) -> dict[tuple[str, float | None], int]:
@@ -618,12 +324,9 @@ def _extras(
     now: datetime.date | None,
     ranks: Mapping[tuple[str, float | None], int],
 ) -> float:
-    """What ranks a relevant sentence above another beyond its relevance (weights fitted on
-    the RealTime QA dev weeks: ``benchmarks/rtqa_tune.py --study``)."""
+    """What ranks a relevant sentence above another beyond its relevance."""
     p = c.passage
-    value = policy.fitting * min(len(c.fitting), 3) / 3
-    if policy.lead and opening(c):
-        value += policy.lead
+    value = policy.read_rank * c.likely
     if p.keyword_rank:
         value += policy.keyword_rank / ranks.get(("keyword", p.keyword_score), p.keyword_rank)
     if p.dense_rank:
@@ -631,11 +334,6 @@ def _extras(
     if policy.recent:
         value += policy.recent * recency(c, now)
     return value
-
-
-def opening(c: _Candidate) -> bool:
-    """Whether the sentence is in its article's opening (``LEAD_CHARS`` of the first chunk)."""
-    return chunk_index(c.passage.chunk_id) == 0 and c.start - c.passage.start < LEAD_CHARS
 
 
 def recency(c: _Candidate, now: datetime.date | None) -> float:
@@ -647,66 +345,6 @@ def recency(c: _Candidate, now: datetime.date | None) -> float:
 # A mention with no word the keyword index counts (a number, "S-400") has no document frequency:
 # it weighs as a word of middling rarity. As the rarest (1.0) "S-400", named once in the seeds,
 # won their vote for "Which bases did Russia keep?" (dev weeks: the same at 0.3 and 0.5).
-UNMEASURED = 0.5
-
-
-def rarity(df: Callable[[str], int], documents: int) -> Callable[[str], float]:
-    """A mention's IDF, 0..1: log((N + 1) / (df + 1)) / log(N + 1) of its rarest word."""
-    top = math.log(documents + 1) or 1.0
-
-    @lru_cache(maxsize=4096)
-    def weight(key: str) -> float:
-        found = [df(w) for w in _indexed_words(key)]
-        return max((math.log((documents + 1) / (n + 1)) / top for n in found), default=UNMEASURED)
-
-    return weight
-
-
-def _indexed_words(key: str) -> list[str]:
-    """The words of a vote key as the keyword index counts them (runs of two letters or more:
-    "africa." is "africa"), an initialism as one word ("u.s.": "us", not the rarest word)."""
-    words = ALPHA.findall(key)
-    if (
-        not words
-        and (letters := re.findall(r"[^\W\d_]", key))
-        and len(letters) > 1
-        and not re.search(r"\d", key)
-    ):
-        words = ["".join(letters)]
-    return words
-
-
-def _vote_key(text: str) -> str:
-    return " ".join(w for w in fold(text).replace("’s", "").replace("'s", "").split() if w != "the")
-
-
-def _vote(
-    found: list[_Candidate], policy: Policy, rarity: Callable[[str], float] | None = None
-) -> None:
-    """Redundancy: the answer to a news question is said by many sentences, in several
-    articles; a sentence holding the fitting mention that the relevant sentences name most
-    (each document's best sentence counting once) ranks higher. ``rarity`` (0..1) weighs a
-    mention by how few articles of the collection name it: what every article names is the
-    topic ("Syria" in the seeds), not the answer."""
-    best: dict[tuple[str, str], float] = {}
-    for c in found:
-        if c.score >= policy.vote_floor:
-            for key in set(c.fitting):
-                at = (key, c.passage.document.id)
-                best[at] = max(best.get(at, 0.0), c.score)
-    tally: dict[str, float] = {}
-    for (key, _), value in best.items():
-        tally[key] = tally.get(key, 0.0) + value
-    if rarity is not None:
-        tally = {key: value * rarity(key) for key, value in tally.items()}
-    top = max(tally.values(), default=0.0)
-    if top <= 0:
-        return
-    for c in found:
-        c.voted = max((tally.get(k, 0.0) for k in c.fitting), default=0.0) / top
-        c.rank += policy.vote * c.voted
-
-
 NOVEL_ENOUGH = 4  # new content words at which a sentence stops counting as a restatement
 
 
@@ -752,12 +390,7 @@ def choose(found: list[_Candidate], k: int, policy: Policy) -> list[_Candidate]:
             repeats = sum(s.passage.document.id == c.passage.document.id for s in chosen)
             return c.rank - policy.mmr * max(similar, 0.0) - policy.same_document * repeats
 
-        # The first quote is the most relevant sentence, so an answer's best quote clears the bar.
-        best = (
-            max(pool, key=value)
-            if chosen
-            else max(pool, key=lambda c: c.rank if policy.by_rank else c.score)
-        )
+        best = max(pool, key=value) if chosen else max(pool, key=lambda c: c.rank)
         chosen.append(best)
         pool.remove(best)
     return chosen
@@ -876,12 +509,7 @@ class _Refs:
         )
 
 
-def _quote(
-    refs: _Refs,
-    span: _Span,
-    text_of: Callable[[int, int], str],
-    named: Mapping[str, set[tuple[int, int, str]]],
-) -> Quote:
+def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str]) -> Quote:
     c, start, end, parts = span
     doc = c.passage.document
     ref = refs.ref(doc, c.start)  # cited where its best sentence is, not where its context begins
@@ -901,20 +529,10 @@ def _quote(
         keyword_rank=c.passage.keyword_rank,
         matched=c.matched,
         also=also,
-        adds=c.adds,
-        mentions=tuple(within(sorted(named.get(doc.id, ())), start, end)),
         chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))),
         rank=round(c.rank, 4),
+        reader=round(c.likely, 4),
     )
-
-
-def _named(passages: Sequence[Passage]) -> dict[str, set[tuple[int, int, str]]]:
-    """The stored named entities of the passages, by document (chunks overlap: a set)."""
-    out: dict[str, set[tuple[int, int, str]]] = {}
-    for p in passages:
-        if p.mentions is not None:
-            out.setdefault(p.document.id, set()).update(p.mentions)
-    return out
 
 
 def _slicer(c: _Candidate, texts: Mapping[str, str]) -> Callable[[int, int], str]:
@@ -936,18 +554,16 @@ def build(
     indexed: int = 0,
     texts: Mapping[str, str] | None = None,
     policy: Policy = Policy(),
-    mentions: MentionFn = heuristic_mentions,
     reference: datetime.date | None = None,
-    rarity: Callable[[str], float] | None = None,
+    likely: Mapping[tuple[str, int], float] | None = None,
 ) -> Answer:
     """The answer to ``question`` from ``passages``: up to ``k`` quotes clearing the bar.
-    ``mentions`` finds the names, numbers and dates of a sentence (see ``heuristic_mentions``);
-    ``reference``: the date a question about the present is asked on (None: rank no article as recent);
-    ``rarity``: a mention's weight in the agreement vote (``rarity``; None: every mention 1)."""
+    ``reference``: the date a question about the present is asked on (None: rank no article as
+    recent); ``likely``: the reader's belief by (document id, sentence start) (``answerline``)."""
     texts = texts or {}
-    found = candidates(passages, policy.shape)
+    found = candidates(passages)
     if found:
-        score(found, vectors(question, found), terms, policy, question, mentions, reference, rarity)
+        score(found, vectors(question, found), terms, policy, question, reference, likely)
     neighbours = {(c.passage.document.id, c.start): c for c in found}
     found = merge_duplicates(found, policy)
     answered = any(c.score >= policy.bar for c in found)
@@ -955,12 +571,9 @@ def build(
         chosen = choose([c for c in found if c.score >= min(policy.support, policy.bar)], k, policy)
     else:
         chosen = choose(found, policy.closest, policy)
-    if not policy.by_rank:
-        chosen.sort(key=lambda c: -c.score)
     refs = _Refs(texts)
-    named = _named(passages)
     quotes = tuple(
-        _quote(refs, span, _slicer(span[0], texts), named)
+        _quote(refs, span, _slicer(span[0], texts))
         for span in _spans(chosen, texts, neighbours, policy)
     )
     return Answer(

@@ -19,8 +19,8 @@ from .types import NO_FILTERS, Filters
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .answer import Answer
     from .library import Library
+    from .types import Answer
 
 DEFAULT_K = 5
 
@@ -60,8 +60,12 @@ def refusal(answer: Answer, settings: Settings) -> str:
 def show(
     answer: Answer, settings: Settings, out: Console | None = None, *, heading: bool = False
 ) -> None:
+    import sys
+
     from . import render
 
+    for warning in answer.warnings:  # once a session would do; the reader's state can change
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     message = refusal(answer, settings)
     if settings.json:
         line = json.dumps(

@@ -1,11 +1,9 @@
-"""Named entities found at index time, so the answer path never loads a tagger.
+"""Named entities found at index time and stored with each chunk (``Passage.mentions``).
 
-The reader asks "who", "where", "how many": it prefers sentences holding a person, a
-place, a number that the question does not already name (``answer.py``). Capitalised
-words and digits guess at those; a real named-entity model tells a person from a place
-and finds where "the Colorado Avalanche" ends. spaCy's ``en_core_web_sm`` does it at about
-60k characters a second on one core, so it runs in the ingestion workers beside reading
-and chunking, while the main process embeds (see ``workers.read_and_chunk``).
+The answer path no longer reads them: the trained reader (``reader.py``) finds what a question
+asks for itself, where they once fed hand-written answer-type rules. They are kept in the index
+(the schema holds them, and tagging runs in the ingestion workers beside reading and chunking)
+for the library's users; ``$ASSISTANT_ENTITIES=off`` skips tagging and its cost.
 
 A mention is stored with its chunk as ``(start, end, label)`` in document offsets,
 label being spaCy's (PERSON, GPE, ORG, DATE, CARDINAL ...). A chunk whose mentions are
@@ -40,29 +38,6 @@ _KEEP = ("tok2vec", "ner")
 PIECE = 20_000  # characters per spaCy call: memory stays flat on a long document
 
 Mention = tuple[int, int, str]  # start, end (document offsets), spaCy label
-
-# What each label can answer, in the reader's kinds (see answer.Mention).
-KIND = {
-    "PERSON": "name",
-    "ORG": "name",
-    "GPE": "name",
-    "LOC": "name",
-    "FAC": "name",
-    "NORP": "name",
-    "PRODUCT": "name",
-    "EVENT": "name",
-    "WORK_OF_ART": "name",
-    "LAW": "name",
-    "LANGUAGE": "name",
-    "DATE": "date",
-    "TIME": "date",
-    "CARDINAL": "number",
-    "MONEY": "number",
-    "PERCENT": "number",
-    "QUANTITY": "number",
-    "ORDINAL": "number",
-}
-
 
 def model_name(explicit: str | None = None) -> str | None:
     """The pipeline to tag with, or None when tagging is off or no model is installed.

@@ -17,7 +17,7 @@ import functools
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,18 +27,16 @@ from .errors import IndexNotFound, UsageError
 from .index import Index, Manifest, close_for_swap
 from .retrieve import Retriever, SearchPolicy
 from .text import query_terms
-from .types import DocumentInfo, Filters, IndexReport, Passage
+from .types import Answer, DocumentInfo, Filters, IndexReport, Passage
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from .answer import Answer, SentenceVectors
     from .answer import Policy as AnswerPolicy
+    from .answer import SentenceVectors
+    from .answerline import Weights as LineWeights
     from .embed import Embedder
     from .indexer import Indexer, ProgressFn, ReadLimits
+    from .reader import Reader
     from .store import VectorStore
-
-_WORDS_KEPT = 20_000  # word vectors kept for the answer line's sense of meaning (``_kinship``)
 
 
 class Library:
@@ -54,9 +52,11 @@ class Library:
         embedder: Embedder | None = None,
         store: VectorStore | None = None,
         entities: str | None = None,
+        reader: Reader | None = None,
     ):
         """``entities``: the spaCy pipeline that finds named entities when indexing ("off":
-        none; default ``$ASSISTANT_ENTITIES``, else the installed en_core_web_sm)."""
+        none; default ``$ASSISTANT_ENTITIES``, else the installed en_core_web_sm). ``reader``:
+        the answer reader (default: the shipped model, loaded on the first question)."""
         self.index_dir = config.index_dir(index_dir)
         self.index = Index(self.index_dir)
         self._model = config.model_name(model)
@@ -74,7 +74,7 @@ class Library:
         self._entities = entities
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
-        self._word_vectors: dict[str, np.ndarray] = {}
+        self._reader = reader
 
     # -- lazily opened parts ------------------------------------------------
     def exists(self) -> bool:
@@ -469,75 +469,29 @@ class Library:
         as_of: str | None = None,
         filters: Filters | None = None,
         policy: AnswerPolicy | None = None,
+        weights: LineWeights | None = None,
     ) -> Answer:
-        """Up to ``k`` verbatim quotes that answer ``question``, cited; or a plain "nothing
-        answers this" with the closest passages (see ``answer.py`` for how quotes are chosen).
-        Everything one answer reads comes from one version of the catalog."""
-        from . import answer
+        """Up to ``k`` verbatim quotes that answer ``question``, cited, and the answer line when
+        the reader finds a likely answer; or a plain "nothing answers this" with the closest
+        passages (``pipeline.py``). Everything one answer reads comes from one version of the
+        catalog."""
+        from . import pipeline
 
         filters = filters or Filters(source, since, until, as_of)
         self._prepare(question)
-        catalog = self.catalog
-        with catalog.snapshot():
-            passages = self.retriever.search(question, answer.passages_wanted(k), filters)
-            scope = catalog.count_docs(filters)
-            every = catalog.count_docs()
-            keywords = catalog.keywords
-            terms = answer.weigh_terms(question, keywords.variants, keywords.df, every)
-            texts = {p.document.id: self.text(p.document.id) for p in passages}
-            built = answer.build(
-                question,
-                passages,
-                terms,
-                self.sentence_vectors,
-                k=k,
-                searched=scope,
-                indexed=every,
-                texts=texts,
-                policy=policy or answer.Policy(),
-                reference=filters.reference(),
-                rarity=answer.rarity(keywords.df, every),
-            )
-            return self._with_answer_line(built, filters)
-
-    def _with_answer_line(self, built: Answer, filters: Filters) -> Answer:
-        """The answer itself on top (``answerline.py``). A list question ("Which bases ...")
-        also reads the sentences of a wider search, every passage matching its topic, so the
-        list holds every item the articles support, not only those the quotes name. Called
-        inside the quotes' snapshot: the list must not name an article the quotes could not see."""
-        from . import answer, answerline, question
-
-        wanted = question.asks(built.question)
-        if not built.answered or wanted.kind not in answerline.KINDS:
-            return answerline.attach(built, None)
-        catalog = self.catalog
-        variants = functools.lru_cache(maxsize=512)(catalog.keywords.variants)
-        wide: list[Passage] = []
-        if answerline.is_list(built.question, wanted):
-            wide = self.retriever.search(built.question, answerline.LIST_PASSAGES, filters)
-        extra = answerline.sentences_of(wide, quotable=answer.quotable)
-        infos = {p.document.id: p.document for p in wide}
-        line = answerline.direct(
-            built,
-            variants,
-            extra=extra,
-            dates={d: i.date for d, i in infos.items()},
-            kinship=self._kinship,
+        parts = pipeline.Parts(
+            self.catalog, self.retriever, self.sentence_vectors, self.reader, self.text
         )
-        return answerline.count_first(answerline.attach(built, line, infos, catalog.text))
+        with self.catalog.snapshot():
+            return pipeline.ask(parts, question, k, filters, policy, weights)
 
-    def _kinship(self, texts: Sequence[str], word: str) -> Sequence[float]:
-        """How near in meaning each of ``texts`` is to ``word``: the cosine of their embeddings
-        (the answer line's test of "which animal" against "lions"). Words recur from question
-        to question, so each is embedded once a session (up to ``_WORDS_KEPT``)."""
-        kept = self._word_vectors
-        missing = list(dict.fromkeys(t for t in (word, *texts) if t not in kept))
-        if missing:
-            if len(kept) + len(missing) > _WORDS_KEPT:
-                kept.clear()
-            kept.update(zip(missing, self.embedder.embed(missing)))
-        head = kept[word]
-        return [float(kept[t] @ head) for t in texts]
+    @property
+    def reader(self) -> Reader:
+        if self._reader is None:
+            from .reader import Reader
+
+            self._reader = Reader()
+        return self._reader
 
     @property
     def sentence_vectors(self) -> SentenceVectors:

@@ -45,12 +45,12 @@ from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from . import __version__
-from .answer import Answer, Quote, location
+from .answer import location
 from .chunk import sentence_spans
 from .errors import AssistantError, IndexNotFound, UsageError
 from .library import Library
 from .retrieve import date_bound
-from .types import DocumentInfo
+from .types import Answer, DocumentInfo, Quote
 
 URI_PREFIX = "assistant://document/"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -12,10 +12,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from .answer import Answer, Citation, Quote, Term, highlights
 from .answer import Policy as AnswerPolicy
-from .answerline import Candidate, Direct
-from .types import DocumentInfo, Filters, IndexReport
+from .answer import highlights
+from .types import (
+    Answer,
+    Candidate,
+    Citation,
+    Direct,
+    DocumentInfo,
+    Filters,
+    IndexReport,
+    Quote,
+    Term,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -303,7 +312,6 @@ def direct_json(line: Direct | None) -> dict[str, Any] | None:
     if line is None:
         return None
     return {
-        "type": line.type,
         "list": line.list,
         "disagree": line.disagree,
         "candidates": [
@@ -314,6 +322,7 @@ def direct_json(line: Direct | None) -> dict[str, Any] | None:
                 "documents": list(c.documents),
                 "dates": list(c.dates),
                 "score": c.score,
+                "day": c.day,
                 "quote": {
                     "ref": c.quote.ref,
                     "document": c.quote.document,
@@ -340,6 +349,7 @@ def answer_json(
         "sources": [citation_json(c) for c in answer.citations],
         "closest": [quote_json(q, explain) for q in answer.closest],
         "message": None if answer.answered else message or answer.refusal,
+        "warnings": list(answer.warnings),
     }
 
 
@@ -405,26 +415,20 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
             rows.append(("  • ", f"{_named(c)} {_refs(c.refs)} — {_when(answer, c)}"))
         return rows
     first = line.candidates[0]
-    body = f"{_named(first)} {_refs(first.refs)} — {_articles(first)}{_dated(answer, first)}"
+    body = f"{_named(first)}{_dated(answer, first)} {_refs(first.refs)} — {_articles(first)}"
     for other in line.candidates[1:]:
         body += (
-            f"; or {_named(other)} {_refs(other.refs)} — {_articles(other)}{_dated(answer, other)}"
+            f"; or {_named(other)}{_dated(answer, other)} {_refs(other.refs)} — {_articles(other)}"
         )
     return [("Answer: ", body)]
 
 
-_RELATIVE_DAY = re.compile(
-    r"^(?:(?:on|last|this|next)\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-    r"|today|yesterday|tomorrow|tonight)$",
-    re.I,
-)
-
-
 def _dated(answer: Answer, c: Candidate) -> str:
-    """For "Monday", the day it is relative to: its articles' dates (``, dated 2016-03-15 [1]``)."""
-    if answer.direct is None or answer.direct.type != "time" or not _RELATIVE_DAY.match(c.text):
+    """For "Monday", the day it means in its article (``answerline.resolve_day``):
+    `` = 2016-03-14 (article of 2016-03-15 [1])``."""
+    if c.day is None:
         return ""
-    return f", dated {_when(answer, c)}"
+    return f" = {c.day} (article of {_when(answer, c).split(', ')[0]})"
 
 
 def direct_view(answer: Answer, out: Console) -> None:

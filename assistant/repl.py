@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from rich.console import Console
 
-    from .answer import Answer
+    from .types import Answer
 
 Handler = Callable[["Session", str], "bool | None"]
 

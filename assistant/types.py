@@ -189,3 +189,117 @@ class IndexReport:
 
     def embedded(self) -> str:
         return f"{self.chunks} chunk{'' if self.chunks == 1 else 's'} embedded"
+
+
+# -- answers ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    """A content word of the question, with what counts as finding it in a sentence."""
+
+    word: str
+    stems: frozenset[str]  # stems of the word and of its corpus spelling variants
+    weight: float  # IDF over the indexed documents
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: int
+    document: str  # document id: the path relative to the indexed folder
+    title: str | None
+    path: str
+    date: str | None
+    format: str
+    location: str | None  # "line 12", "lines 3, 40", "page 2"
+    date_source: str | None = None  # where the date came from: see Document.date_source
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim slice of one document, with the numbers that chose it."""
+
+    ref: int
+    document: str
+    start: int
+    end: int
+    text: str  # == document_text[start:end]
+    score: float  # relevance, comparable with Policy.bar
+    location: str | None
+    dense: float  # cosine of the best sentence to the question
+    lexical: float  # share of the question's weighted words it contains
+    passage_score: float  # fused retrieval score of the passage it came from
+    dense_rank: int | None  # the passage's rank in the dense list
+    keyword_rank: int | None  # the passage's rank in the keyword (BM25) list
+    matched: tuple[str, ...] = ()  # question words found in it
+    also: tuple[tuple[int, int, int], ...] = ()  # the same sentence elsewhere: (ref, start, end)
+    chosen: tuple[
+        Span, ...
+    ] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
+    rank: float = 0.0  # what the quotes are ordered by, best first (``answer.Policy``)
+    reader: float = 0.0  # the reader's belief that its best span answers (0..1; 0: none read)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The verbatim sentence an answer is read from: ``text == document_text[start:end]``."""
+
+    ref: int
+    document: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer: its text (verbatim in ``quote``, the sentence the reader read it in), the
+    other spellings seen, the citations and articles that say it (``documents`` and ``dates``
+    oldest first; a date is None for an undated article), and how likely it is right (0..1)."""
+
+    text: str
+    variants: tuple[str, ...]
+    refs: tuple[int, ...]
+    documents: tuple[str, ...]
+    dates: tuple[str | None, ...]
+    score: float
+    quote: Evidence
+    offsets: tuple[int, ...] = ()  # where each article says it (document offsets)
+    # A weekday or "yesterday" resolved against its article's date (ISO day); None otherwise.
+    day: str | None = None
+
+
+@dataclass(frozen=True)
+class Direct:
+    """The answer line: ``candidates`` best first (one; two for a close second or when the
+    articles differ; every item for a list)."""
+
+    candidates: tuple[Candidate, ...]
+    list: bool = False
+    disagree: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    quotes: tuple[Quote, ...]  # best first; empty when not answered
+    closest: tuple[Quote, ...]  # when not answered: the nearest candidates, which do not answer
+    citations: tuple[Citation, ...]
+    searched: int  # documents searched (the index, or those the filters let through)
+    terms: tuple[Term, ...] = ()
+    indexed: int = 0  # documents in the index (0: not told; taken to be ``searched``)
+    direct: Direct | None = None  # the answer line (``answerline.py``); None: no line
+    warnings: tuple[str, ...] = ()  # e.g. the reader could not run: no answer line
+
+    def citation(self, ref: int) -> Citation:
+        return next(c for c in self.citations if c.ref == ref)
+
+    def oldest_first(self) -> list[Citation]:
+        """Dated citations by date, oldest first (undated ones are left out)."""
+        return sorted((c for c in self.citations if c.date), key=lambda c: c.date or "")
+
+    @property
+    def refusal(self) -> str:
+        noun = "article" if self.searched == 1 else "articles"
+        if self.searched < self.indexed:  # a filter or an as-of date left articles out
+            return f"No passage in the {self.searched} {noun} searched (of {self.indexed} indexed) answers this."
+        return f"No passage in the {self.searched} indexed {noun} answers this."

@@ -311,34 +311,6 @@ def build_weeks(weeks: tuple[str, ...]) -> dict:
     return {"indexing": indexing}
 
 
-def before_policy():  # type: ignore[no-untyped-def]
-    """The reader as it was before issue 12 (bar 0.50, no answer types, no novelty, the old
-    sentence filter): every change of answer.py sits behind a Policy field."""
-    from dataclasses import replace
-
-    from assistant.answer import Policy
-
-    return replace(
-        Policy(),
-        bar=0.50,
-        support=0.40,
-        passage=0.05,
-        same_document=0.08,
-        typed=0.0,
-        restating=0.0,
-        shape=False,
-        context=0,
-        context_first=0,
-        vote=0.0,
-        lead=0.0,
-        recent=0.0,
-        fitting=0.0,
-        keyword_rank=0.0,
-        dense_rank=0.0,
-        by_rank=False,
-    )
-
-
 def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
@@ -367,7 +339,6 @@ def scored(answer, q: Question) -> dict:  # type: ignore[no-untyped-def]
 
 def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
     rows = []
-    before = before_policy()
     for q in qs:
         started = time.perf_counter()
         answer = lib.ask(
@@ -386,7 +357,6 @@ def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
                 "gold": [q.choices[g] for g in q.gold],
                 "answerable": any(find(haystack, q.choices[g]) >= 0 for g in q.gold),
                 **scored(answer, q),
-                "before": scored(lib.ask(q.text, k=5, policy=before), q),
                 "pool_hit": first_hit([p.text for p in pool], q.choices, q.gold),
                 "ms": round(ms, 1),
                 "quotes": [
@@ -395,7 +365,7 @@ def ask_all(lib: Library, qs: list[Question], haystack: str) -> list[dict]:
                         "score": x.score,
                         "dense": x.dense,
                         "lexical": x.lexical,
-                        "adds": list(getattr(x, "adds", ())),
+                        "reader": x.reader,
                         "document": x.document,
                         "date": answer.citation(x.ref).date,
                     }
@@ -704,10 +674,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"{week}: {len(arts)} articles, {len(qs)} questions, {indexing[week]}", file=sys.stderr
         )
     answerable = {r["id"] for r in product if r["answerable"]}
-    earlier = [{"id": r["id"], **r["before"]} for r in product]
     rows = {
         args.label: summary(product, answerable),
-        f"{args.label}, reader before issue 12": summary(earlier, answerable),
     }
     results = {
         "split": args.split,

@@ -1,0 +1,369 @@
+"""Fits the answer line's weights and the quotes' reader weights on dev data only.
+
+    python benchmarks/fit_answerline.py collect [--squad N] [--weeks all|W1,W2]   # reads, caches
+    python benchmarks/fit_answerline.py fit                                          # fits, prints
+
+Dev data: SQuAD dev-a indexed as a folder (``squad_folder.py``; questions drawn with seed 11, so
+not the 500 that squad_folder.py reports by default; the same articles: dev data) and
+the RealTime QA dev weeks (``realtimeqa.py --split dev``). Never a test week.
+
+``collect`` asks each question through the product's own parts (``pipeline.py``: the same
+retrieval, the same reader, ``answerline.gather``) and caches, per question, the candidates'
+features with their labels (the candidate is an exact match of a gold answer under the set's
+official normalisation) and what the quotes are built from, in benchmarks/out/answerline-dev.pkl.
+
+``fit``:
+1. the line: logistic regression over ``answerline.FEATURES``, every candidate a row,
+   cross-validated by group (a SQuAD article, a RealTime QA week: no group is both fitted and
+   scored); reported per set: line EM (the most likely candidate, shown when over the bar), the
+   share shown and its precision. The bar: where, on the cross-validated probabilities, refusing a
+   line that would be right costs as much as showing one that is wrong.
+2. the quotes: ``answer.Policy.reader`` and ``read_rank`` on a small grid, recall@1 / @3 per set,
+   with the fitted line weights.
+Prints the weights to paste into ``answerline.Weights`` / ``answer.Policy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import random
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "training"))
+
+CACHE = HERE / "out" / "answerline-dev.pkl"
+
+
+def _squad_questions(n: int) -> list[dict]:
+    import reader as training
+
+    examples = training.squad_examples(training.SQUAD / "dev-a-v1.1.json.gz")
+    return random.Random(11).sample(examples, n) if n < len(examples) else examples
+
+
+def _collect_one(lib, reader, question: str, as_of: str | None, k: int = 5) -> dict:  # type: ignore[no-untyped-def]
+    from assistant import answer, answerline
+    from assistant.types import Filters
+
+    filters = Filters(as_of=as_of)
+    catalog = lib.catalog
+    with catalog.snapshot():
+        passages = lib.retriever.search(question, answer.passages_wanted(k), filters)
+        wanted = answerline.LIST_READ if answerline.is_list(question) else answerline.READ
+        spans = reader.read(question, passages[:wanted])
+        spelling = answerline.canonical(catalog.keywords.variants)
+        spellings = {w: spelling(w) for x in spans for w in answerline.words_of(x.text)}
+        found = answerline.gather(question, spans, passages, spelling)
+        every = catalog.count_docs()
+        terms = answer.weigh_terms(question, catalog.keywords.variants, catalog.keywords.df, every)
+        texts = {p.document.id: lib.text(p.document.id) for p in passages}
+    return {
+        "question": question,
+        "passages": passages,
+        "found": found,
+        "spans": spans,
+        "spellings": spellings,
+        "terms": terms,
+        "texts": texts,
+        "reference": filters.reference(),
+    }
+
+
+def collect(args: argparse.Namespace) -> None:
+    import realtimeqa as rt
+    import squad_folder
+
+    from assistant import Library
+    from assistant.reader import Reader
+
+    reader = Reader()
+    rows: list[dict] = []
+    began = time.perf_counter()
+    if args.squad:
+        folder = squad_folder.build_folder()
+        with Library(squad_folder.OUT / "index") as lib:
+            if not lib.exists():
+                lib.add([folder])
+            for ex in _squad_questions(args.squad):
+                row = _collect_one(lib, reader, ex["question"], None)
+                row.update(set="squad", group=ex["group"], answers=ex["answers"])
+                rows.append(row)
+        print(f"squad: {len(rows)} questions, {time.perf_counter() - began:.0f} s", flush=True)
+    weeks = rt.DEV if args.weeks == "all" else tuple(w for w in args.weeks.split(",") if w)
+    for week in weeks:
+        if not (rt.WEEKS_DIR / week / "index").is_dir():
+            print(f"{week}: not built, left out", flush=True)
+            continue
+        qs, arts, lib, _ = rt.build_week(week)
+        haystack = rt.norm("\n".join(a.text for a in arts))
+        with lib:
+            for q in qs:
+                row = _collect_one(lib, reader, q.text, q.date.replace("/", "-"))
+                row.update(
+                    set="rtqa",
+                    group=week,
+                    answers=[q.choices[g] for g in q.gold],
+                    choices=q.choices,
+                    gold=q.gold,
+                    answerable=any(rt.find(haystack, q.choices[g]) >= 0 for g in q.gold),
+                )
+                rows.append(row)
+        print(f"{week}: {len(qs)} questions, {time.perf_counter() - began:.0f} s", flush=True)
+    if args.seeds:  # the labelled seed questions: for the abstention bar
+        import json
+
+        labelled = json.loads((ROOT / "tests" / "data" / "answer_questions.json").read_text())
+        with Library(HERE / "out" / "seeds-index") as lib:
+            if not lib.exists():
+                lib.add([ROOT / "seeds"])
+            for question, words in labelled["answerable"]:
+                row = _collect_one(lib, reader, question, None)
+                row.update(set="seeds", group="seeds", answers=words, answerable=True)
+                rows.append(row)
+            for question in labelled["unanswerable"]:
+                row = _collect_one(lib, reader, question, None)
+                row.update(set="seeds", group="seeds", answers=[], answerable=False)
+                rows.append(row)
+    args.cache.parent.mkdir(exist_ok=True)
+    with args.cache.open("wb") as f:
+        pickle.dump(rows, f)
+    print(f"{len(rows)} questions cached in {args.cache}")
+
+
+def regather(rows: list[dict], by_passage: bool = False) -> None:
+    """Each row's candidates made again from its cached spans (as the product makes them now),
+    with their labels: the candidate's text is an exact match of a gold answer under the set's
+    official normalisation (the seeds' rows get none: they calibrate the quotes' bar only)."""
+    import reader as training
+    import rtqa_answers as gen
+
+    from assistant import answerline
+
+    for row in rows:
+        spans = row.get("spans") or [s for f in row["found"] for s, _ in f.spans]
+        spellings = row.get("spellings", {})
+        row["found"] = answerline.gather(
+            row["question"],
+            spans,
+            row["passages"],
+            lambda w, m=spellings: m.get(w, w),
+            by_passage=by_passage,
+        )
+        texts = [f.best[0].text for f in row["found"]]
+        if row["set"] == "squad":
+            row["labels"] = [training.matches(t, row["answers"])[0] == 1.0 for t in texts]
+        elif row["set"] == "rtqa":
+            row["labels"] = [
+                gen.generation(t, row["choices"], row["gold"])[0] == 1.0 for t in texts
+            ]
+        else:
+            row["labels"] = [False] * len(texts)
+
+
+def _matrix(rows: list[dict]):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from assistant.answerline import FEATURES
+
+    X, y, owner = [], [], []
+    for i, row in enumerate(rows):
+        for f, label in zip(row["found"], row["labels"]):
+            X.append([f.features[n] for n in FEATURES])
+            y.append(label)
+            owner.append(i)
+    return np.array(X), np.array(y, dtype=int), np.array(owner)
+
+
+def _line_scores(rows: list[dict], probs, owner, bar: float) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    out: dict[str, dict] = {}
+    for name in sorted({r["set"] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r["set"] == name]
+        right = shown = 0
+        for i in idx:
+            mine = np.where(owner == i)[0]
+            if len(mine) == 0:
+                continue
+            top = mine[int(np.argmax(probs[mine]))]
+            if probs[top] >= bar:
+                shown += 1
+                right += int(rows[i]["labels"][top - mine[0]])
+        out[name] = {
+            "questions": len(idx),
+            "line_em": round(right / len(idx), 4),
+            "shown": round(shown / len(idx), 4),
+            "precision": round(right / max(1, shown), 4),
+        }
+    return out
+
+
+def fit(args: argparse.Namespace) -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answerline import FEATURES
+
+    every = []
+    for path in args.cache:
+        with path.open("rb") as f:
+            every += pickle.load(f)
+    regather(every, by_passage=args.by_passage)
+    rows = [r for r in every if r["set"] != "seeds"]
+    X, y, owner = _matrix(rows)
+    groups = np.array([f"{rows[i]['set']}:{rows[i]['group']}" for i in owner])
+    names = sorted(set(groups))
+    random.Random(5).shuffle(names)
+    fold_of = {g: n % 5 for n, g in enumerate(names)}
+    folds = np.array([fold_of[g] for g in groups])
+    cv = np.zeros(len(y))
+    for k in range(5):
+        model = LogisticRegression(C=args.c, max_iter=2000)
+        model.fit(X[folds != k], y[folds != k])
+        cv[folds == k] = model.predict_proba(X[folds == k])[:, 1]
+    # The bar: refusing a right line costs as much as showing a wrong one.
+    best_bar, best_cost = 0.5, float("inf")
+    for bar in np.arange(0.05, 0.95, 0.025):
+        cost = 0
+        for i in range(len(rows)):
+            mine = np.where(owner == i)[0]
+            if len(mine) == 0:
+                continue
+            top = mine[int(np.argmax(cv[mine]))]
+            right = bool(y[top])
+            cost += int(cv[top] >= bar and not right) + int(cv[top] < bar and right)
+        if cost < best_cost:
+            best_bar, best_cost = float(bar), cost
+    print(f"{len(rows)} questions, {len(y)} candidates, {y.mean():.3f} right")
+    print("cross-validated line, bar", round(best_bar, 3))
+    for name, s in _line_scores(rows, cv, owner, best_bar).items():
+        print(f"  {name}: {s}")
+    for name, s in _line_scores(rows, cv, owner, 0.0).items():
+        print(f"  {name}, always shown: {s}")
+    model = LogisticRegression(C=args.c, max_iter=2000).fit(X, y)
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in model.coef_[0])))
+    weights["bias"] = round(float(model.intercept_[0]), 4)
+    print("Weights(", ", ".join(f"{k}={v}" for k, v in weights.items()), f", bar={best_bar:.3f})")
+    if args.quotes:
+        quotes(every, weights, best_bar)
+
+
+def quotes(rows: list[dict], weights: dict, bar: float) -> None:
+    """The quotes' reader weights on a small grid (recall@1/3 per set at today's bar), then
+    the abstention bar for the best of them: each question's best relevance, the bar where
+    fewest of the labelled questions (the seeds', RealTime QA dev's) are misjudged, a refused
+    answerable one and an answered unanswerable one counting one each."""
+    from assistant import answer, answerline
+    from assistant.embed import Embedder
+
+    w = answerline.Weights(**weights, bar=bar)
+    embedder = Embedder()
+    vectors = answer.SentenceVectors(lambda t: embedder.embed(t), embedder.embed_query)
+    for row in rows:
+        answerline.weigh(row["found"], w)
+        row["likely"] = answerline.likely_by_sentence(row["found"])
+    base = answer.Policy()
+
+    def build(row: dict, policy: answer.Policy) -> answer.Answer:
+        return answer.build(
+            row["question"],
+            row["passages"],
+            row["terms"],
+            vectors,
+            texts=row["texts"],
+            policy=policy,
+            reference=row["reference"],
+            likely=row["likely"],
+        )
+
+    best: tuple[float, answer.Policy] = (-1.0, base)
+    for reader_w, rank_w in ((0.0, 0.0), (0.1, 0.3), (0.2, 0.3), (0.1, 0.6), (0.2, 0.6)):
+        policy = replace(base, reader=reader_w, read_rank=rank_w)
+        hits = _recall(rows, [build(r, policy) for r in rows])
+        line = ", ".join(f"{name} r@1 {h[0]:.3f} r@3 {h[1]:.3f}" for name, h in hits.items())
+        print(f"reader={reader_w} read_rank={rank_w}: {line}", flush=True)
+        total = sum(h[0] + h[1] for h in hits.values())
+        if total > best[0]:
+            best = (total, policy)
+    policy = best[1]
+    open_bar = replace(policy, bar=-9.0, support=-9.0)
+    labelled = [r for r in rows if "answerable" in r]
+    relevance = [max((q.score for q in build(r, open_bar).quotes), default=-9.0) for r in labelled]
+    cuts = sorted(set(relevance))
+    choices = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        cut = (lo + hi) / 2
+        wrong = sum((rel >= cut) != r["answerable"] for rel, r in zip(relevance, labelled))
+        seeds = sum(
+            (rel >= cut) != r["answerable"]
+            for rel, r in zip(relevance, labelled)
+            if r["set"] == "seeds"
+        )
+        choices.append((wrong, seeds, -(hi - lo), cut))
+    wrong, seeds, _, cut = min(choices)
+    print(f"bar {cut:.3f}: {wrong} of {len(labelled)} misjudged ({seeds} seeds)")
+    final = replace(policy, bar=round(cut, 3))
+    hits = _recall(rows, [build(r, final) for r in rows])
+    print(
+        f"Policy(reader={final.reader}, read_rank={final.read_rank}, bar={final.bar}):",
+        ", ".join(f"{name} r@1 {h[0]:.3f} r@3 {h[1]:.3f}" for name, h in hits.items()),
+    )
+
+
+def _recall(rows: list[dict], built: list) -> dict[str, tuple[float, float]]:  # type: ignore[type-arg]
+    import realtimeqa as rt
+    from squad_folder import contains
+
+    hits: dict[str, list[list[bool]]] = {}
+    for row, got in zip(rows, built):
+        texts = [q.text for q in got.quotes]
+        if row["set"] == "squad":
+            hit = [contains(" ".join(texts[:k]), row["answers"]) for k in (1, 3)]
+        elif row["set"] == "rtqa":
+            if not row["answerable"]:
+                continue
+            first = rt.first_hit(texts, row["choices"], row["gold"])
+            hit = [first is not None and first <= k for k in (1, 3)]
+        else:
+            if not row["answerable"]:
+                continue
+            hit = [
+                any(w in " ".join(texts[:k]).lower() for w in row["answers"]) for k in (1, 3)
+            ]
+        hits.setdefault(row["set"], []).append(hit)
+    return {
+        name: (sum(h[0] for h in v) / len(v), sum(h[1] for h in v) / len(v))
+        for name, v in hits.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("--squad", type=int, default=1000, help="SQuAD dev-a questions (0: none)")
+    c.add_argument("--weeks", default="all", help="RealTime QA dev weeks: all, or W1,W2")
+    c.add_argument("--cache", type=Path, default=CACHE)
+    c.add_argument("--seeds", action="store_true", help="the labelled seed questions too")
+    f = sub.add_parser("fit")
+    f.add_argument("--cache", type=Path, nargs="+", default=[CACHE])
+    f.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    f.add_argument("--quotes", action="store_true", help="also the quotes' reader weights")
+    f.add_argument(
+        "--by-passage", action="store_true", help="the list's weights (share within a passage)"
+    )
+    args = p.parse_args(argv)
+    {"collect": collect, "fit": fit}[args.command](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
