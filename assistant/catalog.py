@@ -19,6 +19,7 @@ is read-only: nothing on the read path writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -34,10 +35,11 @@ from .types import NO_FILTERS, Chunk, Document, DocumentInfo, Filters
 SCHEMA_VERSION = 4
 FILENAME = "catalog.sqlite3"
 
-_SCHEMA = """
+_ROOTS = """CREATE TABLE IF NOT EXISTS roots(
+    path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0)"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS roots(
-    path TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder INTEGER NOT NULL DEFAULT 0);
+{_ROOTS};
 CREATE TABLE IF NOT EXISTS documents(
     id TEXT PRIMARY KEY, root TEXT NOT NULL, path TEXT NOT NULL, format TEXT NOT NULL,
     title TEXT, date TEXT, source TEXT, url TEXT, author TEXT,
@@ -138,7 +140,7 @@ class Catalog:
                 uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
             )
             self.db.row_factory = sqlite3.Row
-            self.keywords = KeywordIndex(self.db)
+            self.keywords = KeywordIndex(self.db, self._in_documents)
             if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
@@ -188,6 +190,13 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
+    def close_as_one_file(self) -> None:
+        """Close a freshly built catalog so that it is one self-contained file (no WAL beside
+        it), ready to be renamed into place (``Index.swap_in``)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.close()
+
     # -- transactions -------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -229,10 +238,10 @@ class Catalog:
 
     # -- roots --------------------------------------------------------------
     def roots(self) -> list[str]:
-        """The folders indexed as folders: what a refresh with no paths walks again."""
-        return [
-            r[0] for r in self.db.execute("SELECT path FROM roots WHERE folder = 1 ORDER BY path")
-        ]
+        """The folders indexed as folders: what a refresh with no paths walks again. (Schema 1
+        had no labels and only folders as roots; ``Index.read_old`` reads its roots here too.)"""
+        folders = " WHERE folder = 1" if "folder" in _columns(self.db, "roots") else ""
+        return [r[0] for r in self.db.execute(f"SELECT path FROM roots{folders} ORDER BY path")]
 
     def label(self, root: str, *, folder: bool) -> str:
         """The label that starts the ids of documents under ``root``: the folder's name, made
@@ -447,6 +456,17 @@ class Catalog:
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
 
     # -- chunks -------------------------------------------------------------
+    def _in_documents(self, rowid: str, doc_ids: list[str]) -> tuple[str, list[object]]:
+        """A SQL condition and its parameters, true when the chunk whose rowid is the SQL
+        expression ``rowid`` belongs to one of ``doc_ids``: how the keyword index, which knows
+        chunks by rowid only, limits a search to documents without naming this catalog's
+        tables. The ids travel as one JSON parameter: the read path never writes (a TEMP table
+        filled here opened a transaction that froze the reader's view)."""
+        return (
+            f"(SELECT doc_id FROM chunks WHERE rowid = {rowid}) IN (SELECT value FROM json_each(?))",
+            [json.dumps(doc_ids)],
+        )
+
     def chunks_by_id(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
         return self._chunks("id", list(ids))
 
@@ -494,6 +514,102 @@ class Catalog:
             "UPDATE chunks SET mentions = ? WHERE id = ?",
             [(json.dumps(m), chunk) for chunk, m in rows],
         )
+
+    # -- schema 1 -> 2 (see upgrade_from_1) ---------------------------------------------
+    def _relabel(self, old_roots: set[str], meta: dict[str, str]) -> list[tuple[str, str, str]]:
+        renamed: list[tuple[str, str, str]] = []
+        with self.transaction():
+            documents = self.db.execute("SELECT id, root FROM documents ORDER BY id").fetchall()
+            for root in sorted(old_roots | {r[1] for r in documents}):
+                self.label(root, folder=root in old_roots)
+            labels = dict(self.db.execute("SELECT path, label FROM roots").fetchall())
+            for doc_id, root in documents:
+                new_id = f"{labels[root]}/{doc_id}"
+                self.db.execute("UPDATE documents SET id = ? WHERE id = ?", (new_id, doc_id))
+                for idx, old_chunk in self.db.execute(
+                    "SELECT idx, id FROM chunks WHERE doc_id = ?", (doc_id,)
+                ).fetchall():
+                    renamed.append((old_chunk, chunk_id(new_id, idx), new_id))
+                self.db.execute(
+                    "UPDATE chunks SET doc_id = ?, id = ? || '::' || idx WHERE doc_id = ?",
+                    (new_id, new_id, doc_id),
+                )
+            self.db.execute("DELETE FROM meta WHERE key = 'dimension'")  # written once, never read
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", meta.items()
+            )
+        return renamed
+
+
+# -- files: copies, swaps and upgrades from older schemas (see index.py, migrate.py) --------
+def backup(source: Path, target: Path) -> None:
+    """Copy the catalog at ``source`` to ``target`` as one consistent file, while other
+    processes may be reading or writing it."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def checkpoint(path: Path) -> None:
+    """Best effort: move what the WAL beside the catalog file at ``path`` holds into the file."""
+    with contextlib.suppress(sqlite3.Error):
+        db = sqlite3.connect(path, timeout=30)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+
+
+def upgrade_in_place(path: Path) -> None:
+    """Schema 2 or 3 -> ``SCHEMA_VERSION`` in one transaction on the live catalog at
+    ``path``: from schema 2 on every step only adds columns."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        _add_columns(db)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def upgrade_from_1(path: Path, meta: dict[str, str]) -> list[tuple[str, str, str]]:
+    """Schema 1 -> ``SCHEMA_VERSION`` on a copy of a catalog at ``path``: a killed run's
+    leftovers go, roots gain labels, document ids their root's label and chunk ids follow;
+    ``meta`` (the new manifest) replaces the old. The copy is left closed as one file.
+    Returns (old chunk id, new chunk id, new doc id) for every chunk."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        old_roots = {r[0] for r in db.execute("SELECT path FROM roots")}
+        db.execute("DELETE FROM documents WHERE state != 'ready'")  # a killed run's leftovers
+        _add_columns(db)
+        db.execute("DROP TABLE roots")
+        db.execute(_ROOTS)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    catalog = Catalog(path)
+    try:
+        return catalog._relabel(old_roots, meta)
+    finally:
+        catalog.close_as_one_file()
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Columns later schemas added, NULL in the rows written before them: every in-place step."""
+    if "line" not in _columns(db, "documents"):  # JSONL records' lines: filled when read again
+        db.execute("ALTER TABLE documents ADD COLUMN line INTEGER")
+    if "mentions" not in _columns(db, "chunks"):  # named entities: the indexer tags stored texts
+        db.execute("ALTER TABLE chunks ADD COLUMN mentions TEXT")
+    if "date_source" not in _columns(db, "documents"):  # schema 4: filled when read again
+        db.execute("ALTER TABLE documents ADD COLUMN date_source TEXT")
 
 
 def _parts(keys: list, size: int = 500) -> Iterator[list]:  # type: ignore[type-arg]

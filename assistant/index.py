@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import chunk as chunking
-from .catalog import FILENAME, SCHEMA_VERSION, Catalog
+from .catalog import FILENAME, SCHEMA_VERSION, Catalog, checkpoint
 from .errors import AssistantError, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
 
 if TYPE_CHECKING:
@@ -285,10 +285,7 @@ class Index:
         its own; the old catalog's WAL is checkpointed into it first and then removed, so no
         connection opened after the rename can read the old WAL's frames as the new file's."""
         if self.exists():
-            with contextlib.suppress(sqlite3.Error):
-                db = sqlite3.connect(self.catalog_path, timeout=30)
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                db.close()
+            checkpoint(self.catalog_path)
         os.replace(built, self.catalog_path)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
@@ -315,12 +312,7 @@ class Index:
         except AssistantError:
             return [], None
         try:
-            manifest = Manifest.from_meta(catalog.meta())
-            try:
-                roots = catalog.roots()
-            except sqlite3.OperationalError:  # schema 1 had no labels: every root was a folder
-                roots = [r[0] for r in catalog.db.execute("SELECT path FROM roots ORDER BY path")]
-            return roots, manifest
+            return catalog.roots(), Manifest.from_meta(catalog.meta())
         except sqlite3.Error:
             return [], None
         finally:
@@ -329,9 +321,7 @@ class Index:
 
 def close_for_swap(catalog: Catalog) -> None:
     """Close a freshly built catalog so that it is one self-contained file."""
-    catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    catalog.db.execute("PRAGMA journal_mode=DELETE")
-    catalog.close()
+    catalog.close_as_one_file()
 
 
 # Schema versions that ``Library`` can migrate in place (see ``migrate.py``).

@@ -23,10 +23,9 @@ so the benchmarks' studies can ask the same questions of their own tables.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .text import ALPHA, fold, query_terms
 
@@ -262,37 +261,39 @@ def search(
     question: str,
     limit: int,
     *,
-    doc_ids: list[str] | None = None,
+    within: tuple[str, list[object]] | None = None,
     weights: tuple[float, float] = (1.0, 1.0),
 ) -> list[tuple[int, float]]:
-    """(chunk rowid, BM25 score higher-is-better) best first."""
+    """(chunk rowid, BM25 score higher-is-better) best first. ``within``: a SQL condition on
+    ``f.rowid`` and its parameters, which chunks may be returned (see ``Scope``)."""
     expression = match_expression(question_words(db, question))
     if not expression:
         return []
     sql = (
         f"SELECT f.rowid, -bm25(chunks_fts, {weights[0]}, {weights[1]}) AS score FROM chunks_fts f"
+        " WHERE"
     )
-    args: list[object] = [expression]
-    if doc_ids is not None:
-        if not doc_ids:
-            return []
-        # The allowed documents travel as one JSON parameter: the read path never writes
-        # (a TEMP table filled here opened a transaction that froze this reader's view).
-        sql += " JOIN chunks c ON c.rowid = f.rowid WHERE c.doc_id IN (SELECT value FROM json_each(?)) AND"
-        args.insert(0, json.dumps(doc_ids))
-    else:
-        sql += " WHERE"
+    args: list[object] = []
+    if within is not None:
+        sql += f" {within[0]} AND"
+        args += within[1]
     sql += " chunks_fts MATCH ? ORDER BY score DESC LIMIT ?"
-    args.append(limit)
+    args += [expression, limit]
     return [(int(r[0]), float(r[1])) for r in db.execute(sql, args)]
+
+
+# Which chunks belong to some documents, as a SQL condition on a chunk rowid (the SQL expression
+# given) and its parameters: the catalog's to say (``Catalog._in_documents``), since it alone
+# holds which chunk is whose; the keyword index only knows chunks by rowid.
+Scope = Callable[[str, list[str]], tuple[str, list[object]]]
 
 
 class KeywordIndex:
     """The keyword tables of one catalog connection: chunk text in FTS5, and the corpus
     vocabulary (document frequency, capitalisation, skeleton keys) behind spelling variants."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def __init__(self, db: sqlite3.Connection, scope: Scope):
+        self.db, self.scope = db, scope
 
     def create(self) -> None:
         for statement in _SCHEMA.split(";"):
@@ -335,4 +336,10 @@ class KeywordIndex:
         doc_ids: list[str] | None = None,
         weights: tuple[float, float] = (1.0, 1.0),
     ) -> list[tuple[int, float]]:
-        return search(self.db, question, limit, doc_ids=doc_ids, weights=weights)
+        """(chunk rowid, BM25 score) best first, from the documents ``doc_ids`` when given."""
+        if doc_ids is None:
+            return search(self.db, question, limit, weights=weights)
+        if not doc_ids:
+            return []
+        within = self.scope("f.rowid", doc_ids)
+        return search(self.db, question, limit, within=within, weights=weights)

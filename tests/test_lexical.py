@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from assistant import lexical
+from assistant.catalog import Catalog
 from assistant.text import query_terms
+from assistant.types import Chunk, Document
 
 CORPUS = [
     "Russia keeps the Khmeimim airbase and the port of Tartus.",
@@ -128,3 +131,24 @@ def test_a_hyphenated_question_word_also_finds_it_written_solid() -> None:
         2,
         3,
     }  # two words: no join
+
+
+def test_a_search_limited_to_documents_returns_only_their_chunks(tmp_path: Path) -> None:
+    """The catalog says which chunks are whose (``Catalog._in_documents``); the keyword
+    index applies it without naming the catalog's tables."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    rowids: dict[str, set[int]] = {}
+    for n, text in enumerate(CORPUS):
+        doc = Document(id=f"seeds/{n}.txt", text=text, path=f"/seeds/{n}.txt", format="txt")
+        chunk = Chunk(doc.id, 0, 0, len(text), text, ((0, len(text)),))
+        with catalog.transaction():
+            catalog.mark_pending(doc, "/seeds", "sig")
+            catalog.finish(doc, [chunk])
+        rowids[doc.id] = {c.rowid for c in catalog.chunks_by_id([f"{doc.id}::0"]).values()}
+    everywhere = {r for r, _ in catalog.keywords.search("Where is Hmeimim?", 10)}
+    assert everywhere == set().union(*(rowids[f"seeds/{n}.txt"] for n in range(4)))
+    some = ["seeds/1.txt", "seeds/3.txt", "seeds/4.txt"]
+    found = {r for r, _ in catalog.keywords.search("Where is Hmeimim?", 10, doc_ids=some)}
+    assert found == rowids["seeds/1.txt"] | rowids["seeds/3.txt"]
+    assert catalog.keywords.search("Where is Hmeimim?", 10, doc_ids=[]) == []
+    catalog.close()
