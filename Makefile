@@ -12,10 +12,11 @@ export ANONYMIZED_TELEMETRY := False
 setup: $(STAMP)
 
 # requirements.lock holds every version (made by `make lock`), so two fresh clones get the same
-# ones; torch's own pin is written once, in pyproject.toml.
+# ones; torch's own pin is written once, in pyproject.toml. The tests need the mcp extra too
+# (tests/test_mcp.py starts the MCP server).
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,mcp]'
 	touch $(STAMP)
 
 # Write requirements.lock again from the versions installed in .venv.
@@ -42,9 +43,9 @@ check: setup
 
 lint: check
 
-# The bench extra holds the anchors' libraries (LangChain's splitter, txtai).
+# The bench extra holds the anchors' libraries (LangChain's splitter, txtai); mcp_speed.py needs mcp.
 bench: setup
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,mcp,bench]'
 	$(BIN)/python -m pytest -q -m bench
 	$(BIN)/python benchmarks/run_all.py
 

@@ -245,8 +245,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
-    from . import mcpserver  # the MCP SDK loads only for this command
-
+    try:
+        from . import mcpserver  # the MCP SDK loads only for this command
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "mcp":
+            raise
+        raise AssistantError(
+            "the MCP server needs the 'mcp' extra: pip install 'assistant[mcp]'"
+        ) from None
     return mcpserver.run(_library(args), args)
 
 

@@ -1,7 +1,8 @@
 """The CLI's edges, in-process through ``main()`` (a subprocess adds nothing to a message
 or a layout; test_cli_ask.py runs the user-visible paths as a subprocess): flag placement,
---max-size units, the filter that matches nothing, output by terminal width, and the
-import graph of the edge modules."""
+--max-size units, the filter that matches nothing, output by terminal width, the import
+graph of the edge modules, and a command whose optional extra is not installed (a subprocess:
+only a fresh interpreter can be without a package this one has loaded)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import ast
 import io
 import json
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -253,6 +256,27 @@ def test_edge_modules_import_without_a_cycle() -> None:
         )
 
     assert not [m for m in EDGES if reaches(m, m)], graph
+
+
+def test_the_mcp_command_without_its_extra_names_the_extra(tmp_path: Path) -> None:
+    """``sys.modules["mcp"] = None`` makes every import of the SDK fail as if it were not
+    installed; the command says which extra to install, in one line, before opening anything."""
+    script = (
+        "import sys; sys.modules['mcp'] = None; sys.argv[0] = 'assistant';"
+        "from assistant.cli import run; run()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, "mcp", "--index", str(tmp_path / "index")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr == (
+        "assistant: error: the MCP server needs the 'mcp' extra: pip install 'assistant[mcp]'\n"
+    )
+    assert not (tmp_path / "index").exists()
 
 
 def test_a_quote_shows_its_context_dimmer_than_the_sentence_chosen(seeds_lib: Library) -> None:
