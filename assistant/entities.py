@@ -39,6 +39,7 @@ PIECE = 20_000  # characters per spaCy call: memory stays flat on a long documen
 
 Mention = tuple[int, int, str]  # start, end (document offsets), spaCy label
 
+
 def model_name(explicit: str | None = None) -> str | None:
     """The pipeline to tag with, or None when tagging is off or no model is installed.
     A named pipeline that is neither an installed package nor a folder is a UsageError."""

@@ -56,8 +56,10 @@ def ask(
     wanted = answerline.LIST_READ if listing else answerline.READ
     spans, warning = _read(parts.reader, question, passages[:wanted])
     spelling = answerline.canonical(catalog.keywords.variants)
+    # A list's items are weighed each within its own passage; one answer against all spans.
+    weights = weights or (answerline.LIST_WEIGHTS if listing else answerline.Weights())
     found = answerline.weigh(
-        answerline.gather(question, spans, passages, spelling), weights or answerline.Weights()
+        answerline.gather(question, spans, passages, spelling, by_passage=listing), weights
     )
     every = catalog.count_docs()
     terms = answer.weigh_terms(question, catalog.keywords.variants, catalog.keywords.df, every)
@@ -77,12 +79,7 @@ def ask(
     )
     if warning:
         return replace(built, warnings=(warning,))
-    if listing:  # each item weighed within its own passage
-        weights = answerline.LIST_WEIGHTS
-        found = answerline.weigh(
-            answerline.gather(question, spans, passages, spelling, by_passage=True), weights
-        )
-    line = answerline.direct(found, weights or answerline.Weights(), texts, listing=listing)
+    line = answerline.direct(found, weights, texts, listing=listing)
     if not built.answered:
         line = None
     infos = {p.document.id: p.document for p in passages}

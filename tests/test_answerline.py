@@ -79,14 +79,14 @@ def test_the_line_is_verbatim_cited_oldest_first_and_absent_below_the_bar() -> N
     spans = [_span(passages, 0, "Geneva", 12.0, 1.0), _span(passages, 1, "Geneva", 10.0, 2.0)]
     question = "Where are the talks held?"
     found = weigh(gather(question, spans, passages), Weights())
-    line = direct(question, found, Weights(bar=0.0))
+    line = direct(found, Weights(bar=0.0))
     assert line is not None and not line.list
     first = line.candidates[0]
     assert first.text == "Geneva" and first.documents == ("old.txt", "new.txt")
     assert first.dates == ("2016-03-15", "2024-12-13")
     texts = {p.document.id: p.text for p in passages}
     assert texts[first.quote.document][first.quote.start : first.quote.end] == first.quote.text
-    assert direct(question, found, Weights(bar=1.0)) is None
+    assert direct(found, Weights(bar=1.0)) is None
 
     def cite(doc: str, offset: int) -> Citation:
         return Citation(0, doc, doc, f"/x/{doc}", None, "txt", "line 1")
@@ -104,7 +104,7 @@ def test_different_answers_from_different_articles_are_sources_that_differ() -> 
     ]
     spans = [_span(passages, 0, "Russia", 10.0), _span(passages, 1, "Syria", 10.0)]
     found = weigh(gather("Where is the base?", spans, passages))
-    line = direct("Where is the base?", found, Weights(bar=0.0))
+    line = direct(found, Weights(bar=0.0))
     assert line is not None and line.disagree
     assert [c.text for c in line.candidates] == ["Syria", "Russia"]  # oldest first
 
@@ -114,8 +114,8 @@ def test_a_list_question_gets_every_candidate_over_the_bar() -> None:
     assert not is_list("Which base is the largest?") and not is_list("What is the capital?")
     passages = [_passage("a.txt", "Russia keeps Tartus and Khmeimim.")]
     spans = [_span(passages, 0, "Tartus", 9.0), _span(passages, 0, "Khmeimim", 8.5)]
-    found = weigh(gather("Which bases did Russia keep?", spans, passages))
-    line = direct("Which bases did Russia keep?", found, Weights(bar=0.0))
+    found = weigh(gather("Which bases did Russia keep?", spans, passages, by_passage=True))
+    line = direct(found, Weights(bar=0.0), listing=True)
     assert (
         line is not None
         and line.list
@@ -155,7 +155,7 @@ def test_weekdays_resolve_against_the_articles_date(
 
 def test_weighing_is_a_probability_most_likely_first() -> None:
     found = [Found("a", features=dict.fromkeys(FEATURES, 0.0)) for _ in range(2)]
-    found[1].features["score"] = 20.0
+    found[1].features["margin"] = 20.0
     ranked = weigh(found)
     assert ranked[0] is found[1] and 0.0 < ranked[1].likely < ranked[0].likely < 1.0
 
