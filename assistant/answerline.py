@@ -53,15 +53,15 @@ LIST_READ = 16  # ... for a list question, whose items are spread over more pass
 class Weights:
     """Logistic weights of P(candidate is the answer); fitted by ``benchmarks/fit_answerline.py``."""
 
-    bias: float = -2.3966
-    score: float = -0.0324
-    margin: float = 0.1149
-    share: float = 0.5377
-    support: float = -0.0639
-    rank: float = 2.4453
-    echo: float = -0.0923
-    length: float = -0.8182
-    bar: float = 0.525  # P a candidate needs to be shown
+    bias: float = -3.4346
+    score: float = 0.0054
+    margin: float = 0.1159
+    share: float = 0.4641
+    support: float = 0.0981
+    rank: float = 2.427
+    echo: float = -0.1524
+    length: float = -0.7331
+    bar: float = 0.35  # P a candidate needs to be shown
 
 
 # A list's items: each weighed against its own passage's other spans (``gather(by_passage=True)``).

@@ -29,7 +29,6 @@ Offsets are positions in the indexed document text counted in Unicode code point
 import argparse
 import contextlib
 import functools
-import inspect
 import os
 import socket
 import sys
@@ -63,13 +62,14 @@ T = TypeVar("T")
 
 # -- structured results (the tools' output schemas) ------------------------------------
 class QuoteOut(BaseModel):
-    ref: int = Field(description="citation number, an index into citations")
+    ref: int = Field(description="citation number, an index into sources")
     text: str = Field(description="verbatim: equals the document's text[start:end]")
     document: str = Field(description="document id (path relative to the indexed folder)")
     start: int = Field(description="offset of the first code point in the document text")
     end: int = Field(description="offset just past the last code point")
     location: str | None = Field(description="'line N' for text, 'page N' for PDF")
-    score: float = Field(description="relevance; an answer's first quote is at least 0.50")
+    score: float = Field(description="relevance; an answered question has a quote over the bar")
+    rank: float = Field(description="what the quotes are ordered by, best first")
     also: list[dict[str, int]] = Field(
         default=[], description="the same sentence in other documents: ref, start, end"
     )
@@ -98,14 +98,17 @@ class CandidateOut(BaseModel):
     refs: list[int] = Field(description="citation numbers of the articles that say it")
     documents: list[str] = Field(description="the articles that say it, oldest first")
     dates: list[str | None] = Field(description="their dates, parallel to documents; null: undated")
+    score: float = Field(description="the fitted probability that it is right, 0..1")
+    day: str | None = Field(
+        description="a weekday or 'yesterday' resolved against its article's date; else null"
+    )
     quote: dict[str, Any] = Field(
-        description="its best sentence: ref, document, start, end, text (verbatim)"
+        description="the sentence it was read in: ref, document, start, end, text (verbatim)"
     )
 
 
 class AnswerLineOut(BaseModel):
     line: str = Field(description="the answer line as the terminal shows it")
-    type: str = Field(description="what was asked for: person, place, time, number, name")
     candidates: list[CandidateOut] = Field(
         description="best first: two for a close second or a disagreement, every item of a list"
     )
@@ -125,11 +128,14 @@ class AskResult(BaseModel):
     closest: list[QuoteOut] = Field(
         description="when not answered: the nearest passages, which do NOT answer"
     )
-    citations: list[CitationOut]
+    sources: list[CitationOut] = Field(description="one per cited document, by ref")
     message: str | None = Field(description="the refusal line when not answered")
     searched: int = Field(description="documents searched (after filters)")
     as_of: str | None = Field(
         description="the reference date applied, or null when none was applied"
+    )
+    warnings: list[str] = Field(
+        default=[], description="one-line warnings, e.g. the reader could not run (no line)"
     )
 
 
@@ -219,10 +225,6 @@ def _date(name: str, value: str | None) -> str | None:
 
 
 @functools.cache
-def _ask_takes_as_of() -> bool:
-    return "as_of" in inspect.signature(Library.ask).parameters
-
-
 def _uri(doc_id: str) -> str:
     return URI_PREFIX + urlquote(doc_id, safe="/")
 
@@ -238,6 +240,7 @@ def _quote_out(q: Quote) -> QuoteOut:
         end=q.end,
         location=q.location,
         score=q.score,
+        rank=q.rank,
         also=also,
     )
 
@@ -250,12 +253,9 @@ def _answer_line(answer: Answer) -> AnswerLineOut | None:
     if found is None:
         return None
     line = " ".join(" ".join(row) for row in direct_lines(answer))
-    cands = [
-        CandidateOut(**{k: v for k, v in c.items() if k != "score"}) for c in found["candidates"]
-    ]
+    cands = [CandidateOut(**c) for c in found["candidates"]]
     return AnswerLineOut(
         line=" ".join(line.split()),
-        type=found["type"],
         candidates=cands,
         list=found["list"],
         disagree=found["disagree"],
@@ -269,7 +269,7 @@ def _cite(q: QuoteOut, citations: dict[int, CitationOut]) -> str:
 
 
 def _ask_text(r: AskResult) -> str:
-    cites = {c.ref: c for c in r.citations}
+    cites = {c.ref: c for c in r.sources}
     if r.answered:
         lines = [r.answer.line] if r.answer else []
         lines += [_cite(q, cites) for q in r.quotes]
@@ -336,21 +336,20 @@ class Tools:
         as_of: Annotated[
             str | None,
             Field(
-                description="reference date (YYYY[-MM[-DD]]); validated, applied only when the library supports it"
+                description="reference date (YYYY[-MM[-DD]]): documents dated after it are left out"
             ),
         ] = None,
     ) -> Annotated[CallToolResult, AskResult]:
         """Answer a question with verbatim, cited quotes from the indexed articles, or say
         plainly that no passage answers it (then `closest` lists the nearest passages, which
-        do not answer). Every quote's text equals its document's text[start:end]. `as_of` is
-        checked as a date and passed to the library only if its ask() takes one (otherwise
-        ignored, and the result's as_of is null)."""
+        do not answer). Every quote's text equals its document's text[start:end]. `as_of`: the
+        reference date (documents dated after it are left out; undated ones stay)."""
         _in_range("k", k, ASK_K)
         since, until, when = _date("since", since), _date("until", until), _date("as_of", as_of)
-        extra = {"as_of": when} if when is not None and _ask_takes_as_of() else {}
-        ask: Callable[..., Answer] = self.lib.ask  # as_of only where the library has it
         answer = self._call(
-            lambda: ask(question, k, source=source or None, since=since, until=until, **extra)
+            lambda: self.lib.ask(
+                question, k, source=source or None, since=since, until=until, as_of=when
+            )
         )
         result = AskResult(
             question=answer.question,
@@ -358,10 +357,11 @@ class Tools:
             answer=_answer_line(answer),
             quotes=[_quote_out(q) for q in answer.quotes],
             closest=[_quote_out(q) for q in answer.closest],
-            citations=self._citations(answer),
+            sources=self._citations(answer),
             message=None if answer.answered else answer.refusal,
             searched=answer.searched,
-            as_of=extra.get("as_of"),
+            as_of=when,
+            warnings=list(answer.warnings),
         )
         return _result(result, _ask_text(result))
 
