@@ -40,6 +40,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "training"))
 
 CACHE = HERE / "out" / "answerline-dev.pkl"
+# The quotes' reader weights tried: (Policy.reader, Policy.read_rank).
+GRID = ((0.0, 0.0), (0.2, 0.3), (0.3, 0.3), (0.4, 0.3), (0.3, 0.0), (0.3, 0.6), (0.4, 0.6))
 
 
 def _squad_questions(n: int) -> list[dict]:
@@ -269,12 +271,17 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
     the abstention bar for the best of them: each question's best relevance, the bar where
     fewest of the labelled questions (the seeds', RealTime QA dev's) are misjudged, a refused
     answerable one and an answered unanswerable one counting one each."""
-    from assistant import answer, answerline
-    from assistant.embed import Embedder
+    import squad_folder
+
+    from assistant import Library, answer, answerline
 
     w = answerline.Weights(**weights, bar=bar)
-    embedder = Embedder()
-    vectors = answer.SentenceVectors(lambda t: embedder.embed(t), embedder.embed_query)
+    vectors = Library(squad_folder.OUT / "index").sentence_vectors  # the product's embedder
+    saved = HERE / "out" / "answerline-vectors.pkl"  # sentence vectors kept between runs
+    if saved.exists():
+        with saved.open("rb") as f:
+            vectors._cache.update(pickle.load(f))
+    vectors.limit = 10**7
     for row in rows:
         answerline.weigh(row["found"], w)
         row["likely"] = answerline.likely_by_sentence(row["found"])
@@ -293,7 +300,7 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
         )
 
     best: tuple[float, answer.Policy] = (-1.0, base)
-    for reader_w, rank_w in ((0.0, 0.0), (0.1, 0.3), (0.2, 0.3), (0.1, 0.6), (0.2, 0.6)):
+    for reader_w, rank_w in GRID:
         policy = replace(base, reader=reader_w, read_rank=rank_w)
         hits = _recall(rows, [build(r, policy) for r in rows])
         line = ", ".join(f"{name} r@1 {h[0]:.3f} r@3 {h[1]:.3f}" for name, h in hits.items())
@@ -301,6 +308,8 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
         total = sum(h[0] + h[1] for h in hits.values())
         if total > best[0]:
             best = (total, policy)
+    with saved.open("wb") as f:
+        pickle.dump(vectors._cache, f)
     policy = best[1]
     open_bar = replace(policy, bar=-9.0, support=-9.0)
     labelled = [r for r in rows if "answerable" in r]

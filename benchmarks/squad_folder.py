@@ -9,12 +9,9 @@ as text files (title, then its paragraphs) into benchmarks/out/squad-dev-a/artic
 Measured, per question (official SQuAD v1.1 normalisation):
 - quotes: recall@1/3/5 (a gold answer inside one of the first k quotes) and the characters of the
   first three;
-- the answer line as the product shows it today (``Answer.direct``): EM / F1 over all questions
-  (no line scores 0), the share with a line, and EM where a line is shown;
-- the reader's line: ``assistant.reader.Reader`` reading the first ``--passages`` retrieved
-  passages; its best span, shown when its margin over the no-answer score clears a bar; EM / F1 and
-  the share shown at several bars (dev data: this is where the bar is chosen);
-- the reader's quotes: the sentence holding each passage's best span, by span score: recall@1/3/5.
+- the answer line (``Answer.direct``, the trained reader's): EM / F1 over all questions (no line
+  scores 0), the share with a line, and EM where a line is shown;
+- milliseconds per question (the whole ``Library.ask``, reader included).
 Writes benchmarks/out/squad-folder.json.
 """
 
@@ -36,11 +33,9 @@ sys.path.insert(0, str(ROOT / "training"))
 import reader as training  # noqa: E402  (the SQuAD loader and the official metric)
 
 from assistant import Library  # noqa: E402
-from assistant.reader import Reader, ReadSpan  # noqa: E402
-from assistant.types import Passage  # noqa: E402
+from assistant.reader import Reader  # noqa: E402
 
 OUT = HERE / "out" / "squad-dev-a"
-BARS = (-99.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
 
 
 def build_folder() -> Path:
@@ -61,15 +56,6 @@ def build_folder() -> Path:
     return folder
 
 
-def sentence_of(passage: Passage, span: ReadSpan) -> str:
-    """The sentence of ``passage`` that holds ``span`` (offsets in the passage's text)."""
-    at = passage.start + span.start
-    for start, end in passage.sentences:
-        if start <= at < end:
-            return passage.text[start - passage.start : end - passage.start]
-    return passage.text
-
-
 def contains(text: str, answers: list[str]) -> bool:
     norm = f" {training.normalize(text)} "
     return any(f" {training.normalize(a)} " in norm for a in answers if training.normalize(a))
@@ -85,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         "--limit", type=int, default=500, help="questions, drawn with --seed (0: all 4,961)"
     )
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--passages", type=int, default=8, help="passages the reader reads")
     p.add_argument(
         "--model", type=Path, default=None, help="reader ONNX file (default: the shipped one)"
     )
@@ -94,83 +79,44 @@ def main(argv: list[str] | None = None) -> int:
     examples = training.squad_examples(training.SQUAD / "dev-a-v1.1.json.gz")
     if args.limit:
         examples = random.Random(args.seed).sample(examples, args.limit)
-    reader = Reader(args.model)
     rows = []
-    with Library(OUT / "index") as lib:
+    with Library(OUT / "index", reader=Reader(args.model) if args.model else None) as lib:
         if not lib.exists():
             print(lib.add([folder]).summary(), flush=True)
+        lib.ask(examples[0]["question"])  # warm: the model and the reader loaded
         began = time.perf_counter()
-        ask_s = read_s = 0.0
         for n, ex in enumerate(examples, 1):
             t = time.perf_counter()
             answer = lib.ask(ex["question"], k=5)
-            passages = lib.search(ex["question"], k=args.passages)
-            t2 = time.perf_counter()
-            spans = reader.read(ex["question"], passages, per_passage=1)
-            t3 = time.perf_counter()
-            ask_s += t2 - t
-            read_s += t3 - t2
+            ms = 1000 * (time.perf_counter() - t)
             quotes = [q.text for q in answer.quotes]
-            read_quotes = [sentence_of(passages[x.passage], x) for x in spans]
-            line = (
-                answer.direct.candidates[0].text
-                if answer.direct and answer.direct.candidates
-                else None
-            )
-            top = spans[0] if spans else None
+            line = answer.direct.candidates[0].text if answer.direct else None
             rows.append(
                 {
                     "hit": [contains(" ".join(quotes[:k]), ex["answers"]) for k in (1, 3, 5)],
                     "chars3": sum(len(q) for q in quotes[:3]),
                     "line": best(line, ex["answers"]),
                     "shown": line is not None,
-                    "read": best(top.text if top else None, ex["answers"]),
-                    "margin": top.margin if top else float("-inf"),
-                    "read_hit": [
-                        contains(" ".join(read_quotes[:k]), ex["answers"]) for k in (1, 3, 5)
-                    ],
-                    "read_chars3": sum(len(q) for q in read_quotes[:3]),
-                    "in_passages": contains(" ".join(x.text for x in passages), ex["answers"]),
+                    "ms": ms,
                 }
             )
             if n % 100 == 0:
                 print(f"{n}/{len(examples)} {time.perf_counter() - began:.0f} s", flush=True)
     n = len(rows)
+    shown = sum(r["shown"] for r in rows)
     result: dict[str, object] = {
         "questions": n,
-        "recall@1": sum(r["hit"][0] for r in rows) / n,
-        "recall@3": sum(r["hit"][1] for r in rows) / n,
-        "recall@5": sum(r["hit"][2] for r in rows) / n,
-        "chars_first_three": sum(r["chars3"] for r in rows) / n,
-        "line_em": sum(r["line"][0] for r in rows) / n,
-        "line_f1": sum(r["line"][1] for r in rows) / n,
-        "line_shown": sum(r["shown"] for r in rows) / n,
-        "line_em_when_shown": sum(r["line"][0] for r in rows if r["shown"])
-        / max(1, sum(r["shown"] for r in rows)),
-        "reader_quotes": {
-            "recall@1": sum(r["read_hit"][0] for r in rows) / n,
-            "recall@3": sum(r["read_hit"][1] for r in rows) / n,
-            "recall@5": sum(r["read_hit"][2] for r in rows) / n,
-            "chars_first_three": sum(r["read_chars3"] for r in rows) / n,
-        },
-        "answer_in_read_passages": sum(r["in_passages"] for r in rows) / n,
-        "passages_read": args.passages,
-        "ms_ask": 1000 * ask_s / n,
-        "ms_read": 1000 * read_s / n,
+        "recall@1": round(sum(r["hit"][0] for r in rows) / n, 4),
+        "recall@3": round(sum(r["hit"][1] for r in rows) / n, 4),
+        "recall@5": round(sum(r["hit"][2] for r in rows) / n, 4),
+        "chars_first_three": round(sum(r["chars3"] for r in rows) / n),
+        "line_em": round(sum(r["line"][0] for r in rows) / n, 4),
+        "line_f1": round(sum(r["line"][1] for r in rows) / n, 4),
+        "line_shown": round(shown / n, 4),
+        "line_em_when_shown": round(sum(r["line"][0] for r in rows) / max(1, shown), 4),
+        "ms_p50": round(sorted(r["ms"] for r in rows)[n // 2]),
+        "seed": args.seed,
     }
-    reader_rows = []
-    for bar in BARS:
-        shown = [r for r in rows if r["margin"] > bar]
-        reader_rows.append(
-            {
-                "bar": bar,
-                "shown": len(shown) / n,
-                "em": sum(r["read"][0] for r in shown) / n,
-                "f1": sum(r["read"][1] for r in shown) / n,
-                "em_when_shown": sum(r["read"][0] for r in shown) / max(1, len(shown)),
-            }
-        )
-    result["reader_line"] = reader_rows
     print(json.dumps(result, indent=2))
     (HERE / "out").mkdir(exist_ok=True)
     (HERE / "out" / "squad-folder.json").write_text(json.dumps(result, indent=2))

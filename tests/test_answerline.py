@@ -169,7 +169,7 @@ def test_a_damaged_reader_warns_and_the_quotes_still_come(
     broken.write_bytes(MODEL_PATH.read_bytes()[:5000])
     with Library(seeds_index, reader=Reader(broken)) as lib:
         got = lib.ask("Which bases did Russia keep?")
-        assert got.answered and got.quotes and got.direct is None
+        assert (got.quotes or got.closest) and got.direct is None
         assert len(got.warnings) == 1 and str(broken) in got.warnings[0]
         assert "\n" not in got.warnings[0]
         assert len(lib.documents()) == 5
