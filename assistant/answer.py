@@ -60,13 +60,13 @@ __all__ = ["Answer", "Citation", "Policy", "Quote", "Term", "build", "location"]
 class Policy:
     dense: float = 0.6  # weight of the sentence's cosine to the question
     lexical: float = 0.4  # weight of the IDF-weighted share of question words it contains
-    reader: float = 0.10  # weight of the reader's ``likely`` in relevance
+    reader: float = 0.4  # weight of the reader's ``likely`` in relevance
     restating: float = 0.10  # penalty for adding nothing to the question's own words
-    bar: float = 0.541  # relevance the best quote must reach
+    bar: float = 0.471  # relevance the best quote must reach
     support: float = 0.40  # relevance the further quotes of an answered question must reach
     # Ranking: the order quotes are chosen and shown in (the bar stays on relevance alone).
     passage: float = 0.5  # the fused retrieval score of the sentence's passage
-    read_rank: float = 0.3  # the reader's ``likely`` once more, in ranking only
+    read_rank: float = 0.6  # the reader's ``likely`` once more, in ranking only
     keyword_rank: float = 0.06  # bonus x 1 / its passage's rank in the keyword search
     dense_rank: float = 0.1  # bonus x 1 / its passage's rank in the dense search
     recent: float = 0.7  # bonus x exp(-age / 7 days) for an article dated near the reference date,

@@ -53,14 +53,14 @@ LIST_READ = 16  # ... for a list question, whose items are spread over more pass
 class Weights:
     """Logistic weights of P(candidate is the answer); fitted by ``benchmarks/fit_answerline.py``."""
 
-    bias: float = -3.4346
-    score: float = 0.0054
-    margin: float = 0.1159
-    share: float = 0.4641
-    support: float = 0.0981
-    rank: float = 2.427
-    echo: float = -0.1524
-    length: float = -0.7331
+    bias: float = -2.8387
+    score: float = -0.0508
+    margin: float = 0.137
+    share: float = 0.5537
+    support: float = -0.0502
+    rank: float = 2.3321
+    echo: float = -0.0638
+    length: float = -0.8269
     bar: float = 0.35  # P a candidate needs to be shown
 
 
@@ -86,6 +86,7 @@ class Found:
 
     key: str
     spans: list[tuple[ReadSpan, Passage]] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list)  # its spellings (spans of its very key)
     features: dict[str, float] = field(default_factory=dict)
     likely: float = 0.0
 
@@ -152,13 +153,15 @@ def gather(
             (f for p, s, e, f in taken if p == span.passage and _overlap(span, s, e) >= overlap),
             None,
         )
+        key = key_of(span.text, spelling)
         if into is None:
-            key = key_of(span.text, spelling)
             if not key:
                 continue
             into = found.setdefault(key, Found(key))
             taken.append((span.passage, span.start, span.end, into))
         into.spans.append((span, passages[span.passage]))
+        if key == into.key:
+            into.forms.append(" ".join(span.text.split()))
         kept.append(span)
     if not found:
         return []
@@ -334,8 +337,7 @@ def _candidate(f: Found, texts: Mapping[str, str] | None) -> Candidate:
     docs = sorted(by_doc, key=lambda d: (by_doc[d][0] is None, by_doc[d][0] or ""))
     text = " ".join(span.text.split())
     spellings: dict[str, str] = {}  # one form per spelling, up to a leading article and case
-    for sp, _ in f.spans:
-        form = " ".join(sp.text.split())
+    for form in f.forms:
         spellings.setdefault(key_of(form, lambda w: w), form)
     return Candidate(
         text=span.text,

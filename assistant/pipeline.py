@@ -56,10 +56,10 @@ def ask(
     wanted = answerline.LIST_READ if listing else answerline.READ
     spans, warning = _read(parts.reader, question, passages[:wanted])
     spelling = answerline.canonical(catalog.keywords.variants)
-    # A list's items are weighed each within its own passage; one answer against all spans.
-    weights = weights or (answerline.LIST_WEIGHTS if listing else answerline.Weights())
+    # The quotes' ranking reads each sentence's answer weighed against every span read (as it
+    # was fitted); a list's items are weighed each within its own passage (``LIST_WEIGHTS``).
     found = answerline.weigh(
-        answerline.gather(question, spans, passages, spelling, by_passage=listing), weights
+        answerline.gather(question, spans, passages, spelling), answerline.Weights()
     )
     every = catalog.count_docs()
     terms = answer.weigh_terms(question, catalog.keywords.variants, catalog.keywords.df, every)
@@ -79,7 +79,14 @@ def ask(
     )
     if warning:
         return replace(built, warnings=(warning,))
-    line = answerline.direct(found, weights, texts, listing=listing)
+    if listing:
+        weights = weights or answerline.LIST_WEIGHTS
+        found = answerline.weigh(
+            answerline.gather(question, spans, passages, spelling, by_passage=True), weights
+        )
+    elif weights is not None:
+        found = answerline.weigh(found, weights)
+    line = answerline.direct(found, weights or answerline.Weights(), texts, listing=listing)
     if not built.answered:
         line = None
     infos = {p.document.id: p.document for p in passages}

@@ -81,8 +81,21 @@ def cold(index: Path, runs: int) -> dict:
 def warm(index: Path, rounds: int, questions: list[str] = QUESTIONS) -> dict:
     from assistant import Library
 
+    from assistant import answerline
+
     lib = Library(index)
     lib.ask("warm-up question")
+    reader, read_ms = lib.reader, []
+    read = reader.read
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            read_ms.append(1000 * (time.perf_counter() - started))
+
+    reader.read = timed  # type: ignore[method-assign]
     times = []
     for _ in range(rounds):
         for q in questions:
@@ -99,6 +112,8 @@ def warm(index: Path, rounds: int, questions: list[str] = QUESTIONS) -> dict:
         "p50_ms": percentile(times, 50),
         "p95_ms": percentile(times, 95),
         "n": len(times),
+        "reader_p50_ms": percentile(read_ms, 50),  # the reader's share of each answer
+        "passages_read": answerline.READ,
     }
 
 
