@@ -49,7 +49,8 @@ def test_which_bases_quotes_both_bases_from_several_articles(seeds_lib: Library)
         if any(b in q.text.lower() for b in BASES) and any(a in q.text.lower() for a in AIRBASE)
     ]
     docs = {q.document.removeprefix("seeds/")[:3] for q in naming}
-    assert {"003", "001"} <= docs  # the 2016 report that Russia would keep them; the 2024 talks
+    # The 2016 report that Russia would keep them, and a 2024 report (001, 002, 004).
+    assert "003" in docs and docs & {"001", "002", "004"}
     assert len(docs) >= 2
     for c in answer.citations:
         assert (

@@ -106,8 +106,8 @@ def test_piped_text_has_no_ansi_and_reads_stdin_without_a_prompt(seeds_index: Pa
         "Tartous" in out and "[1]" in out and "Sources" in out and "2016-03-15" in out
     )  # seeds/manifest.csv
     first, _, second = out.partition("Answers have up to 1 quote.")
-    assert "[2]" in first and second and "[2]" not in second  # /k 1 took effect
-    assert "Assad has since sought asylum in Russia." in second
+    assert first.count("\n    — ") >= 2 and second.count("\n    — ") == 1  # /k 1 took effect
+    assert "Assad has since sought asylum in Russia." in " ".join(second.replace("▌", " ").split())
 
 
 def test_a_quote_is_shown_reflowed_one_line_per_paragraph() -> None:
