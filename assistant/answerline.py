@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 READ = 8  # passages the reader reads (first of the retrieved): recall against speed
 OVERLAP = 0.3  # share of two spans' union that they share, at which they are one answer
+RELATIVE = False  # see ``likely_by_sentence``
 LIST_READ = 16  # ... for a list question, whose items are spread over more passages
 
 
@@ -276,15 +277,21 @@ def is_list(question: str) -> bool:
     return m is not None and fold(m.group("noun") or "") not in _NOT_NOUN
 
 
-def likely_by_sentence(found: Sequence[Found]) -> dict[tuple[str, int], float]:
-    """Each read sentence's best candidate's ``likely``, by (document id, sentence start):
-    the quotes' ranking feature."""
+def likely_by_sentence(
+    found: Sequence[Found], relative: bool = RELATIVE
+) -> dict[tuple[str, int], float]:
+    """Each read sentence's belief, by (document id, sentence start): the quotes' ranking
+    feature. A candidate's ``likely``, for the sentence of each of its spans; ``relative``: scaled
+    by exp(span score - the candidate's best span's score), so a sentence where the reader
+    pointed at the answer only weakly counts for less."""
     out: dict[tuple[str, int], float] = {}
     for f in found:
+        top = f.best[0].score
         for span, p in f.spans:
             start = _sentence(p, span)[0]
             at = (p.document.id, start)
-            out[at] = max(out.get(at, 0.0), f.likely)
+            value = f.likely * (math.exp(span.score - top) if relative else 1.0)
+            out[at] = max(out.get(at, 0.0), value)
     return out
 
 

@@ -40,8 +40,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "training"))
 
 CACHE = HERE / "out" / "answerline-dev.pkl"
+RELATIVE = False  # see answerline.likely_by_sentence
 # The quotes' reader weights tried: (Policy.reader, Policy.read_rank).
-GRID = ((0.0, 0.0), (0.3, 0.3), (0.4, 0.6), (0.5, 0.6), (0.4, 0.9), (0.5, 0.9), (0.6, 0.9))
+GRID = ((0.4, 0.6), (0.5, 0.6), (0.5, 0.9), (0.6, 0.9))
 
 
 def _squad_questions(n: int) -> list[dict]:
@@ -284,7 +285,7 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
     vectors.limit = 10**7
     for row in rows:
         answerline.weigh(row["found"], w)
-        row["likely"] = answerline.likely_by_sentence(row["found"])
+        row["likely"] = answerline.likely_by_sentence(row["found"], relative=RELATIVE)
     base = answer.Policy()
 
     def build(row: dict, policy: answer.Policy) -> answer.Answer:

@@ -79,9 +79,7 @@ def cold(index: Path, runs: int) -> dict:
 
 
 def warm(index: Path, rounds: int, questions: list[str] = QUESTIONS) -> dict:
-    from assistant import Library
-
-    from assistant import answerline
+    from assistant import Library, answerline
 
     lib = Library(index)
     lib.ask("warm-up question")
