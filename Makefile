@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CHECKED := assistant tests benchmarks training scripts
+CHECKED := assistant tests benchmarks training
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
