@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 import realtimeqa  # noqa: E402
 import scifact  # noqa: E402
 import speed  # noqa: E402
+import squad_folder  # noqa: E402
 import webpages  # noqa: E402
 
 OUT = HERE / "out"
@@ -136,6 +137,18 @@ def write_results(results: dict, command: str, load: float) -> None:
             *results["webpages"]["table"],
             "",
         ]
+    if "squad_folder" in results:
+        q = results["squad_folder"]
+        block += [
+            "### SQuAD dev-a as a folder (benchmarks/squad_folder.py)",
+            "",
+            "| questions | r@1 | r@3 | r@5 | chars top 3 | line EM | line F1 | line shown | EM when shown |",
+            "|---|---|---|---|---|---|---|---|---|",
+            f"| {q['questions']} | {q['recall@1']:.3f} | {q['recall@3']:.3f} | {q['recall@5']:.3f} | "
+            f"{q['chars_first_three']} | {q['line_em']:.3f} | {q['line_f1']:.3f} | "
+            f"{q['line_shown']:.2f} | {q['line_em_when_shown']:.3f} |",
+            "",
+        ]
     for split, found in results.get("realtimeqa", {}).items():
         block += [
             f"### RealTime QA, {split} weeks (benchmarks/realtimeqa.py)",
@@ -176,6 +189,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--skip-realtimeqa", action="store_true", help="leave out the RealTime QA weeks"
+    )
+    parser.add_argument(
+        "--skip-squad", action="store_true", help="leave out SQuAD dev-a as a folder"
     )
     parser.add_argument(
         "--scale-index",
@@ -222,6 +238,9 @@ def main() -> None:
         results["webpages"] = webpages.main([])
     elif not args.skip_webpages:
         print(f"skipped the saved web pages: no {webpages.DATA}", file=sys.stderr)
+    if not args.skip_squad:
+        squad_folder.main(["--limit", "500"])
+        results["squad_folder"] = json.loads((OUT / "squad-folder.json").read_text())
     if not args.skip_realtimeqa and realtimeqa.DATA.is_dir():
         results["realtimeqa"] = {
             split: realtimeqa.main(["--split", split]) for split in ("dev", "test")
