@@ -24,7 +24,9 @@ Its weights were fitted on dev data (``benchmarks/fit_answerline.py``).
 Near-duplicate sentences (cosine >= DUPLICATE, or the same words) are merged into the
 best one, which keeps the others as ``also``. Quotes are then picked greedily by MMR on the
 rank with a penalty for a document already quoted, so the answer spreads across sources,
-and shown in that order, best first. A chosen sentence that leans on the one before it
+and shown in the order chosen: the best ranked first, each next one the best of the rest
+after those penalties (so ``Quote.rank``, taken before them, need not fall; sorting by it cost
+RealTime QA dev recall@3 0.708 -> 0.692). A chosen sentence that leans on the one before it
 ("It ...", "He said ...") is quoted with it, and chosen sentences that touch are joined: a
 quote is always one exact slice ``document_text[start:end]``.
 

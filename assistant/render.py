@@ -278,6 +278,7 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
         "end": quote.end,
         "score": quote.score,
         "rank": quote.rank,
+        "reader": quote.reader,
         "location": quote.location,
         "chosen": [list(span) for span in quote.chosen],
         "also": [{"ref": r, "start": s, "end": e} for r, s, e in quote.also],

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "training"))
 CACHE = HERE / "out" / "answerline-dev.pkl"
 RELATIVE = False  # see answerline.likely_by_sentence
 # The quotes' reader weights tried: (Policy.reader, Policy.read_rank).
-GRID = ((0.4, 0.6), (0.5, 0.6), (0.5, 0.9), (0.6, 0.9))
+GRID = ((0.0, 0.0), (0.3, 0.3), (0.4, 0.6), (0.5, 0.6), (0.4, 0.9), (0.5, 0.9), (0.6, 0.9))
 
 
 def _squad_questions(n: int) -> list[dict]:
