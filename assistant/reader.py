@@ -64,6 +64,7 @@ class Reader:
         self.stride = stride
         self._session: Any = None
         self._tokenizer: Any = None
+        self._plain: Any = None  # the same vocabulary without truncation: to clip questions
         self._lock = threading.Lock()
 
     def read(
@@ -109,10 +110,12 @@ class Reader:
         with self._lock:
             if self._session is None:
                 self._tokenizer = _tokenizer(self.max_tokens, self.stride)
+                self._plain = type(self._tokenizer).from_str(self._tokenizer.to_str())
+                self._plain.no_truncation()
                 self._session = _session(self.path)
 
     def _windows(self, question: str, texts: list[str]) -> list[tuple[int, Any]]:
-        question = _clip(self._tokenizer, question)
+        question = _clip(self._plain, question)
         out: list[tuple[int, Any]] = []
         for passage, text in enumerate(texts):
             if not text.strip():
@@ -189,7 +192,9 @@ def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _clip(tokenizer: Any, question: str) -> str:
-    question = " ".join(question.split())
+    """The question's first ``MAX_QUESTION_TOKENS`` tokens (``tokenizer`` must not truncate: a
+    longer question than a window is no error)."""
+    question = " ".join(question[: 8 * MAX_QUESTION_TOKENS * 4].split())  # enough characters
     enc = tokenizer.encode(question, add_special_tokens=False)
     if len(enc.ids) <= MAX_QUESTION_TOKENS:
         return question
