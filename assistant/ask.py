@@ -34,6 +34,7 @@ class Settings:
     filters: Filters = NO_FILTERS
     json: bool = False
     explain: bool = False
+    brief: bool = False  # the answer line and one quote (the terminal only; JSON is whole)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
@@ -42,6 +43,7 @@ class Settings:
             Filters(args.source, args.since, args.until, getattr(args, "as_of", None)),
             args.json,
             args.explain,
+            getattr(args, "brief", False),
         )
 
 
@@ -76,7 +78,13 @@ def show(
         else:
             out.out(line, highlight=False)
     else:
-        render.answer_view(answer, out, explain=settings.explain, heading=heading, refusal=message)
+        render.answer_view(
+            render.brief(answer) if settings.brief else answer,
+            out,
+            explain=settings.explain,
+            heading=heading,
+            refusal=message,
+        )
 
 
 def lines(stream: Iterable[str]) -> Iterator[str]:

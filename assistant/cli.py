@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--explain", action="store_true", help="show the ranks and scores behind each quote"
     )
+    ask.add_argument(
+        "--brief",
+        action="store_true",
+        help="the answer first: the answer line and one quote (a list: each item's sentence)",
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     index = commands.add_parser(

@@ -614,6 +614,41 @@ def explain_table(answer: Answer, out: Console) -> None:
     )
 
 
+def brief(answer: Answer) -> Answer:
+    """The compact form (``--brief``): the answer line and the one quote that holds its
+    sentence (else the first); a list's items show their own sentences, so no quote; only the
+    sources those cite."""
+    from dataclasses import replace
+
+    if not answer.answered:
+        closest = answer.closest[:1]
+        refs = {q.ref for q in closest}
+        return replace(
+            answer,
+            closest=closest,
+            citations=tuple(c for c in answer.citations if c.ref in refs),
+        )
+    line = answer.direct
+    if line is not None and line.list:
+        quotes: tuple[Quote, ...] = ()
+    else:
+        first = line.candidates[0].quote if line else None
+        holding = [
+            q
+            for q in answer.quotes
+            if first and q.document == first.document and q.start <= first.start < q.end
+        ]
+        quotes = tuple(holding[:1] or answer.quotes[:1])
+    cited = {q.ref for q in quotes}
+    for c in line.candidates if line else ():
+        cited.update(c.refs)
+        if line is not None and line.list:
+            cited.add(c.quote.ref)
+    return replace(
+        answer, quotes=quotes, citations=tuple(c for c in answer.citations if c.ref in cited)
+    )
+
+
 def answer_view(
     answer: Answer,
     out: Console | None = None,

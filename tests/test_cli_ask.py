@@ -204,3 +204,15 @@ def test_each_sentence_is_printed_once(seeds_index: Path) -> None:
     flat = " ".join(line.strip(" ▌“”") for line in result.stdout.splitlines())
     assert flat.count("The loss of the Hmeimim air base") == 1  # the items' sentence is quote [1]
     assert len(result.stdout.splitlines()) < 45
+
+
+def test_brief_prints_the_line_and_one_quote(seeds_index: Path) -> None:
+    whole = run_cli("--index", str(seeds_index), "-q", "Where were the peace talks held?")
+    short = run_cli(
+        "--index", str(seeds_index), "-q", "Where were the peace talks held?", "--brief"
+    )
+    assert whole.returncode == short.returncode == 0
+    assert short.stdout.splitlines()[0] == whole.stdout.splitlines()[0]  # the same answer first
+    assert short.stdout.count("\n    — ") == 1 < whole.stdout.count("\n    — ")
+    refused = run_cli("--index", str(seeds_index), "-q", "Who won the 2018 World Cup?", "--brief")
+    assert refused.stdout.count("\n    — ") == 1 and "[2]" not in refused.stdout
