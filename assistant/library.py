@@ -166,6 +166,18 @@ class Library:
         thread.start()
         return thread
 
+    def _open_reader_in_background(self) -> None:
+        """Load the reader's model while chromadb imports and the question is searched (its
+        ``load`` holds a lock, so the first read waits for it); a failure is raised again, as a
+        warning, by the first read."""
+        reader = self.reader
+
+        def run() -> None:
+            with contextlib.suppress(Exception):
+                reader.load()
+
+        threading.Thread(target=run, name="open-reader", daemon=True).start()
+
     @property
     def chroma_url(self) -> str | None:
         """The Chroma server holding this index's vectors (None: embedded, in the index folder):
@@ -195,6 +207,8 @@ class Library:
     def retriever(self) -> Retriever:
         if self._retriever is None:
             opening = self._open_embedder_in_background() if self._store is None else None
+            if opening is not None:
+                self._open_reader_in_background()
             try:
                 store = self.store
             finally:

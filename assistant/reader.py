@@ -74,7 +74,7 @@ class Reader:
         texts = [p if isinstance(p, str) else p.text for p in passages]
         if not texts or not question.strip():
             return []
-        self._load()
+        self.load()
         windows = self._windows(question, texts)
         if not windows:
             return []
@@ -106,7 +106,8 @@ class Reader:
                 count[span.passage] += 1
         return kept
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the model and tokenizer now (else the first ``read`` does); ``ModelError``."""
         with self._lock:
             if self._session is None:
                 self._tokenizer = _tokenizer(self.max_tokens, self.stride)
