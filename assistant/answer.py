@@ -515,7 +515,7 @@ class _Refs:
         )
 
 
-def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str]) -> Quote:
+def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str], bar: float) -> Quote:
     c, start, end, parts = span
     doc = c.passage.document
     ref = refs.ref(doc, c.start)  # cited where its best sentence is, not where its context begins
@@ -538,6 +538,7 @@ def _quote(refs: _Refs, span: _Span, text_of: Callable[[int, int], str]) -> Quot
         chosen=tuple(sorted((s - start, e - start) for s, e in set(parts))),
         rank=round(c.rank, 4),
         reader=round(c.likely, 4),
+        weak=c.score < bar,
     )
 
 
@@ -579,7 +580,7 @@ def build(
         chosen = choose(found, policy.closest, policy)
     refs = _Refs(texts)
     quotes = tuple(
-        _quote(refs, span, _slicer(span[0], texts))
+        _quote(refs, span, _slicer(span[0], texts), policy.bar)
         for span in _spans(chosen, texts, neighbours, policy)
     )
     return Answer(

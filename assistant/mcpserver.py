@@ -70,6 +70,7 @@ class QuoteOut(BaseModel):
     location: str | None = Field(description="'line N' for text, 'page N' for PDF")
     score: float = Field(description="relevance; an answered question has a quote over the bar")
     rank: float = Field(description="what the quotes are ordered by, best first")
+    weak: bool = Field(default=False, description="under the bar: it may not answer on its own")
     also: list[dict[str, int]] = Field(
         default=[], description="the same sentence in other documents: ref, start, end"
     )
@@ -241,6 +242,7 @@ def _quote_out(q: Quote) -> QuoteOut:
         location=q.location,
         score=q.score,
         rank=q.rank,
+        weak=q.weak,
         also=also,
     )
 

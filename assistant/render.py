@@ -279,6 +279,7 @@ def quote_json(quote: Quote, explain: bool = False) -> dict[str, Any]:
         "score": quote.score,
         "rank": quote.rank,
         "reader": quote.reader,
+        "weak": quote.weak,
         "location": quote.location,
         "chosen": [list(span) for span in quote.chosen],
         "also": [{"ref": r, "start": s, "end": e} for r, s, e in quote.also],
@@ -532,6 +533,8 @@ def _quote_block(out: Console, answer: Answer, q: Quote, dim: bool = False) -> N
     cite = f"{c.title or c.document} ({place})"
     if q.also:
         cite += "; also in " + ", ".join(f"[{r}]" for r in dict.fromkeys(r for r, _, _ in q.also))
+    if q.weak and answer.answered:
+        cite += " · a weak match: under the bar, it may not answer"
     hanging(out, "    — ", cite, style="dim")
     out.print()
 

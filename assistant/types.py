@@ -236,6 +236,9 @@ class Quote:
     ] = ()  # the sentences chosen, as offsets in ``text``; the rest is context
     rank: float = 0.0  # what the quotes are ordered by, best first (``answer.Policy``)
     reader: float = 0.0  # the reader's belief that its best span answers (0..1; 0: none read)
+    # Under the bar: it does not answer on its own (a further quote of an answered question,
+    # kept for context: shown marked).
+    weak: bool = False
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,35 @@ def test_build_joins_touching_sentences_and_orders_dates() -> None:
     )
     assert joined.location == "line 2"
     assert [c.date for c in answer.oldest_first()] == ["2016-03-15", "2024-12-13"]
+    assert all(q.weak == (q.score < 0.3) for q in answer.quotes)  # under the bar: marked
+
+
+def test_quotes_under_the_bar_are_marked_weak() -> None:
+    a, b = _doc("a.txt", "2016-03-15", TEXT_A), _doc("b.txt", "2024-12-13", TEXT_B)
+    terms = (Term("fleet", frozenset({"fleet"}), 1.0), Term("tartus", frozenset({"tartus"}), 1.0))
+    passages = [_passage(b, TEXT_B, 1.0), _passage(a, TEXT_A, 0.9)]
+    vectors = SentenceVectors(_bag, lambda q: _bag([q])[0])
+    texts = {"a.txt": TEXT_A, "b.txt": TEXT_B}
+    loose = build(
+        "Where did the fleet stay, Tartus?",
+        passages,
+        terms,
+        vectors,
+        texts=texts,
+        policy=Policy(bar=0.0, support=0.0),
+    )
+    scores = sorted(q.score for q in loose.quotes)
+    bar = (scores[0] + scores[-1]) / 2  # between the weakest quote and the best
+    got = build(
+        "Where did the fleet stay, Tartus?",
+        passages,
+        terms,
+        vectors,
+        texts=texts,
+        policy=Policy(bar=bar, support=0.0),
+    )
+    assert got.answered and any(q.weak for q in got.quotes) and not all(q.weak for q in got.quotes)
+    assert all(q.weak == (q.score < bar) for q in got.quotes)
 
 
 def test_highlights_find_inflections_and_spellings() -> None:
