@@ -173,3 +173,24 @@ def test_a_damaged_reader_warns_and_the_quotes_still_come(
         assert len(got.warnings) == 1 and str(broken) in got.warnings[0]
         assert "\n" not in got.warnings[0]
         assert len(lib.documents()) == 5
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which bases did Russia keep?",
+        "Where were the peace talks held?",
+        "Where did Assad seek asylum?",
+        "When did Putin announce the withdrawal?",
+    ],
+)
+def test_every_answer_on_the_seeds_is_a_verbatim_slice(seeds_lib: Library, question: str) -> None:
+    got = seeds_lib.ask(question, weights=Weights(bar=0.0))  # every candidate over the bar
+    assert got.direct is not None
+    for c in got.direct.candidates:
+        q = c.quote
+        assert seeds_lib.text(q.document)[q.start : q.end] == q.text
+        assert c.text in q.text  # the answer is read in the sentence it cites
+        assert q.ref in {x.ref for x in got.citations} and set(c.refs) <= {
+            x.ref for x in got.citations
+        }
