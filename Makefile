@@ -59,4 +59,4 @@ train-reader: setup
 	$(BIN)/python training/reader.py
 
 clean:
-	rm -rf $(VENV) index/chroma* index/catalog.sqlite3* index/onnx index/.build-*
+	rm -rf $(VENV) .cache index/chroma* index/catalog.sqlite3* index/onnx index/.build-*

@@ -1,5 +1,6 @@
 """Shared fixtures: real Chroma in temp dirs, the real offline MiniLM (its ONNX export
-made once per test session), and no test ever touching ./index or the network."""
+made once and kept in .cache/test-onnx for later sessions), and no test ever touching
+./index or the network."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ def _offline_session(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
-    os.environ["ASSISTANT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["ASSISTANT_CACHE"] = str(cache)
+    # The embedding model's ONNX export is kept between test sessions (it is written atomically,
+    # under a temporary name renamed into place): the rest of the cache (REPL history) is fresh.
+    kept = ROOT / ".cache" / "test-onnx"
+    kept.mkdir(parents=True, exist_ok=True)
+    (cache / "onnx").symlink_to(kept, target_is_directory=True)
     os.environ.pop("ASSISTANT_CHROMA_URL", None)
     os.environ.pop("ASSISTANT_MODEL", None)
     # Named entities cost each fresh worker ~3 s of loading spaCy: tests of plumbing index
