@@ -2,8 +2,8 @@
 
 Pipeline (``Library.ask``): retrieve -> the reader (``reader.py``) reads the first ``READ``
 passages -> its spans become **candidates** here -> the best candidate, when likely right, is the
-answer line; the sentence it was read in is quoted first (``answer.build`` gets each sentence's
-``likely`` as a ranking feature).
+answer line; the sentence it was read in ranks higher among the quotes (``answer.build`` gets
+each sentence's ``likely`` as a relevance and ranking feature).
 
 A candidate is one answer however often and however spelled: spans are grouped by their words,
 folded, without a leading article, each name word replaced by its canonical corpus spelling
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 READ = 8  # passages the reader reads (first of the retrieved): recall against speed
 OVERLAP = 0.3  # share of two spans' union that they share, at which they are one answer
-RELATIVE = False  # see ``likely_by_sentence``
 LIST_READ = 16  # ... for a list question, whose items are spread over more passages
 
 
@@ -135,7 +134,6 @@ def gather(
     spelling: Callable[[str], str] = lambda w: w,
     *,
     by_passage: bool = False,
-    overlap: float = OVERLAP,
 ) -> list[Found]:
     """The candidates of one question with their features (``likely`` not yet set). A span
     that mostly overlaps a better one of its passage ("President Vladimir Putin", "Vladimir
@@ -151,7 +149,7 @@ def gather(
         tidied = [part for t in tidied for part in items(t)]
     for span in sorted(tidied, key=lambda s: -s.score):
         into = next(
-            (f for p, s, e, f in taken if p == span.passage and _overlap(span, s, e) >= overlap),
+            (f for p, s, e, f in taken if p == span.passage and _overlap(span, s, e) >= OVERLAP),
             None,
         )
         key = key_of(span.text, spelling)
@@ -178,9 +176,11 @@ def gather(
         span, _ = f.best
         words = f.key.split()
         content = [w for w in words if w not in STOPWORDS] or words
-        mass = sum(math.exp(s.score - top) for s, _ in f.spans)
-        if by_passage:
-            mass = sum(math.exp(s.score - top) for s, _ in f.spans if s.passage == span.passage)
+        mass = sum(
+            math.exp(s.score - top)
+            for s, _ in f.spans
+            if not by_passage or s.passage == span.passage
+        )
         f.features = {
             "score": span.score,
             "margin": max(s.margin for s, _ in f.spans),
@@ -277,21 +277,14 @@ def is_list(question: str) -> bool:
     return m is not None and fold(m.group("noun") or "") not in _NOT_NOUN
 
 
-def likely_by_sentence(
-    found: Sequence[Found], relative: bool = RELATIVE
-) -> dict[tuple[str, int], float]:
+def likely_by_sentence(found: Sequence[Found]) -> dict[tuple[str, int], float]:
     """Each read sentence's belief, by (document id, sentence start): the quotes' ranking
-    feature. A candidate's ``likely``, for the sentence of each of its spans; ``relative``: scaled
-    by exp(span score - the candidate's best span's score), so a sentence where the reader
-    pointed at the answer only weakly counts for less."""
+    feature, the ``likely`` of the best candidate read in it."""
     out: dict[tuple[str, int], float] = {}
     for f in found:
-        top = f.best[0].score
         for span, p in f.spans:
-            start = _sentence(p, span)[0]
-            at = (p.document.id, start)
-            value = f.likely * (math.exp(span.score - top) if relative else 1.0)
-            out[at] = max(out.get(at, 0.0), value)
+            at = (p.document.id, _sentence(p, span)[0])
+            out[at] = max(out.get(at, 0.0), f.likely)
     return out
 
 
@@ -325,12 +318,13 @@ def direct(
         and not set(cands[0].documents) & set(cands[1].documents)
         and cands[0].dates[0] != cands[1].dates[0]
     ):
-        return Direct(tuple(sorted(cands, key=_oldest)), disagree=True)
+        return Direct(tuple(sorted(cands, key=lambda c: _oldest(c.dates[0]))), disagree=True)
     return Direct(tuple(cands))
 
 
-def _oldest(c: Candidate) -> tuple[bool, str]:
-    return (c.dates[0] is None, c.dates[0] or "")
+def _oldest(date: str | None) -> tuple[bool, str]:
+    """Sort key: dated first, oldest first; undated last."""
+    return (date is None, date or "")
 
 
 def _candidate(f: Found, texts: Mapping[str, str] | None) -> Candidate:
@@ -341,7 +335,7 @@ def _candidate(f: Found, texts: Mapping[str, str] | None) -> Candidate:
     by_doc: dict[str, tuple[str | None, int]] = {}
     for sp, q in f.spans:
         by_doc.setdefault(q.document.id, (q.document.date, q.start + sp.start))
-    docs = sorted(by_doc, key=lambda d: (by_doc[d][0] is None, by_doc[d][0] or ""))
+    docs = sorted(by_doc, key=lambda d: _oldest(by_doc[d][0]))
     text = " ".join(span.text.split())
     spellings: dict[str, str] = {}  # one form per spelling, up to a leading article and case
     for form in f.forms:

@@ -167,9 +167,9 @@ class Library:
         return thread
 
     def _open_reader_in_background(self) -> None:
-        """Load the reader's model while chromadb imports and the question is searched (its
-        ``load`` holds a lock, so the first read waits for it); a failure is raised again, as a
-        warning, by the first read."""
+        """Load the reader's model while chromadb imports and the question is searched (only on
+        the way to an answer: a search alone never reads). Its ``load`` holds a lock, so the
+        first read waits for it; a failure is raised again, as a warning, by the first read."""
         reader = self.reader
 
         def run() -> None:
@@ -207,8 +207,6 @@ class Library:
     def retriever(self) -> Retriever:
         if self._retriever is None:
             opening = self._open_embedder_in_background() if self._store is None else None
-            if opening is not None:
-                self._open_reader_in_background()
             try:
                 store = self.store
             finally:
@@ -493,6 +491,8 @@ class Library:
 
         filters = filters or Filters(source, since, until, as_of)
         self._prepare(question)
+        if self._retriever is None:  # a cold start: the reader loads while the store opens
+            self._open_reader_in_background()
         parts = pipeline.Parts(
             self.catalog, self.retriever, self.sentence_vectors, self.reader, self.text
         )

@@ -38,7 +38,7 @@ class Parts:
     catalog: Catalog
     retriever: Retriever
     vectors: SentenceVectors
-    reader: Reader | None
+    reader: Reader
     text: Callable[[str], str]
 
 
@@ -79,6 +79,8 @@ def ask(
     )
     if warning:
         return replace(built, warnings=(warning,))
+    if not built.answered:  # no line where no quote answers
+        return built
     if listing:
         weights = weights or answerline.LIST_WEIGHTS
         found = answerline.weigh(
@@ -87,8 +89,6 @@ def ask(
     elif weights is not None:
         found = answerline.weigh(found, weights)
     line = answerline.direct(found, weights or answerline.Weights(), texts, listing=listing)
-    if not built.answered:
-        line = None
     infos = {p.document.id: p.document for p in passages}
 
     def cite(doc: str, offset: int) -> Citation | None:
@@ -104,11 +104,9 @@ def ask(
 
 
 def _read(
-    reader: Reader | None, question: str, passages: list[Passage]
+    reader: Reader, question: str, passages: list[Passage]
 ) -> tuple[list[ReadSpan], str | None]:
     """The reader's spans, or none and a one-line warning when it cannot run."""
-    if reader is None:
-        return [], None
     try:
         return reader.read(question, passages), None
     except ModelError as e:

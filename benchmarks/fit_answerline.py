@@ -40,7 +40,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "training"))
 
 CACHE = HERE / "out" / "answerline-dev.pkl"
-RELATIVE = False  # see answerline.likely_by_sentence
 # The quotes' reader weights tried: (Policy.reader, Policy.read_rank).
 GRID = ((0.0, 0.0), (0.3, 0.3), (0.4, 0.6), (0.5, 0.6), (0.4, 0.9), (0.5, 0.9), (0.6, 0.9))
 
@@ -285,7 +284,7 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
     vectors.limit = 10**7
     for row in rows:
         answerline.weigh(row["found"], w)
-        row["likely"] = answerline.likely_by_sentence(row["found"], relative=RELATIVE)
+        row["likely"] = answerline.likely_by_sentence(row["found"])
     base = answer.Policy()
 
     def build(row: dict, policy: answer.Policy) -> answer.Answer:
