@@ -20,6 +20,7 @@ from .types import (
     Citation,
     Direct,
     DocumentInfo,
+    Evidence,
     Filters,
     IndexReport,
     Quote,
@@ -426,11 +427,17 @@ def direct_lines(answer: Answer) -> list[tuple[str, str]]:
 
 
 def _dated(answer: Answer, c: Candidate) -> str:
-    """For "Monday", the day it means in its article (``answerline.resolve_day``):
+    """For "Monday", the day it means in the article it was read in (``answerline.resolve_day``):
     `` = 2016-03-14 (article of 2016-03-15 [1])``."""
-    if c.day is None:
+    read_in = next((x for x in answer.citations if x.ref == c.quote.ref), None)
+    if c.day is None or read_in is None:
         return ""
-    return f" = {c.day} (article of {_when(answer, c).split(', ')[0]})"
+    return f" = {c.day} (article of {read_in.date} [{read_in.ref}])"
+
+
+def _holds(document: str, start: int, end: int, sentence: Evidence) -> bool:
+    """Whether the slice ``[start, end)`` of ``document`` holds the whole ``sentence``."""
+    return document == sentence.document and start <= sentence.start and sentence.end <= end
 
 
 def direct_view(answer: Answer, out: Console) -> None:
@@ -449,10 +456,7 @@ def direct_view(answer: Answer, out: Console) -> None:
         )
         if line is not None and line.list and n > 0:  # each item's best sentence, verbatim
             c = line.candidates[n - 1]
-            if any(
-                doc == c.quote.document and start <= c.quote.start and c.quote.end <= end
-                for doc, start, end in shown
-            ):
+            if any(_holds(doc, start, end, c.quote) for doc, start, end in shown):
                 continue
             shown.add((c.quote.document, c.quote.start, c.quote.end))
             hanging(
@@ -636,11 +640,7 @@ def brief(answer: Answer) -> Answer:
         quotes: tuple[Quote, ...] = ()
     else:
         first = line.candidates[0].quote if line else None
-        holding = [
-            q
-            for q in answer.quotes
-            if first and q.document == first.document and q.start <= first.start < q.end
-        ]
+        holding = [q for q in answer.quotes if first and _holds(q.document, q.start, q.end, first)]
         quotes = tuple(holding[:1] or answer.quotes[:1])
     cited = {q.ref for q in quotes}
     for c in line.candidates if line else ():

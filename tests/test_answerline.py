@@ -194,3 +194,25 @@ def test_every_answer_on_the_seeds_is_a_verbatim_slice(seeds_lib: Library, quest
         assert q.ref in {x.ref for x in got.citations} and set(c.refs) <= {
             x.ref for x in got.citations
         }
+
+
+def test_a_resolved_day_names_the_article_it_was_read_in() -> None:
+    from assistant.render import direct_lines
+    from assistant.types import Candidate, Direct, Evidence
+
+    said = Candidate(
+        "Monday",
+        (),
+        (1, 2),
+        ("old.txt", "new.txt"),
+        ("2016-03-01", "2016-03-15"),
+        0.9,
+        Evidence(2, "new.txt", 0, 20, "It began on Monday."),
+        day="2016-03-14",  # resolved against new.txt, where it was read
+    )
+    cited = tuple(
+        Citation(n, doc, None, f"/x/{doc}", date, "txt", "line 1")
+        for n, doc, date in ((1, "old.txt", "2016-03-01"), (2, "new.txt", "2016-03-15"))
+    )
+    got = Answer("When did it begin?", True, (), (), cited, 2, direct=Direct((said,)))
+    assert "Monday = 2016-03-14 (article of 2016-03-15 [2])" in direct_lines(got)[0][1]
