@@ -89,6 +89,7 @@ class Found:
     forms: list[str] = field(default_factory=list)  # its spellings (spans of its very key)
     features: dict[str, float] = field(default_factory=dict)
     likely: float = 0.0
+    origins: set[int] = field(default_factory=set, repr=False)  # the read spans it came from
 
     @property
     def best(self) -> tuple[ReadSpan, Passage]:
@@ -143,11 +144,11 @@ def gather(
     splitting and merging cost 0.017 EM: there they are off."""
     found: dict[str, Found] = {}
     taken: list[tuple[int, int, int, Found]] = []  # passage, start, end, its candidate
-    kept: list[ReadSpan] = []
     tidied = [t for t in map(tidy, spans) if t is not None]
-    if by_passage:  # a list's items: "Tartus port and the Khmeimim airbase" is two
-        tidied = [part for t in tidied for part in items(t)]
-    for span in sorted(tidied, key=lambda s: -s.score):
+    # A list's items: "Tartus port and the Khmeimim airbase" is two, and each keeps the whole
+    # span's weight (the reader said both): a candidate's ``origins`` are the spans it came from.
+    parts = [(part, n) for n, t in enumerate(tidied) for part in (items(t) if by_passage else [t])]
+    for span, n in sorted(parts, key=lambda x: -x[0].score):
         into = next(
             (f for p, s, e, f in taken if p == span.passage and _overlap(span, s, e) >= OVERLAP),
             None,
@@ -156,30 +157,33 @@ def gather(
         if into is None:
             if not key:
                 continue
-            into = found.setdefault(key, Found(key))
+            # One name written open or closed ("air base", "airbase") is one candidate.
+            into = found.setdefault(key.replace(" ", ""), Found(key))
             taken.append((span.passage, span.start, span.end, into))
         into.spans.append((span, passages[span.passage]))
-        if key == into.key:
+        if key.replace(" ", "") == into.key.replace(" ", ""):
             into.forms.append(" ".join(span.text.split()))
-        kept.append(span)
+        into.origins.add(n)
     if not found:
         return []
+    found = {f.key: f for f in found.values()}
     if by_passage:  # a list's items, whatever they are called: "Tartous", "Tartous port"
         found = _nested(found)
-    top = max(s.score for s in kept)
-    total = sum(math.exp(s.score - top) for s in kept)
+    kept = {n: tidied[n] for f in found.values() for n in f.origins}
+    top = max(t.score for t in kept.values())
+    total = sum(math.exp(t.score - top) for t in kept.values())
     per_passage: dict[int, float] = {}
-    for s in kept:
-        per_passage[s.passage] = per_passage.get(s.passage, 0.0) + math.exp(s.score - top)
+    for t in kept.values():
+        per_passage[t.passage] = per_passage.get(t.passage, 0.0) + math.exp(t.score - top)
     asked = {spelling(fold(w)) for w in WORD.findall(question)}
     for f in found.values():
         span, _ = f.best
         words = f.key.split()
         content = [w for w in words if w not in STOPWORDS] or words
         mass = sum(
-            math.exp(s.score - top)
-            for s, _ in f.spans
-            if not by_passage or s.passage == span.passage
+            math.exp(kept[n].score - top)
+            for n in f.origins
+            if not by_passage or kept[n].passage == span.passage
         )
         f.features = {
             "score": span.score,
@@ -247,6 +251,7 @@ def _nested(found: dict[str, Found]) -> dict[str, Found]:
             kept.append((words, f))
         else:
             into.spans.extend(f.spans)
+            into.origins |= f.origins
     return {f.key: f for _, f in kept}
 
 

@@ -127,6 +127,31 @@ def test_a_list_question_gets_every_candidate_over_the_bar() -> None:
     )
 
 
+def test_a_list_item_keeps_the_whole_weight_of_the_span_it_was_read_in() -> None:
+    # "Tartus and the Khmeimim airbase" is read as one span: both items are said, so neither
+    # gets half of it; and "airbase" is the "air base" of another article.
+    passages = [
+        _passage("a.txt", "Russia keeps Tartus and the Khmeimim airbase. Troops left Aleppo."),
+        _passage("b.txt", "Russia keeps the Khmeimim air base."),
+    ]
+    spans = [
+        _span(passages, 0, "Tartus and the Khmeimim airbase", 9.0),
+        _span(passages, 0, "Aleppo", 9.0),
+        _span(passages, 1, "Khmeimim air base", 8.0),
+    ]
+    found = gather("Which bases did Russia keep?", spans, passages, by_passage=True)
+    by_key = {f.key: f for f in found}
+    assert set(by_key) == {"tartus", "khmeimim airbase", "aleppo"}
+    shares = {k: round(f.features["share"], 6) for k, f in by_key.items()}
+    assert (
+        shares["tartus"]
+        == shares["khmeimim airbase"]
+        == shares["aleppo"]
+        == round(-0.6931471805599453, 6)
+    )  # half of passage a's weight each: the span's, and Aleppo's
+    assert by_key["khmeimim airbase"].documents == ["a.txt", "b.txt"]
+
+
 def test_likely_by_sentence_keys_the_sentence_holding_each_span() -> None:
     text = "Old news here. The fleet stayed at Tartus."
     passages = [_passage("a.txt", text, start=100)]
