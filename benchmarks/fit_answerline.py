@@ -2,6 +2,8 @@
 
     python benchmarks/fit_answerline.py collect [--squad N] [--weeks all|W1,W2]   # reads, caches
     python benchmarks/fit_answerline.py fit                                          # fits, prints
+    python benchmarks/fit_answerline.py collect --squad 0 --weeks "" --lists --cache F  # then
+    python benchmarks/fit_answerline.py fit --lists --cache F                        # LIST_WEIGHTS
 
 Dev data: SQuAD dev-a indexed as a folder (``squad_folder.py``; questions drawn with seed 11, so
 not the 500 that squad_folder.py reports by default; the same articles: dev data) and
@@ -20,6 +22,10 @@ official normalisation) and what the quotes are built from, in benchmarks/out/an
    line that would be right costs as much as showing one that is wrong.
 2. the quotes: ``answer.Policy.reader`` and ``read_rank`` on a small grid, recall@1 / @3 per set,
    with the fitted line weights.
+3. ``--lists``: ``LIST_WEIGHTS`` on dev-a's list questions ("Which performers ...", "What two
+   ..."; ``answerline.is_list``), every item a row, cross-validated by article; the bar where the
+   mean item F1 is best (the items listed against the gold answer split into its items, "Beyoncé
+   and Bruno Mars" two).
 Prints the weights to paste into ``answerline.Weights`` / ``answer.Policy``.
 """
 
@@ -99,6 +105,22 @@ def collect(args: argparse.Namespace) -> None:
                 row.update(set="squad", group=ex["group"], answers=ex["answers"])
                 rows.append(row)
         print(f"squad: {len(rows)} questions, {time.perf_counter() - began:.0f} s", flush=True)
+    if args.lists:  # every list question of dev-a ("Which bases ...", "What two ..."): LIST_WEIGHTS
+        import reader as training
+
+        from assistant import answerline
+
+        folder = squad_folder.build_folder()
+        examples = training.squad_examples(training.SQUAD / "dev-a-v1.1.json.gz")
+        with Library(squad_folder.OUT / "index") as lib:
+            if not lib.exists():
+                lib.add([folder])
+            for ex in examples:
+                if answerline.is_list(ex["question"]):
+                    row = _collect_one(lib, reader, ex["question"], None)
+                    row.update(set="lists", group=ex["group"], answers=ex["answers"])
+                    rows.append(row)
+        print(f"lists: {len(rows)} questions, {time.perf_counter() - began:.0f} s", flush=True)
     weeks = rt.DEV if args.weeks == "all" else tuple(w for w in args.weeks.split(",") if w)
     for week in weeks:
         if not (rt.WEEKS_DIR / week / "index").is_dir():
@@ -146,6 +168,7 @@ def regather(rows: list[dict], by_passage: bool = False) -> None:
     official normalisation (the seeds' rows get none: they calibrate the quotes' bar only)."""
     import reader as training
     import rtqa_answers as gen
+    import squad_folder
 
     from assistant import answerline
 
@@ -162,12 +185,71 @@ def regather(rows: list[dict], by_passage: bool = False) -> None:
         texts = [f.best[0].text for f in row["found"]]
         if row["set"] == "squad":
             row["labels"] = [training.matches(t, row["answers"])[0] == 1.0 for t in texts]
+        elif row["set"] == "lists":
+            golds = {training.normalize(i) for a in row["answers"] for i in squad_folder.items(a)}
+            row["labels"] = [training.normalize(t) in golds for t in texts]
         elif row["set"] == "rtqa":
             row["labels"] = [
                 gen.generation(t, row["choices"], row["gold"])[0] == 1.0 for t in texts
             ]
         else:
             row["labels"] = [False] * len(texts)
+
+
+def _item_f1(rows: list[dict], probs, owner, bar: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Mean item F1 of the listed candidates (those at ``bar`` or over) against the best of each
+    question's gold answers, split into items; and the share of questions given a list."""
+    import numpy as np
+    from squad_folder import item_f1
+
+    total = given = 0.0
+    for i, row in enumerate(rows):
+        mine = np.where(owner == i)[0]
+        listed = [row["found"][j - mine[0]].best[0].text for j in mine if probs[j] >= bar]
+        given += bool(listed)
+        total += item_f1(listed, row["answers"])
+    return total / len(rows), given / len(rows)
+
+
+def fit_lists(rows: list[dict], c: float) -> None:
+    """LIST_WEIGHTS: every item of every list question a row, cross-validated by article; the bar
+    is where the mean item F1 (every listed item against the gold answer's items) is best."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answerline import FEATURES, LIST_WEIGHTS
+
+    X, y, owner = _matrix(rows)
+    groups = np.array([rows[i]["group"] for i in owner])
+    names = sorted(set(groups))
+    random.Random(5).shuffle(names)
+    fold_of = {g: n % 5 for n, g in enumerate(names)}
+    folds = np.array([fold_of[g] for g in groups])
+    cv = np.zeros(len(y))
+    for k in range(5):
+        model = LogisticRegression(C=c, max_iter=2000)
+        model.fit(X[folds != k], y[folds != k])
+        cv[folds == k] = model.predict_proba(X[folds == k])[:, 1]
+    w = np.array([getattr(LIST_WEIGHTS, n) for n in FEATURES])
+    today = 1 / (1 + np.exp(-(LIST_WEIGHTS.bias + X @ w)))
+    print(f"{len(rows)} list questions, {len(y)} items, {y.mean():.3f} right")
+    f1, given = _item_f1(rows, today, owner, LIST_WEIGHTS.bar)
+    print(
+        f"  LIST_WEIGHTS today (bar {LIST_WEIGHTS.bar}): item F1 {f1:.3f}, a list for {given:.2f}"
+    )
+    bars = [(_item_f1(rows, cv, owner, b)[0], float(b)) for b in np.arange(0.05, 0.9, 0.025)]
+    f1, bar = max(bars)
+    print(
+        f"  cross-validated, bar {bar:.3f}: item F1 {f1:.3f}, a list for {_item_f1(rows, cv, owner, bar)[1]:.2f}"
+    )
+    model = LogisticRegression(C=c, max_iter=2000).fit(X, y)
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in model.coef_[0])))
+    weights["bias"] = round(float(model.intercept_[0]), 4)
+    print(
+        "LIST_WEIGHTS = Weights(",
+        ", ".join(f"{k}={v}" for k, v in weights.items()),
+        f", bar={bar:.3f})",
+    )
 
 
 def _matrix(rows: list[dict]):  # type: ignore[no-untyped-def]
@@ -218,8 +300,13 @@ def fit(args: argparse.Namespace) -> None:
     for path in args.cache:
         with path.open("rb") as f:
             every += pickle.load(f)
+    if args.lists:
+        rows = [r for r in every if r["set"] == "lists"]
+        regather(rows, by_passage=True)
+        fit_lists(rows, args.c)
+        return
     regather(every, by_passage=args.by_passage)
-    rows = [r for r in every if r["set"] != "seeds"]
+    rows = [r for r in every if r["set"] not in ("seeds", "lists")]
     X, y, owner = _matrix(rows)
     groups = np.array([f"{rows[i]['set']}:{rows[i]['group']}" for i in owner])
     names = sorted(set(groups))
@@ -368,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--weeks", default="all", help="RealTime QA dev weeks: all, or W1,W2")
     c.add_argument("--cache", type=Path, default=CACHE)
     c.add_argument("--seeds", action="store_true", help="the labelled seed questions too")
+    c.add_argument("--lists", action="store_true", help="dev-a's list questions (fit --lists)")
     f = sub.add_parser("fit")
     f.add_argument("--cache", type=Path, nargs="+", default=[CACHE])
     f.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
@@ -375,6 +463,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--quote-squad", type=int, default=400, help="SQuAD rows in the quotes' fit")
     f.add_argument(
         "--by-passage", action="store_true", help="the list's weights (share within a passage)"
+    )
+    f.add_argument(
+        "--lists",
+        action="store_true",
+        help="LIST_WEIGHTS and their bar, on the cached list questions (by item F1)",
     )
     args = p.parse_args(argv)
     {"collect": collect, "fit": fit}[args.command](args)

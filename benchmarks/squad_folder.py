@@ -11,6 +11,9 @@ Measured, per question (official SQuAD v1.1 normalisation):
   first three;
 - the answer line (``Answer.direct``, the trained reader's): EM / F1 over all questions (no line
   scores 0), the share with a line, and EM where a line is shown;
+- list questions (``answerline.is_list``: "Which performers ...", "What two ..."): the mean item F1
+  of the listed items against the gold answer split into its items ("Beyoncé and Bruno Mars": two;
+  the best of the gold answers; no list scores 0);
 - milliseconds per question (the whole ``Library.ask``, reader included).
 Writes benchmarks/out/squad-folder.json.
 """
@@ -32,7 +35,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 import reader as training  # noqa: E402  (the SQuAD loader and the official metric)
 
-from assistant import Library  # noqa: E402
+from assistant import Library, answerline  # noqa: E402
 from assistant.reader import Reader  # noqa: E402
 
 OUT = HERE / "out" / "squad-dev-a"
@@ -59,6 +62,26 @@ def build_folder() -> Path:
 def contains(text: str, answers: list[str]) -> bool:
     norm = f" {training.normalize(text)} "
     return any(f" {training.normalize(a)} " in norm for a in answers if training.normalize(a))
+
+
+def items(text: str) -> list[str]:
+    """A gold answer's items, split as the product splits a list's spans."""
+    from assistant import answerline
+    from assistant.reader import ReadSpan
+
+    return [t.text for t in answerline.items(ReadSpan(0, 0, len(text), text, 0.0, 0.0))]
+
+
+def item_f1(listed: list[str], answers: list[str]) -> float:
+    """F1 of the items listed against the best of the gold answers, split into items."""
+    got = {training.normalize(t) for t in listed}
+    best = 0.0
+    for answer in answers:
+        gold = {training.normalize(t) for t in items(answer)}
+        right = len(got & gold)
+        if right:
+            best = max(best, 2 * right / (len(got) + len(gold)))
+    return best
 
 
 def best(pred: str | None, answers: list[str]) -> tuple[float, float]:
@@ -97,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
                     "chars3": sum(len(q) for q in quotes[:3]),
                     "line": best(line, ex["answers"]),
                     "shown": line is not None,
+                    "list": answerline.is_list(ex["question"]),
+                    "items": item_f1(
+                        [c.text for c in answer.direct.candidates]
+                        if answer.direct and answer.direct.list
+                        else [],
+                        ex["answers"],
+                    ),
                     "ms": ms,
                 }
             )
@@ -114,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         "line_f1": round(sum(r["line"][1] for r in rows) / n, 4),
         "line_shown": round(shown / n, 4),
         "line_em_when_shown": round(sum(r["line"][0] for r in rows) / max(1, shown), 4),
+        "list_questions": sum(r["list"] for r in rows),
+        "list_item_f1": round(
+            sum(r["items"] for r in rows if r["list"]) / max(1, sum(r["list"] for r in rows)), 4
+        ),
         "ms_p50": round(sorted(r["ms"] for r in rows)[n // 2]),
         "seed": args.seed,
     }
