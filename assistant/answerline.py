@@ -23,7 +23,8 @@ would be right costs as much as showing one that is wrong. No line is shown belo
 quotes are.
 
 A **list** question ("Which bases ...?", a plural noun after which/what) gets every candidate over
-the bar, one row each. Two candidates over the bar from different articles with different answers
+its bar, one row each: ``LIST_WEIGHTS``, fitted the same way on dev-a's list questions, each item
+weighed within its passage, the bar where the mean item F1 is best. Two candidates over the bar from different articles with different answers
 are "sources differ", oldest first; from the same articles, a close second ("X; or Y").
 
 Pure: no I/O. The caller gives the passages, the reader's spans and the corpus spellings.
@@ -53,28 +54,28 @@ LIST_READ = 16  # ... for a list question, whose items are spread over more pass
 class Weights:
     """Logistic weights of P(candidate is the answer); fitted by ``benchmarks/fit_answerline.py``."""
 
-    bias: float = -2.8387
-    score: float = -0.0508
-    margin: float = 0.137
-    share: float = 0.5537
-    support: float = -0.0502
-    rank: float = 2.3321
-    echo: float = -0.0638
-    length: float = -0.8269
-    bar: float = 0.35  # P a candidate needs to be shown
+    bias: float = -2.3998
+    score: float = 0.0171
+    margin: float = 0.0816
+    share: float = 0.5075
+    support: float = 0.0616
+    rank: float = 2.2332
+    echo: float = 0.1427
+    length: float = -0.7299
+    bar: float = 0.325  # P a candidate needs to be shown
 
 
 # A list's items: each weighed against its own passage's other spans (``gather(by_passage=True)``).
 LIST_WEIGHTS = Weights(
-    bias=-4.9666,
-    score=0.0495,
-    margin=0.1851,
-    share=0.6006,
-    support=-0.0257,
-    rank=3.0613,
-    echo=0.2043,
-    length=-0.8989,
-    bar=0.425,
+    bias=-5.8895,
+    score=0.222,
+    margin=0.0941,
+    share=0.621,
+    support=0.0541,
+    rank=3.719,
+    echo=-0.2386,
+    length=-0.2891,
+    bar=0.2,
 )
 
 FEATURES = ("score", "margin", "share", "support", "rank", "echo", "length")

@@ -350,7 +350,7 @@ def fit(args: argparse.Namespace) -> None:
         args.quotes
     ):  # every labelled row, and the first --quote-squad SQuAD ones (embedding is slow)
         squad = [r for r in every if r["set"] == "squad"][: args.quote_squad]
-        quotes([r for r in every if r["set"] != "squad"] + squad, weights, best_bar)
+        quotes([r for r in every if r["set"] in ("rtqa", "seeds")] + squad, weights, best_bar)
 
 
 def quotes(rows: list[dict], weights: dict, bar: float) -> None:

@@ -201,8 +201,16 @@ def test_each_sentence_is_printed_once(seeds_index: Path) -> None:
         str(seeds_index),
         env={"COLUMNS": "80"},
     )
-    flat = " ".join(line.strip(" ▌“”") for line in result.stdout.splitlines())
-    assert flat.count("The loss of the Hmeimim air base") == 1  # the items' sentence is quote [1]
+    shown = run_cli(
+        "-q", "Which bases did Russia keep?", "-k", "2", "--index", str(seeds_index), "--json"
+    )
+    answer = json.loads(shown.stdout)
+    flat = " ".join(" ".join(line.strip(" ▌“”") for line in result.stdout.splitlines()).split())
+    sentences = [c["quote"]["text"] for c in answer["answer"]["candidates"]]
+    sentences += [q["text"] for q in answer["quotes"]]
+    assert sentences and answer["answer"]["candidates"][0]["quote"]["text"] in sentences[1:]
+    for sentence in sentences:  # the line's sentence is one of the quotes: printed once
+        assert flat.count(" ".join(sentence.split())) == 1, sentence
     assert len(result.stdout.splitlines()) < 45
 
 
