@@ -24,8 +24,9 @@ quotes are.
 
 A **list** question ("Which bases ...?", a plural noun after which/what) gets every candidate over
 its bar, one row each: ``LIST_WEIGHTS``, fitted the same way on dev-a's list questions, each item
-weighed within its passage, the bar where the mean item F1 is best. Two candidates over the bar from different articles with different answers
-are "sources differ", oldest first; from the same articles, a close second ("X; or Y").
+weighed within its passage, the bar where the mean item F1 is best. Two candidates over the bar
+from different articles with different answers are "sources differ", oldest first; from the same
+articles, a close second ("X; or Y").
 
 Pure: no I/O. The caller gives the passages, the reader's spans and the corpus spellings.
 """
