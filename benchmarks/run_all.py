@@ -142,11 +142,12 @@ def write_results(results: dict, command: str, load: float) -> None:
         block += [
             "### SQuAD dev-a as a folder (benchmarks/squad_folder.py)",
             "",
-            "| questions | r@1 | r@3 | r@5 | chars top 3 | line EM | line F1 | line shown | EM when shown |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| questions | r@1 | r@3 | r@5 | chars top 3 | line EM | line F1 | line shown | EM when shown | list item F1 |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             f"| {q['questions']} | {q['recall@1']:.3f} | {q['recall@3']:.3f} | {q['recall@5']:.3f} | "
             f"{q['chars_first_three']} | {q['line_em']:.3f} | {q['line_f1']:.3f} | "
-            f"{q['line_shown']:.2f} | {q['line_em_when_shown']:.3f} |",
+            f"{q['line_shown']:.2f} | {q['line_em_when_shown']:.3f} | "
+            f"{q['list_item_f1']:.3f} ({q['list_questions']} questions) |",
             "",
         ]
     for split, found in results.get("realtimeqa", {}).items():
