@@ -462,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--quotes", action="store_true", help="also the quotes' reader weights")
     f.add_argument("--quote-squad", type=int, default=400, help="SQuAD rows in the quotes' fit")
     f.add_argument(
-        "--by-passage", action="store_true", help="the list's weights (share within a passage)"
+        "--by-passage",
+        action="store_true",
+        help="gather as for a list (share within a passage), scored as one line (--lists fits lists)",
     )
     f.add_argument(
         "--lists",
