@@ -173,3 +173,15 @@ def test_realtimeqa_pools_no_figures_across_splits(capsys: pytest.CaptureFixture
         realtimeqa.main(["--split", "all"])
     assert stopped.value.code == 2
     assert "--build-only" in capsys.readouterr().err
+
+
+def test_list_item_f1_splits_the_gold_answer_into_items() -> None:
+    sys.path.insert(0, str(ROOT / "training"))
+    import squad_folder
+
+    gold = ["Beyoncé and Bruno Mars", "Beyoncé"]
+    assert squad_folder.items(gold[0]) == ["Beyoncé", "Bruno Mars"]
+    assert squad_folder.item_f1(["Bruno Mars", "the Beyoncé"], gold) == 1.0
+    assert squad_folder.item_f1(["Beyoncé"], gold) == 1.0  # the best of the gold answers
+    assert round(squad_folder.item_f1(["Bruno Mars", "Coldplay"], gold), 3) == 0.5
+    assert squad_folder.item_f1([], gold) == 0.0
