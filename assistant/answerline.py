@@ -156,19 +156,18 @@ def gather(
             None,
         )
         key = key_of(span.text, spelling)
+        closed = key.replace(" ", "")  # one name written open or closed: "air base", "airbase"
         if into is None:
             if not key:
                 continue
-            # One name written open or closed ("air base", "airbase") is one candidate.
-            into = found.setdefault(key.replace(" ", ""), Found(key))
+            into = found.setdefault(closed, Found(key))
             taken.append((span.passage, span.start, span.end, into))
         into.spans.append((span, passages[span.passage]))
-        if key.replace(" ", "") == into.key.replace(" ", ""):
+        if closed == into.key.replace(" ", ""):
             into.forms.append(" ".join(span.text.split()))
         into.origins.add(n)
     if not found:
         return []
-    found = {f.key: f for f in found.values()}
     if by_passage:  # a list's items, whatever they are called: "Tartous", "Tartous port"
         found = _nested(found)
     kept = {n: tidied[n] for f in found.values() for n in f.origins}

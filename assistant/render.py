@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .answer import Policy as AnswerPolicy
@@ -625,31 +626,26 @@ def brief(answer: Answer) -> Answer:
     """The compact form (``--brief``): the answer line and the one quote that holds its
     sentence (else the first); a list's items show their own sentences, so no quote; only the
     sources those cite."""
-    from dataclasses import replace
-
-    if not answer.answered:
-        closest = answer.closest[:1]
-        refs = {q.ref for q in closest}
-        return replace(
-            answer,
-            closest=closest,
-            citations=tuple(c for c in answer.citations if c.ref in refs),
-        )
     line = answer.direct
-    if line is not None and line.list:
-        quotes: tuple[Quote, ...] = ()
+    if not answer.answered:
+        answer = replace(answer, closest=answer.closest[:1])
+        cited = {q.ref for q in answer.closest}
     else:
-        first = line.candidates[0].quote if line else None
-        holding = [q for q in answer.quotes if first and _holds(q.document, q.start, q.end, first)]
-        quotes = tuple(holding[:1] or answer.quotes[:1])
-    cited = {q.ref for q in quotes}
-    for c in line.candidates if line else ():
-        cited.update(c.refs)
         if line is not None and line.list:
-            cited.add(c.quote.ref)
-    return replace(
-        answer, quotes=quotes, citations=tuple(c for c in answer.citations if c.ref in cited)
-    )
+            quotes: tuple[Quote, ...] = ()
+        else:
+            first = line.candidates[0].quote if line else None
+            holding = [
+                q for q in answer.quotes if first and _holds(q.document, q.start, q.end, first)
+            ]
+            quotes = tuple(holding[:1] or answer.quotes[:1])
+        answer = replace(answer, quotes=quotes)
+        cited = {q.ref for q in quotes}
+        for c in line.candidates if line else ():
+            cited.update(c.refs)
+            if line is not None and line.list:
+                cited.add(c.quote.ref)
+    return replace(answer, citations=tuple(c for c in answer.citations if c.ref in cited))
 
 
 def answer_view(
