@@ -85,9 +85,26 @@ def _collect_one(lib, reader, question: str, as_of: str | None, k: int = 5) -> d
     }
 
 
+def _squad_rows(reader, examples: list[dict], name: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """``examples`` of dev-a asked over its folder index (built on first use), as set ``name``."""
+    import squad_folder
+
+    from assistant import Library
+
+    rows = []
+    folder = squad_folder.build_folder()
+    with Library(squad_folder.OUT / "index") as lib:
+        if not lib.exists():
+            lib.add([folder])
+        for ex in examples:
+            row = _collect_one(lib, reader, ex["question"], None)
+            row.update(set=name, group=ex["group"], answers=ex["answers"])
+            rows.append(row)
+    return rows
+
+
 def collect(args: argparse.Namespace) -> None:
     import realtimeqa as rt
-    import squad_folder
 
     from assistant import Library
     from assistant.reader import Reader
@@ -96,30 +113,16 @@ def collect(args: argparse.Namespace) -> None:
     rows: list[dict] = []
     began = time.perf_counter()
     if args.squad:
-        folder = squad_folder.build_folder()
-        with Library(squad_folder.OUT / "index") as lib:
-            if not lib.exists():
-                lib.add([folder])
-            for ex in _squad_questions(args.squad):
-                row = _collect_one(lib, reader, ex["question"], None)
-                row.update(set="squad", group=ex["group"], answers=ex["answers"])
-                rows.append(row)
+        rows += _squad_rows(reader, _squad_questions(args.squad), "squad")
         print(f"squad: {len(rows)} questions, {time.perf_counter() - began:.0f} s", flush=True)
     if args.lists:  # every list question of dev-a ("Which bases ...", "What two ..."): LIST_WEIGHTS
         import reader as training
 
         from assistant import answerline
 
-        folder = squad_folder.build_folder()
         examples = training.squad_examples(training.SQUAD / "dev-a-v1.1.json.gz")
-        with Library(squad_folder.OUT / "index") as lib:
-            if not lib.exists():
-                lib.add([folder])
-            for ex in examples:
-                if answerline.is_list(ex["question"]):
-                    row = _collect_one(lib, reader, ex["question"], None)
-                    row.update(set="lists", group=ex["group"], answers=ex["answers"])
-                    rows.append(row)
+        asked = [ex for ex in examples if answerline.is_list(ex["question"])]
+        rows += _squad_rows(reader, asked, "lists")
         print(f"lists: {len(rows)} questions, {time.perf_counter() - began:.0f} s", flush=True)
     weeks = rt.DEV if args.weeks == "all" else tuple(w for w in args.weeks.split(",") if w)
     for week in weeks:
@@ -215,21 +218,11 @@ def fit_lists(rows: list[dict], c: float) -> None:
     """LIST_WEIGHTS: every item of every list question a row, cross-validated by article; the bar
     is where the mean item F1 (every listed item against the gold answer's items) is best."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
 
     from assistant.answerline import FEATURES, LIST_WEIGHTS
 
     X, y, owner = _matrix(rows)
-    groups = np.array([rows[i]["group"] for i in owner])
-    names = sorted(set(groups))
-    random.Random(5).shuffle(names)
-    fold_of = {g: n % 5 for n, g in enumerate(names)}
-    folds = np.array([fold_of[g] for g in groups])
-    cv = np.zeros(len(y))
-    for k in range(5):
-        model = LogisticRegression(C=c, max_iter=2000)
-        model.fit(X[folds != k], y[folds != k])
-        cv[folds == k] = model.predict_proba(X[folds == k])[:, 1]
+    cv = _cross_validated(X, y, [rows[i]["group"] for i in owner], c)
     w = np.array([getattr(LIST_WEIGHTS, n) for n in FEATURES])
     today = 1 / (1 + np.exp(-(LIST_WEIGHTS.bias + X @ w)))
     print(f"{len(rows)} list questions, {len(y)} items, {y.mean():.3f} right")
@@ -237,19 +230,46 @@ def fit_lists(rows: list[dict], c: float) -> None:
     print(
         f"  LIST_WEIGHTS today (bar {LIST_WEIGHTS.bar}): item F1 {f1:.3f}, a list for {given:.2f}"
     )
-    bars = [(_item_f1(rows, cv, owner, b)[0], float(b)) for b in np.arange(0.05, 0.9, 0.025)]
-    f1, bar = max(bars)
-    print(
-        f"  cross-validated, bar {bar:.3f}: item F1 {f1:.3f}, a list for {_item_f1(rows, cv, owner, bar)[1]:.2f}"
-    )
-    model = LogisticRegression(C=c, max_iter=2000).fit(X, y)
-    weights = dict(zip(FEATURES, (round(float(w), 4) for w in model.coef_[0])))
-    weights["bias"] = round(float(model.intercept_[0]), 4)
+    bars = [(*_item_f1(rows, cv, owner, b), float(b)) for b in np.arange(0.05, 0.9, 0.025)]
+    f1, given, bar = max(bars, key=lambda x: (x[0], x[2]))
+    print(f"  cross-validated, bar {bar:.3f}: item F1 {f1:.3f}, a list for {given:.2f}")
+    weights = _weights(X, y, c)
     print(
         "LIST_WEIGHTS = Weights(",
         ", ".join(f"{k}={v}" for k, v in weights.items()),
         f", bar={bar:.3f})",
     )
+
+
+def _cross_validated(X, y, groups, c: float, weight=None):  # type: ignore[no-untyped-def]
+    """Each row's probability from a logistic model fitted on the other four of five folds,
+    a group (a SQuAD article, a RealTime QA week) never split between folds."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    names = sorted(set(groups))
+    random.Random(5).shuffle(names)
+    fold_of = {g: n % 5 for n, g in enumerate(names)}
+    folds = np.array([fold_of[g] for g in groups])
+    weight = np.ones(len(y)) if weight is None else weight
+    cv = np.zeros(len(y))
+    for k in range(5):
+        model = LogisticRegression(C=c, max_iter=2000)
+        model.fit(X[folds != k], y[folds != k], sample_weight=weight[folds != k])
+        cv[folds == k] = model.predict_proba(X[folds == k])[:, 1]
+    return cv
+
+
+def _weights(X, y, c: float, weight=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The logistic model fitted on every row: ``answerline.Weights``'s fields but the bar."""
+    from sklearn.linear_model import LogisticRegression
+
+    from assistant.answerline import FEATURES
+
+    model = LogisticRegression(C=c, max_iter=2000).fit(X, y, sample_weight=weight)
+    weights = dict(zip(FEATURES, (round(float(w), 4) for w in model.coef_[0])))
+    weights["bias"] = round(float(model.intercept_[0]), 4)
+    return weights
 
 
 def _matrix(rows: list[dict]):  # type: ignore[no-untyped-def]
@@ -292,9 +312,6 @@ def _line_scores(rows: list[dict], probs, owner, bar: float) -> dict[str, dict]:
 
 def fit(args: argparse.Namespace) -> None:
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    from assistant.answerline import FEATURES
 
     every = []
     for path in args.cache:
@@ -308,21 +325,13 @@ def fit(args: argparse.Namespace) -> None:
     regather(every, by_passage=args.by_passage)
     rows = [r for r in every if r["set"] not in ("seeds", "lists")]
     X, y, owner = _matrix(rows)
-    groups = np.array([f"{rows[i]['set']}:{rows[i]['group']}" for i in owner])
-    names = sorted(set(groups))
-    random.Random(5).shuffle(names)
-    fold_of = {g: n % 5 for n, g in enumerate(names)}
-    folds = np.array([fold_of[g] for g in groups])
     # Each set weighs as much as the other (RealTime QA's weeks hold far fewer questions).
     sets = np.array([rows[i]["set"] for i in owner])
     weight = np.ones(len(y))
     for name in set(sets):
         weight[sets == name] = len(y) / (len(set(sets)) * (sets == name).sum())
-    cv = np.zeros(len(y))
-    for k in range(5):
-        model = LogisticRegression(C=args.c, max_iter=2000)
-        model.fit(X[folds != k], y[folds != k], sample_weight=weight[folds != k])
-        cv[folds == k] = model.predict_proba(X[folds == k])[:, 1]
+    groups = [f"{rows[i]['set']}:{rows[i]['group']}" for i in owner]
+    cv = _cross_validated(X, y, groups, args.c, weight)
     # The bar: refusing a right line costs as much as showing a wrong one.
     best_bar, best_cost = 0.5, float("inf")
     for bar in np.arange(0.05, 0.95, 0.025):
@@ -342,9 +351,7 @@ def fit(args: argparse.Namespace) -> None:
         print(f"  {name}: {s}")
     for name, s in _line_scores(rows, cv, owner, 0.0).items():
         print(f"  {name}, always shown: {s}")
-    model = LogisticRegression(C=args.c, max_iter=2000).fit(X, y, sample_weight=weight)
-    weights = dict(zip(FEATURES, (round(float(w), 4) for w in model.coef_[0])))
-    weights["bias"] = round(float(model.intercept_[0]), 4)
+    weights = _weights(X, y, args.c, weight)
     print("Weights(", ", ".join(f"{k}={v}" for k, v in weights.items()), f", bar={best_bar:.3f})")
     if (
         args.quotes

@@ -66,7 +66,6 @@ def contains(text: str, answers: list[str]) -> bool:
 
 def items(text: str) -> list[str]:
     """A gold answer's items, split as the product splits a list's spans."""
-    from assistant import answerline
     from assistant.reader import ReadSpan
 
     return [t.text for t in answerline.items(ReadSpan(0, 0, len(text), text, 0.0, 0.0))]
