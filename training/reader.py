@@ -164,14 +164,20 @@ def _clip_question(tokenizer: Any, question: str) -> str:
 Pair = tuple[str, str, int, str]  # question, context, answer start (-1: none), answer text
 
 
-def question_pairs(examples: list[dict[str, Any]], negatives: float, seed: int) -> list[Pair]:
-    """Each question with its paragraph; a share (``negatives``) also with another paragraph of its
-    article, drawn at random, as a window that holds no answer."""
-    rng = random.Random(seed)
+def _paragraphs(examples: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each SQuAD article's paragraphs, in order (RealTime QA's evidence snippets have none)."""
     by_group: dict[str, list[str]] = collections.defaultdict(list)
     for ex in examples:
         if ex["group"].startswith("squad") and ex["context"] not in by_group[ex["group"]][-1:]:
             by_group[ex["group"]].append(ex["context"])
+    return by_group
+
+
+def question_pairs(examples: list[dict[str, Any]], negatives: float, seed: int) -> list[Pair]:
+    """Each question with its paragraph; a share (``negatives``) also with another paragraph of its
+    article, drawn at random, as a window that holds no answer."""
+    rng = random.Random(seed)
+    by_group = _paragraphs(examples)
     pairs: list[Pair] = []
     for ex in examples:
         pairs.append((ex["question"], ex["context"], ex["starts"][0], ex["answers"][0]))
@@ -192,10 +198,7 @@ def hard_negatives(examples: list[dict[str, Any]], per_question: int) -> list[Pa
     paragraph that holds one of its answers: the look-alikes retrieval puts before the reader."""
     import math
 
-    paragraphs: dict[str, list[str]] = collections.defaultdict(list)
-    for ex in examples:
-        if ex["group"].startswith("squad") and ex["context"] not in paragraphs[ex["group"]][-1:]:
-            paragraphs[ex["group"]].append(ex["context"])
+    paragraphs = _paragraphs(examples)
     words = {g: [set(_WORD.findall(c.lower())) for c in cs] for g, cs in paragraphs.items()}
     pairs: list[Pair] = []
     for ex in examples:
