@@ -26,6 +26,9 @@ official normalisation) and what the quotes are built from, in benchmarks/out/an
    ..."; ``answerline.is_list``), every item a row, cross-validated by article; the bar where the
    mean item F1 is best (the items listed against the gold answer split into its items, "Beyoncé
    and Bruno Mars" two).
+4. ``--rank``: the weights that only order the quotes (``RANK``), by coordinate search,
+   cross-validated over groups dealt into five folds; prints today's recall beside the held-out
+   one (2026-12-08: no better, so today's weights stay; benchmarks/JOURNAL.md).
 Prints the weights to paste into ``answerline.Weights`` / ``answer.Policy``.
 """
 
@@ -353,25 +356,27 @@ def fit(args: argparse.Namespace) -> None:
         print(f"  {name}, always shown: {s}")
     weights = _weights(X, y, args.c, weight)
     print("Weights(", ", ".join(f"{k}={v}" for k, v in weights.items()), f", bar={best_bar:.3f})")
-    if (
-        args.quotes
-    ):  # every labelled row, and the first --quote-squad SQuAD ones (embedding is slow)
-        squad = [r for r in every if r["set"] == "squad"][: args.quote_squad]
-        quotes([r for r in every if r["set"] in ("rtqa", "seeds")] + squad, weights, best_bar)
+    # The quotes: every labelled row, and the first --quote-squad SQuAD ones (embedding is slow).
+    squad = [r for r in every if r["set"] == "squad"][: args.quote_squad]
+    quoted = [r for r in every if r["set"] in ("rtqa", "seeds")] + squad
+    if args.quotes:
+        quotes(quoted, weights, best_bar)
+    if args.rank:
+        rank(quoted, weights, best_bar)
 
 
-def quotes(rows: list[dict], weights: dict, bar: float) -> None:
-    """The quotes' reader weights on a small grid (recall@1/3 per set at today's bar), then
-    the abstention bar for the best of them: each question's best relevance, the bar where
-    fewest of the labelled questions (the seeds', RealTime QA dev's) are misjudged, a refused
-    answerable one and an answered unanswerable one counting one each."""
+def _builder(rows: list[dict], weights: dict, bar: float):  # type: ignore[no-untyped-def]
+    """``build(row, policy)``: the answer to a cached row under ``policy``, the line's weights
+    applied to its candidates first; and ``keep()``, which saves the sentence vectors for the
+    next run (embedding them is most of the first run's time)."""
     import squad_folder
 
     from assistant import Library, answer, answerline
 
     w = answerline.Weights(**weights, bar=bar)
-    vectors = Library(squad_folder.OUT / "index").sentence_vectors  # the product's embedder
-    saved = HERE / "out" / "answerline-vectors.pkl"  # sentence vectors kept between runs
+    vectors = Library(squad_folder.OUT / "index").sentence_vectors  # the product's scorer
+    # Kept between runs; named for the scorer (the int8 twin of the embedding model).
+    saved = HERE / "out" / "answerline-vectors-int8.pkl"
     if saved.exists():
         with saved.open("rb") as f:
             vectors._cache.update(pickle.load(f))
@@ -379,7 +384,6 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
     for row in rows:
         answerline.weigh(row["found"], w)
         row["likely"] = answerline.likely_by_sentence(row["found"])
-    base = answer.Policy()
 
     def build(row: dict, policy: answer.Policy) -> answer.Answer:
         return answer.build(
@@ -393,6 +397,22 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
             likely=row["likely"],
         )
 
+    def keep() -> None:
+        with saved.open("wb") as f:
+            pickle.dump(vectors._cache, f)
+
+    return build, keep
+
+
+def quotes(rows: list[dict], weights: dict, bar: float) -> None:
+    """The quotes' reader weights on a small grid (recall@1/3 per set at today's bar), then
+    the abstention bar for the best of them: each question's best relevance, the bar where
+    fewest of the labelled questions (the seeds', RealTime QA dev's) are misjudged, a refused
+    answerable one and an answered unanswerable one counting one each."""
+    from assistant import answer
+
+    build, keep = _builder(rows, weights, bar)
+    base = answer.Policy()
     best: tuple[float, answer.Policy] = (-1.0, base)
     for reader_w, rank_w in GRID:
         policy = replace(base, reader=reader_w, read_rank=rank_w)
@@ -402,8 +422,7 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
         total = sum(h[0] + h[1] for h in hits.values())
         if total > best[0]:
             best = (total, policy)
-    with saved.open("wb") as f:
-        pickle.dump(vectors._cache, f)
+    keep()
     policy = best[1]
     open_bar = replace(policy, bar=-9.0, support=-9.0)
     labelled = [r for r in rows if "answerable" in r]
@@ -427,6 +446,68 @@ def quotes(rows: list[dict], weights: dict, bar: float) -> None:
         f"Policy(reader={final.reader}, read_rank={final.read_rank}, bar={final.bar}):",
         ", ".join(f"{name} r@1 {h[0]:.3f} r@3 {h[1]:.3f}" for name, h in hits.items()),
     )
+
+
+# --rank: the weights that only order the quotes (never whether the articles answer: that is
+# relevance against the bar), searched one at a time over multiples of today's values.
+RANK = ("passage", "read_rank", "keyword_rank", "dense_rank", "mmr", "same_document")
+STEPS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def rank(rows: list[dict], weights: dict, bar: float, folds: int = 5) -> None:
+    """The quotes' ranking weights by coordinate search (two rounds) on recall@1 + @3 summed over
+    the sets, cross-validated: the groups (SQuAD articles, RealTime QA weeks, the seeds) dealt
+    into ``folds``, each fold scored with the weights searched on the others; then the search on
+    every row, whose weights are printed."""
+    from assistant import answer
+
+    build, keep = _builder(rows, weights, bar)
+    base = answer.Policy()
+    memo: dict[tuple[int, answer.Policy], list[bool]] = {}
+
+    def hits(row_ids: list[int], policy: answer.Policy) -> dict[str, tuple[float, float]]:
+        built = []
+        for i in row_ids:
+            if (i, policy) not in memo:
+                memo[(i, policy)] = build(rows[i], policy)  # type: ignore[assignment]
+            built.append(memo[(i, policy)])
+        return _recall([rows[i] for i in row_ids], built)
+
+    def search(row_ids: list[int]) -> answer.Policy:
+        policy = base
+        best = sum(a + b for a, b in hits(row_ids, policy).values())
+        for _ in range(2):
+            for name in RANK:
+                for step in STEPS:
+                    tried = replace(policy, **{name: round(getattr(base, name) * step, 4)})
+                    total = sum(a + b for a, b in hits(row_ids, tried).values())
+                    if total > best + 1e-9:
+                        best, policy = total, tried
+            memo.clear()  # the next round starts elsewhere: keep memory flat
+        return policy
+
+    groups = sorted({f"{r['set']}:{r.get('group', '')}" for r in rows})
+    fold_of = {g: n % folds for n, g in enumerate(random.Random(5).sample(groups, len(groups)))}
+    held: dict[int, answer.Answer] = {}
+    for fold in range(folds):
+        train = [
+            i for i, r in enumerate(rows) if fold_of[f"{r['set']}:{r.get('group', '')}"] != fold
+        ]
+        policy = search(train)
+        print(f"fold {fold}: " + ", ".join(f"{n}={getattr(policy, n)}" for n in RANK), flush=True)
+        for i, r in enumerate(rows):
+            if fold_of[f"{r['set']}:{r.get('group', '')}"] == fold:
+                held[i] = build(r, policy)
+    keep()
+    today = _recall(rows, [build(r, base) for r in rows])
+    fitted = _recall(rows, [held[i] for i in range(len(rows))])
+    for name in today:
+        print(
+            f"{name}: today r@1 {today[name][0]:.3f} r@3 {today[name][1]:.3f}; "
+            f"cross-validated search r@1 {fitted[name][0]:.3f} r@3 {fitted[name][1]:.3f}"
+        )
+    final = search(list(range(len(rows))))
+    print("Policy(" + ", ".join(f"{n}={getattr(final, n)}" for n in RANK) + ")")
 
 
 def _recall(rows: list[dict], built: list) -> dict[str, tuple[float, float]]:  # type: ignore[type-arg]
@@ -468,6 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
     f.add_argument("--quotes", action="store_true", help="also the quotes' reader weights")
     f.add_argument("--quote-squad", type=int, default=400, help="SQuAD rows in the quotes' fit")
+    f.add_argument(
+        "--rank", action="store_true", help="also the quotes' ranking weights, cross-validated"
+    )
     f.add_argument(
         "--by-passage",
         action="store_true",
