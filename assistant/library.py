@@ -74,8 +74,6 @@ class Library:
         self._entities = entities
         self._retriever: Retriever | None = None
         self._sentence_vectors: SentenceVectors | None = None
-        self._sentences_lock = threading.Lock()
-        self._asking = False  # a cold question opens the sentence scorer beside the store
         self._reader = reader
 
     # -- lazily opened parts ------------------------------------------------
@@ -163,8 +161,6 @@ class Library:
                 embedder = self._open_embedder(model)
                 if self._embedder is None:
                     self._embedder = embedder
-                if self._asking:  # while chromadb still imports
-                    self.sentence_vectors  # noqa: B018  (opened for later)
 
         thread = threading.Thread(target=run, name="open-embedder", daemon=True)
         thread.start()
@@ -497,7 +493,6 @@ class Library:
         self._prepare(question)
         if self._retriever is None:  # a cold start: the reader loads while the store opens
             self._open_reader_in_background()
-            self._asking = True
         parts = pipeline.Parts(
             self.catalog, self.retriever, self.sentence_vectors, self.reader, self.text
         )
@@ -514,23 +509,14 @@ class Library:
 
     @property
     def sentence_vectors(self) -> SentenceVectors:
-        """The answer's sentence scorer: the int8 twin of the index's model where it has one
-        (``OnnxEmbedder.quantized``: twice as fast; the question is embedded by it too, so the
-        cosines compare like with like), else that model itself."""
-        with self._sentences_lock:
-            if self._sentence_vectors is None:
-                from .answer import SentenceVectors
+        if self._sentence_vectors is None:
+            from .answer import SentenceVectors
 
-                embedder = self.embedder
-                quantized = getattr(embedder, "quantized", None)
-                scorer: Embedder = quantized() if quantized is not None else embedder
-                embed_query = embedder.embed_query
-                if scorer is not embedder:
-                    embed_query = functools.lru_cache(maxsize=64)(scorer.embed_query)
-                self._sentence_vectors = SentenceVectors(
-                    lambda texts: scorer.embed(texts), embed_query
-                )
-            return self._sentence_vectors
+            embedder = self.embedder
+            self._sentence_vectors = SentenceVectors(
+                lambda texts: embedder.embed(texts), embedder.embed_query
+            )
+        return self._sentence_vectors
 
     def close(self) -> None:
         self._close_store()

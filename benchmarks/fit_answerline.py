@@ -375,8 +375,7 @@ def _builder(rows: list[dict], weights: dict, bar: float):  # type: ignore[no-un
 
     w = answerline.Weights(**weights, bar=bar)
     vectors = Library(squad_folder.OUT / "index").sentence_vectors  # the product's scorer
-    # Kept between runs; named for the scorer (the int8 twin of the embedding model).
-    saved = HERE / "out" / "answerline-vectors-int8.pkl"
+    saved = HERE / "out" / "answerline-vectors.pkl"  # sentence vectors kept between runs
     if saved.exists():
         with saved.open("rb") as f:
             vectors._cache.update(pickle.load(f))

@@ -425,18 +425,3 @@ def test_articles_near_the_reference_date_rank_higher_on_questions_about_now() -
         _first_document("Which company bought the newspaper this week?", passages, recent)
         == "old.txt"
     )
-
-
-def test_sentences_are_scored_by_the_int8_twin_and_a_plain_embedder_serves_as_is(
-    seeds_lib: Library, tmp_path: Path
-) -> None:
-    from assistant.embed import HashEmbedder
-
-    scorer = seeds_lib.sentence_vectors
-    question = "Which bases did Russia keep?"
-    exact = seeds_lib.embedder.embed_query(question)
-    close = scorer.embed_query(question)
-    assert not np.array_equal(exact, close) and float(exact @ close) > 0.98
-    plain = HashEmbedder()
-    lib = Library(tmp_path / "index", embedder=plain)
-    assert np.array_equal(lib.sentence_vectors.embed_query(question), plain.embed_query(question))

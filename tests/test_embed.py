@@ -127,32 +127,6 @@ def test_export_is_reused(onnx_embedder, cache: Path) -> None:  # type: ignore[n
     assert (folder / "model.onnx").stat().st_mtime_ns == before
 
 
-def test_the_int8_twin_is_made_once_and_agrees_with_the_float_model(  # type: ignore[no-untyped-def]
-    onnx_embedder, cache: Path, seed_texts
-) -> None:
-    twin = onnx_embedder.quantized()
-    path = cache / "sentence-transformers--all-MiniLM-L6-v2" / embed.onnx.QUANTIZED
-    assert twin is not onnx_embedder and path.is_file()
-    made = path.stat().st_mtime_ns
-    assert onnx_embedder.quantized() is not onnx_embedder and path.stat().st_mtime_ns == made
-    question = "Which bases did Russia keep in Syria?"
-    exact = onnx_embedder.embed(seed_texts) @ onnx_embedder.embed([question])[0]
-    close = twin.embed(seed_texts) @ twin.embed([question])[0]
-    assert np.corrcoef(exact, close)[0, 1] > 0.98 and np.abs(exact - close).max() < 0.1
-
-
-def test_without_an_int8_twin_the_float_model_serves(cache: Path, tmp_path: Path) -> None:
-    exported = cache / "sentence-transformers--all-MiniLM-L6-v2"
-    folder = tmp_path / "model"
-    folder.mkdir()
-    for name in ("meta.json", "tokenizer.json", "model.onnx"):
-        (folder / name).write_bytes((exported / name).read_bytes())
-    embedder = embed.OnnxEmbedder(folder, DEFAULT_MODEL)
-    (folder / "model.onnx").write_bytes(b"damaged since")  # the quantiser cannot read it
-    assert embedder.quantized() is embedder
-    assert not list(folder.glob("*int8*")) and not list(folder.glob(".*"))  # nothing half-made
-
-
 def test_failed_export_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     def broken(*args: object) -> None:
         raise RuntimeError("exporter crashed\nwith a traceback-like second line")

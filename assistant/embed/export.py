@@ -24,7 +24,7 @@ from .common import (
     _one_line,
     _st_dimension,
 )
-from .onnx import _POOLING, QUANTIZED, OnnxEmbedder, quantize
+from .onnx import _POOLING, OnnxEmbedder
 
 
 class _ExportFailed(Exception):
@@ -45,7 +45,6 @@ def _export(model_id: str, folder: Path) -> None:
             model.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
             _verify(model, tmp, model_id)
-            quantize(tmp / "model.onnx", tmp / QUANTIZED)
         except Exception as exc:  # ours, or anything torch or onnxruntime raise: fall back
             raise _ExportFailed(f"cannot export {model_id} to ONNX: {_one_line(exc)}") from exc
         _move_into_place(tmp, folder)

@@ -23,7 +23,7 @@ class OnnxEmbedder:
 
     backend = "onnx"
 
-    def __init__(self, folder: Path, model_id: str, file: str = "model.onnx"):
+    def __init__(self, folder: Path, model_id: str):
         meta = json.loads((folder / "meta.json").read_text())
         self.model_id = model_id
         self.dimension: int = meta["dimension"]
@@ -35,21 +35,8 @@ class OnnxEmbedder:
         # This tokenizer truncates as sentence-transformers does; _counter counts everything.
         self._tokenizer = _load_tokenizer(folder / "tokenizer.json", self.max_tokens)
         self._folder = folder
-        self._session = _open_session(folder / file)
+        self._session = _open_session(folder / "model.onnx")
         self._inputs = [i.name for i in self._session.get_inputs()]
-
-    def quantized(self) -> OnnxEmbedder:
-        """This model with int8 weights, for scoring sentences at question time (never for an
-        index's vectors): about twice as fast, and close (on the seeds, its cosines to a question
-        correlate 0.995 with the float model's, at most 0.04 apart). The int8 file is made once
-        beside the export; where it cannot be, this model itself."""
-        path = self._folder / QUANTIZED
-        try:
-            if not path.is_file():
-                quantize(self._folder / "model.onnx", path)
-            return OnnxEmbedder(self._folder, self.model_id, QUANTIZED)
-        except Exception:  # noqa: BLE001  (a read-only cache, a failed quantisation: no speed-up)
-            return self
 
     @functools.cached_property
     def _counter(self) -> Any:
@@ -133,31 +120,6 @@ def _open_session(path: Path) -> Any:
     with contextlib.suppress(OSError):
         os.replace(tmp, optimized)
     return session
-
-
-QUANTIZED = "model.int8.onnx"
-
-
-def quantize(source: Path, target: Path) -> None:
-    """onnxruntime's dynamic int8 quantisation of ``source`` into ``target``, atomically
-    (about 2 s for MiniLM-L6)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    tmp = target.with_name(f".{target.name}.{os.getpid()}")
-    root = logging.getLogger()  # where it logs its advice to pre-process first: not for users
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        quantize_dynamic(
-            str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
-        )
-        os.replace(tmp, target)
-    finally:
-        root.setLevel(level)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def _reset_level(ort: Any, old: Any) -> Any:
