@@ -462,13 +462,13 @@ def rank(rows: list[dict], weights: dict, bar: float, folds: int = 5) -> None:
 
     build, keep = _builder(rows, weights, bar)
     base = answer.Policy()
-    memo: dict[tuple[int, answer.Policy], list[bool]] = {}
+    memo: dict[tuple[int, answer.Policy], answer.Answer] = {}
 
     def hits(row_ids: list[int], policy: answer.Policy) -> dict[str, tuple[float, float]]:
         built = []
         for i in row_ids:
             if (i, policy) not in memo:
-                memo[(i, policy)] = build(rows[i], policy)  # type: ignore[assignment]
+                memo[(i, policy)] = build(rows[i], policy)
             built.append(memo[(i, policy)])
         return _recall([rows[i] for i in row_ids], built)
 
@@ -485,18 +485,16 @@ def rank(rows: list[dict], weights: dict, bar: float, folds: int = 5) -> None:
             memo.clear()  # the next round starts elsewhere: keep memory flat
         return policy
 
-    groups = sorted({f"{r['set']}:{r.get('group', '')}" for r in rows})
-    fold_of = {g: n % folds for n, g in enumerate(random.Random(5).sample(groups, len(groups)))}
+    group = [f"{r['set']}:{r.get('group', '')}" for r in rows]
+    dealt = random.Random(5).sample(sorted(set(group)), len(set(group)))
+    fold_of = [dict(zip(dealt, (n % folds for n in range(len(dealt)))))[g] for g in group]
     held: dict[int, answer.Answer] = {}
     for fold in range(folds):
-        train = [
-            i for i, r in enumerate(rows) if fold_of[f"{r['set']}:{r.get('group', '')}"] != fold
-        ]
-        policy = search(train)
+        policy = search([i for i in range(len(rows)) if fold_of[i] != fold])
         print(f"fold {fold}: " + ", ".join(f"{n}={getattr(policy, n)}" for n in RANK), flush=True)
-        for i, r in enumerate(rows):
-            if fold_of[f"{r['set']}:{r.get('group', '')}"] == fold:
-                held[i] = build(r, policy)
+        for i in range(len(rows)):
+            if fold_of[i] == fold:
+                held[i] = build(rows[i], policy)
     keep()
     today = _recall(rows, [build(r, base) for r in rows])
     fitted = _recall(rows, [held[i] for i in range(len(rows))])
