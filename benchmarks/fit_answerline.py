@@ -487,7 +487,8 @@ def rank(rows: list[dict], weights: dict, bar: float, folds: int = 5) -> None:
 
     group = [f"{r['set']}:{r.get('group', '')}" for r in rows]
     dealt = random.Random(5).sample(sorted(set(group)), len(set(group)))
-    fold_of = [dict(zip(dealt, (n % folds for n in range(len(dealt)))))[g] for g in group]
+    fold_by_group = {g: n % folds for n, g in enumerate(dealt)}
+    fold_of = [fold_by_group[g] for g in group]
     held: dict[int, answer.Answer] = {}
     for fold in range(folds):
         policy = search([i for i in range(len(rows)) if fold_of[i] != fold])
